@@ -1,0 +1,48 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app.config import PROJECT_ROOT, load_config
+
+
+def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, bind: Any = None) -> Flask:
+    """Build the app for ``env``; ``bind`` (a Connection) lets tests wrap each test in one transaction."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.update(load_config(env))
+    if overrides:
+        app.config.update(overrides)
+
+    from app import audit, db, errors, i18n, navigation, security
+    from app.auth import login as login_setup
+
+    db.init_app(app, bind=bind)
+    audit.install()
+    security.init_app(app)
+    i18n.init_app(app)
+    login_setup.init_app(app)
+    errors.init_app(app)
+    navigation.init_app(app)
+
+    from app.admin.views import bp as admin_bp
+    from app.api.views import bp as api_bp
+    from app.auth.views import bp as auth_bp
+    from app.home.views import bp as home_bp
+    from app.registers.clients import bp as clients_bp
+    from app.registers.gemeenten import bp as gemeenten_bp
+    from app.registers.providers import bp as providers_bp
+
+    for blueprint in (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+    from app.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,1 @@
+"""Authentication (who you are) and authorisation (what your role may do)."""

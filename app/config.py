@@ -1,0 +1,73 @@
+"""Configuration read from the environment.
+
+Secrets never live in the repository: a production configuration refuses to start without
+``SECRET_KEY``. Development and tests get a throwaway key so that ``make run`` works on a fresh clone.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "reintegratie.sqlite3"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the environment cannot yield a safe configuration."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain ``postgresql://`` URLs at psycopg 3, the driver this project pins."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def database_url_from_env() -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return normalise_database_url(url)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def load_config(env: str | None = None) -> dict:
+    """Build the Flask config for ``env`` (``development``, ``production`` or ``testing``)."""
+    env = env or os.environ.get("APP_ENV", "development")
+    if env not in {"development", "production", "testing"}:
+        raise ConfigurationError(f"APP_ENV must be development, production or testing, not {env!r}")
+    secret = os.environ.get("SECRET_KEY", "")
+    if env == "production" and len(secret) < 32:
+        raise ConfigurationError(
+            "SECRET_KEY must be set to at least 32 random characters in production "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    production = env == "production"
+    return {
+        "APP_ENV": env,
+        "SECRET_KEY": secret or secrets.token_hex(32),
+        "DATABASE_URL": database_url_from_env(),
+        "TESTING": env == "testing",
+        "WTF_CSRF_ENABLED": env != "testing",
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": ("nl", "en"),
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
+        # Argon2id cost; tests lower it so that hundreds of logins stay fast.
+        "ARGON2_TIME_COST": 1 if env == "testing" else 3,
+        "ARGON2_MEMORY_COST": 8 * 1024 if env == "testing" else 64 * 1024,
+        "PAGE_SIZE": 25,
+        "HSTS": production,
+    }

@@ -1,0 +1,197 @@
+"""Demo data: three gemeenten served by one social service, five providers, a user for every role and
+about 300 clients with a realistic spread of benefit, target group and phase.
+
+All names and numbers are made up; BSNs, IBANs and VAT numbers are generated so that they pass their
+checks. A fixed seed makes the demo the same on every machine, so the README can point at it.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy.orm import Session
+from stdnum import iban as std_iban
+from stdnum.nl import bsn as std_bsn
+
+from app.auth.passwords import hash_password
+from app.models.clients import BenefitType, Client, ClientPhaseRecord, TargetGroup
+from app.models.registers import ExecutingBody, Gemeente, Provider, ProviderContact, ProviderStatus, QualityMark
+from app.models.users import Role, User
+
+DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105  (printed in the README on purpose)
+
+GEMEENTEN = (("Lindenhoven", "GM9001", 0.55), ("Beekstad", "GM9002", 0.30), ("Veldwijk", "GM9003", 0.15))
+
+TARGET_GROUPS = (
+    ("algemeen", "Algemeen (bijstand, 27 jaar en ouder)", 0.55),
+    ("jongeren", "Jongeren tot 27 jaar", 0.15),
+    ("statushouders", "Statushouders", 0.12),
+    ("arbeidsbeperkt", "Mensen met een arbeidsbeperking", 0.10),
+    ("55plus", "55-plussers", 0.08),
+)
+
+PROVIDERS = (
+    # name, city, status, status reason, marks (name, months until expiry; negative = expired)
+    ("WerkRoute Re-integratie B.V.", "Lindenhoven", ProviderStatus.ACTIVE, "", (("Blik op Werk Keurmerk", 14),)),
+    ("Talentkracht Coaching", "Beekstad", ProviderStatus.ACTIVE, "", (("Blik op Werk Keurmerk", 7), ("ISO 9001", 20))),
+    ("Stap Verder Jobcoaching", "Veldwijk", ProviderStatus.ACTIVE, "", (("Blik op Werk Keurmerk", -2),)),
+    ("Nieuw Perspectief Werkgroep", "Lindenhoven", ProviderStatus.REFERRAL_STOP,
+     "Verwijsstop na tussentijdse evaluatie: te weinig voortgangsrapportages aangeleverd.",
+     (("Blik op Werk Keurmerk", 9),)),
+    ("Jong & Aan de Slag", "Beekstad", ProviderStatus.ACTIVE, "", (("Blik op Werk Keurmerk", 11),)),
+)
+
+FIRST_NAMES = (
+    "Anna", "Mohamed", "Sanne", "Daan", "Fatima", "Jeroen", "Lotte", "Yusuf", "Eva", "Kevin", "Noor", "Bram",
+    "Samira", "Tim", "Esther", "Ahmed", "Iris", "Ricardo", "Marloes", "Dennis", "Aisha", "Jan", "Priya", "Sem",
+    "Linda", "Hasan", "Romy", "Bilal", "Petra", "Tarik", "Ilse", "Nadia", "Wouter", "Selin", "Gerda", "Omar",
+)
+LAST_NAMES = (
+    "de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "El Amrani", "Visser", "Smit", "Meijer", "Yilmaz",
+    "de Boer", "Mulder", "Bouali", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "Öztürk", "van Leeuwen",
+    "Dekker", "Brouwer", "de Wit", "Dijkstra", "Haddou", "Kramer", "Schouten", "Pinas", "van Dijk", "Kaya",
+)
+
+
+def _weighted(rng: random.Random, options):
+    return rng.choices(options, weights=[o[-1] for o in options])[0]
+
+
+def _bsn(rng: random.Random, used: set[str]) -> str:
+    while True:
+        candidate = f"{rng.randint(10_000_000, 99_999_999):08d}"
+        for last in range(10):
+            number = candidate + str(last)
+            if std_bsn.is_valid(number) and number not in used:
+                used.add(number)
+                return number
+
+
+def _iban(rng: random.Random, bank: str) -> str:
+    account = f"{rng.randint(100_000_000, 999_999_999):010d}"
+    body = f"{bank}{account}"
+    return f"NL{std_iban.calc_check_digits('NL00' + body)}{body}"
+
+
+def _phase_and_rung(rng: random.Random) -> tuple[int, int]:
+    phase = rng.choices((1, 2, 3, 4), weights=(20, 35, 30, 15))[0]
+    rung = {1: (4, 5), 2: (3, 4), 3: (2, 3), 4: (1, 2)}[phase]
+    return phase, rng.choice(rung)
+
+
+def _benefit(rng: random.Random, age: int) -> tuple[BenefitType, Decimal]:
+    if age >= 60 and rng.random() < 0.3:
+        kind = rng.choice((BenefitType.IOAW, BenefitType.IOAZ))
+    else:
+        kind = rng.choices((BenefitType.PARTICIPATIEWET, BenefitType.NONE), weights=(88, 12))[0]
+    if kind == BenefitType.NONE:
+        return kind, Decimal("0.00")
+    base = rng.choice((Decimal("1401.50"), Decimal("2002.14"), Decimal("1121.20")))  # single / couple / sharing
+    return kind, (base - Decimal(rng.randint(0, 400))).quantize(Decimal("0.01"))
+
+
+def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[str, int]:
+    """Fill an empty database; one transaction, so a failure leaves nothing behind."""
+    rng = random.Random(seed)
+    today = date.today()
+    session.info["actor"] = (None, "demo")
+
+    body = ExecutingBody(
+        name="Sociale Dienst Lindenland",
+        description="Gemeenschappelijke regeling die de Participatiewet uitvoert voor drie gemeenten.",
+    )
+    gemeenten = [Gemeente(name=name, cbs_code=code, executing_body=body) for name, code, _ in GEMEENTEN]
+    groups = [TargetGroup(code=code, name=name) for code, name, _ in TARGET_GROUPS]
+    session.add_all([body, *gemeenten, *groups])
+
+    providers = []
+    used_numbers: set[str] = set()
+    for i, (name, city, status, reason, marks) in enumerate(PROVIDERS):
+        vat_base = _bsn(rng, used_numbers)
+        provider = Provider(
+            name=name,
+            kvk_number=f"{rng.randint(10_000_000, 99_999_999)}",
+            vat_number=f"NL{vat_base}B01",
+            iban=_iban(rng, ("ABNA", "INGB", "RABO", "TRIO", "ASNB")[i]),
+            street=rng.choice(("Stationsweg", "Industrieweg", "Marktplein", "Havenkade")),
+            house_number=str(rng.randint(1, 120)),
+            postcode=f"{rng.randint(1000, 9999)} {rng.choice(('AB', 'CD', 'KL', 'TR'))}",
+            city=city,
+            status=status,
+            status_reason=reason,
+            status_since=today - timedelta(days=40) if status != ProviderStatus.ACTIVE else None,
+        )
+        provider.contacts.append(
+            ProviderContact(
+                name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                function="Accountmanager gemeenten",
+                email=f"gemeenten@{name.split()[0].lower().replace('&', '')}.example",
+                phone=f"0{rng.randint(10, 99)}-{rng.randint(1_000_000, 9_999_999)}",
+            )
+        )
+        for mark_name, months in marks:
+            provider.quality_marks.append(
+                QualityMark(name=mark_name, certificate_number=f"C-{rng.randint(10000, 99999)}",
+                            valid_until=today + relativedelta(months=months))
+            )
+        providers.append(provider)
+    session.add_all(providers)
+
+    password = hash_password(DEMO_PASSWORD)
+    users = [
+        User(username="admin", full_name="Ans Beheer", email="admin@lindenland.example", role=Role.ADMIN),
+        User(username="inkoper", full_name="Ivo Inkoop", email="inkoop@lindenland.example", role=Role.INKOPER),
+        User(username="klantmanager", full_name="Karin Klant", email="k.klant@lindenland.example",
+             role=Role.KLANTMANAGER, gemeenten=gemeenten[:2]),
+        User(username="klantmanager2", full_name="Kees Kompas", email="k.kompas@lindenland.example",
+             role=Role.KLANTMANAGER, gemeenten=gemeenten[2:]),
+        User(username="financien", full_name="Fleur Financiën", email="f.financien@lindenland.example",
+             role=Role.FINANCE),
+        User(username="controller", full_name="Chris Controle", email="c.controle@lindenland.example",
+             role=Role.FINANCE),
+        User(username="management", full_name="Marieke Manager", email="m.manager@lindenland.example",
+             role=Role.MANAGEMENT),
+        User(username="aanbieder", full_name="Ali Aanbieder", email="portaal@werkroute.example",
+             role=Role.PROVIDER, provider=providers[0]),
+    ]
+    for user in users:
+        user.password_hash = password
+    session.add_all(users)
+    case_managers = {g.name: [u for u in users if g in u.gemeenten] for g in gemeenten}
+
+    used_bsns: set[str] = set(used_numbers)
+    for _ in range(clients):
+        gemeente = gemeenten[[g[0] for g in GEMEENTEN].index(_weighted(rng, GEMEENTEN)[0])]
+        group_code = _weighted(rng, TARGET_GROUPS)[0]
+        group = next(g for g in groups if g.code == group_code)
+        age = {"jongeren": rng.randint(18, 26), "55plus": rng.randint(55, 66)}.get(group_code, rng.randint(27, 54))
+        benefit, amount = _benefit(rng, age)
+        phase, rung = _phase_and_rung(rng)
+        client = Client(
+            bsn=_bsn(rng, used_bsns),
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            birth_date=today - relativedelta(years=age, days=rng.randint(0, 364)),
+            gemeente=gemeente,
+            benefit_type=benefit,
+            monthly_benefit=amount,
+            target_group=group,
+            phase=phase,
+            ladder_rung=rung,
+            klantmanager=rng.choice(case_managers[gemeente.name]),
+        )
+        assessed = today - timedelta(days=rng.randint(30, 700))
+        if rng.random() < 0.4:
+            earlier_phase = min(4, phase + 1)
+            client.phase_history.append(
+                ClientPhaseRecord(phase=earlier_phase, ladder_rung=max(1, rung - 1),
+                                  valid_from=assessed - timedelta(days=rng.randint(120, 400)))
+            )
+        client.phase_history.append(ClientPhaseRecord(phase=phase, ladder_rung=rung, valid_from=assessed))
+        session.add(client)
+
+    session.commit()
+    return {"gemeenten": len(gemeenten), "providers": len(providers), "users": len(users), "clients": clients}

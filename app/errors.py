@@ -1,0 +1,38 @@
+"""Error pages in the app's own style; under /api/ errors are JSON with a machine-readable code."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.db import session
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        if _wants_json():
+            return jsonify(error="csrf_failed", message=exc.description), 400
+        return render_template("errors/error.html", code=400, csrf=True), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = exc.code or 500
+        if _wants_json():
+            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), code
+        return render_template("errors/error.html", code=code), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        session.rollback()
+        app.logger.exception("Unhandled error", exc_info=exc)
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_EXCEPTIONS", True):
+            raise exc
+        if _wants_json():
+            return jsonify(error="internal_error", message=InternalServerError.description), 500
+        return render_template("errors/error.html", code=500), 500

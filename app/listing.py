@@ -1,0 +1,100 @@
+"""One way to list records: search, filter, sort and paginate a SELECT from the query string.
+
+Views describe which columns may be sorted and searched; this module turns ``?q=&sort=&dir=&page=``
+into SQL, so that every register table behaves the same and no column outside the whitelist can be
+sorted on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from math import ceil
+from typing import Any
+
+from flask import current_app, request
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    direction: str
+    q: str
+    filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def args(self, **overrides: Any) -> dict[str, Any]:
+        """Query-string arguments for a link that keeps the current search, filters and sort."""
+        current = {"q": self.q, "sort": self.sort, "dir": self.direction, "page": self.page, **self.filters}
+        current.update(overrides)
+        return {k: v for k, v in current.items() if v not in (None, "")}
+
+    def sort_args(self, column: str) -> dict[str, Any]:
+        direction = "desc" if self.sort == column and self.direction == "asc" else "asc"
+        return self.args(sort=column, dir=direction, page=1)
+
+    def aria_sort(self, column: str) -> str:
+        if self.sort != column:
+            return "none"
+        return "ascending" if self.direction == "asc" else "descending"
+
+
+def paginate(
+    db: Session,
+    stmt: Select,
+    *,
+    sortable: Mapping[str, Any],
+    default_sort: str,
+    searchable: Sequence[Any] = (),
+    filters: Mapping[str, Any] | None = None,
+    default_direction: str = "asc",
+) -> Page:
+    """Apply the request's search, filters, sort and page to ``stmt`` and run it.
+
+    ``filters`` maps a query-string name to a function ``value -> SQL condition`` (or None to ignore).
+    """
+    q = request.args.get("q", "").strip()
+    if q and searchable:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(*(func.lower(col).like(like) for col in searchable)))
+    applied: dict[str, str] = {}
+    for name, make_condition in (filters or {}).items():
+        value = request.args.get(name, "").strip()
+        if value:
+            condition = make_condition(value)
+            if condition is not None:
+                stmt = stmt.where(condition)
+                applied[name] = value
+    sort = request.args.get("sort", default_sort)
+    if sort not in sortable:
+        sort = default_sort
+    direction = "desc" if request.args.get("dir", default_direction) == "desc" else "asc"
+    column = sortable[sort]
+    entity = stmt.column_descriptions[0]["entity"]
+    stmt = stmt.order_by(column.desc() if direction == "desc" else column.asc(), entity.id.asc())
+    per_page = current_app.config["PAGE_SIZE"]
+    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    page = min(page, max(1, ceil(total / per_page)))
+    items = list(db.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items, total, page, per_page, sort, direction, q, applied)

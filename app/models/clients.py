@@ -1,0 +1,105 @@
+"""Clients (the people a gemeente refers) and the history of their distance to work."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, enum_type, utcnow
+from app.models.audit import Audited
+
+if TYPE_CHECKING:
+    from app.models.registers import Gemeente
+    from app.models.users import User
+
+
+class BenefitType(enum.StrEnum):
+    PARTICIPATIEWET = "participatiewet"
+    IOAW = "ioaw"
+    IOAZ = "ioaz"
+    NONE = "none"
+
+
+class TargetGroup(Audited, Base):
+    """A target group (doelgroep); lots in tenders are bought per target group, so it is data."""
+
+    __tablename__ = "target_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Client(Audited, Base):
+    __tablename__ = "client"
+    __audit_masked__ = frozenset({"bsn"})
+    __table_args__ = (
+        CheckConstraint("phase BETWEEN 1 AND 4", name="phase_range"),
+        CheckConstraint("ladder_rung BETWEEN 1 AND 6", name="ladder_rung_range"),
+        CheckConstraint("monthly_benefit >= 0", name="monthly_benefit_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bsn: Mapped[str] = mapped_column(String(9), unique=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(120))
+    birth_date: Mapped[date | None]
+    gemeente_id: Mapped[int] = mapped_column(ForeignKey("gemeente.id"), index=True)
+    benefit_type: Mapped[BenefitType] = mapped_column(enum_type(BenefitType))
+    monthly_benefit: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    target_group_id: Mapped[int] = mapped_column(ForeignKey("target_group.id"), index=True)
+    phase: Mapped[int]
+    ladder_rung: Mapped[int]
+    klantmanager_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    gemeente: Mapped[Gemeente] = relationship()
+    target_group: Mapped[TargetGroup] = relationship()
+    klantmanager: Mapped[User | None] = relationship()
+    phase_history: Mapped[list[ClientPhaseRecord]] = relationship(
+        back_populates="client",
+        order_by="(ClientPhaseRecord.valid_from.desc(), ClientPhaseRecord.id.desc())",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def masked_bsn(self) -> str:
+        return mask_bsn(self.bsn)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+def mask_bsn(bsn: str) -> str:
+    """Show only the last three digits, as municipal systems commonly do."""
+    return "******" + bsn[-3:] if bsn else ""
+
+
+class ClientPhaseRecord(Audited, Base):
+    """One assessment of a client's phase (1–4) and participatieladder rung (1–6) from a date on."""
+
+    __tablename__ = "client_phase_record"
+    __table_args__ = (
+        CheckConstraint("phase BETWEEN 1 AND 4", name="phase_range"),
+        CheckConstraint("ladder_rung BETWEEN 1 AND 6", name="ladder_rung_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    phase: Mapped[int]
+    ladder_rung: Mapped[int]
+    valid_from: Mapped[date]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="phase_history")
+    recorded_by: Mapped[User | None] = relationship()

@@ -1,0 +1,89 @@
+"""What the layout needs from Python: the menu a role may use and the labels of enums."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from app.auth.permissions import Permission, can
+from app.db import utcnow
+from app.models.clients import BenefitType
+from app.models.registers import ProviderStatus
+from app.models.users import Role
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    endpoint: str
+    label: str
+    permission: Permission
+
+    @property
+    def blueprint(self) -> str:
+        return self.endpoint.split(".", 1)[0]
+
+
+MENU = (
+    MenuItem("clients.index", _l("Cliënten"), Permission.VIEW_CLIENTS),
+    MenuItem("providers.index", _l("Aanbieders"), Permission.VIEW_PROVIDERS),
+    MenuItem("gemeenten.index", _l("Gemeenten"), Permission.VIEW_GEMEENTEN),
+    MenuItem("admin.users", _l("Gebruikers"), Permission.MANAGE_USERS),
+    MenuItem("admin.target_groups", _l("Doelgroepen"), Permission.MANAGE_REFERENCE_DATA),
+    MenuItem("admin.audit_log", _l("Auditlog"), Permission.VIEW_AUDIT),
+)
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("beheerder"),
+    Role.INKOPER: _l("inkoper"),
+    Role.KLANTMANAGER: _l("klantmanager"),
+    Role.FINANCE: _l("financieel medewerker"),
+    Role.MANAGEMENT: _l("management"),
+    Role.PROVIDER: _l("aanbieder"),
+}
+
+BENEFIT_LABELS = {
+    BenefitType.PARTICIPATIEWET: _l("Participatiewet"),
+    BenefitType.IOAW: _l("IOAW"),
+    BenefitType.IOAZ: _l("IOAZ"),
+    BenefitType.NONE: _l("geen uitkering"),
+}
+
+PROVIDER_STATUS_LABELS = {
+    ProviderStatus.ACTIVE: _l("actief"),
+    ProviderStatus.REFERRAL_STOP: _l("verwijsstop"),
+    ProviderStatus.ENDED: _l("beëindigd"),
+}
+
+AUDIT_ACTION_LABELS = {
+    "create": _l("aangemaakt"),
+    "update": _l("gewijzigd"),
+    "delete": _l("verwijderd"),
+    "reveal_bsn": _l("BSN ingezien"),
+    "lockout": _l("account geblokkeerd"),
+}
+
+
+def menu_items() -> list[MenuItem]:
+    return [item for item in MENU if can(item.permission)]
+
+
+def zip_labels(values, labeller) -> list[tuple[str, str]]:
+    """Pair enum values with their translated labels for a select filter."""
+    return [(v, str(labeller(v))) for v in values]
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(zip_labels)
+    app.add_template_global(utcnow, "now_utc")
+
+    app.jinja_env.globals.update(
+        menu_items=menu_items,
+        can=can,
+        Permission=Permission,
+        role_label=lambda role: ROLE_LABELS[Role(role)],
+        benefit_label=lambda b: BENEFIT_LABELS[BenefitType(b)],
+        provider_status_label=lambda s: PROVIDER_STATUS_LABELS[ProviderStatus(s)],
+        audit_action_label=lambda a: AUDIT_ACTION_LABELS.get(a, a),
+    )

@@ -1,0 +1,25 @@
+"""Which rows a user may see. Every query for clients goes through here, never around it."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, select, true
+
+from app.models.clients import Client
+from app.models.users import Role, User, user_gemeente
+
+
+def client_scope(user: User) -> ColumnElement[bool]:
+    """Admin sees all clients; a klantmanager those of their own gemeenten; other roles none (yet)."""
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role == Role.KLANTMANAGER:
+        own = select(user_gemeente.c.gemeente_id).where(user_gemeente.c.user_id == user.id)
+        return Client.gemeente_id.in_(own)
+    return false()
+
+
+def gemeente_ids_for(user: User) -> set[int] | None:
+    """The gemeenten a user works for; None means all of them."""
+    if user.role == Role.KLANTMANAGER:
+        return {g.id for g in user.gemeenten}
+    return None

@@ -1,0 +1,126 @@
+"""Form fields and validators for Dutch identifiers and money.
+
+BSN, IBAN, VAT number and postcode are checked with python-stdnum (the 11-test, mod-97 and the
+Dutch VAT rules). The KvK number has had no check digit since 2016, so it is checked for its form
+(eight digits) only: no library can do more without asking the KvK itself.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import NumberFormatError, parse_decimal
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from stdnum import iban as std_iban
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.nl import bsn as std_bsn
+from stdnum.nl import btw as std_btw
+from stdnum.nl import postcode as std_postcode
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+KVK_PATTERN = re.compile(r"^\d{8}$")
+CBS_PATTERN = re.compile(r"^GM\d{4}$")
+
+
+def normalise_bsn(value: str) -> str:
+    return std_bsn.compact(value or "")
+
+
+def normalise_iban(value: str) -> str:
+    return std_iban.compact(value or "")
+
+
+def normalise_vat(value: str) -> str:
+    compact = std_btw.compact(value or "")
+    return compact if compact.startswith("NL") else "NL" + compact
+
+
+def normalise_kvk(value: str) -> str:
+    return re.sub(r"[\s.]", "", value or "")
+
+
+def normalise_cbs(value: str) -> str:
+    value = (value or "").strip().upper()
+    return value if value.startswith("GM") or not value else "GM" + value.zfill(4)
+
+
+def _run(check, value: str, message) -> None:
+    try:
+        check(value)
+    except StdnumError as exc:
+        raise ValidationError(str(message)) from exc
+
+
+def validate_bsn(_form, field) -> None:
+    message = _l("Dit is geen geldig BSN: het moet 9 cijfers hebben en de elfproef doorstaan.")
+    _run(std_bsn.validate, field.data or "", message)
+
+
+def validate_iban(_form, field) -> None:
+    message = _l("Dit is geen geldig IBAN: controleer de landcode, het controlegetal en de lengte.")
+    _run(std_iban.validate, field.data or "", message)
+
+
+def validate_vat(_form, field) -> None:
+    _run(std_btw.validate, field.data or "", _l("Dit is geen geldig Nederlands btw-nummer (vorm NL123456789B01)."))
+
+
+def validate_kvk(_form, field) -> None:
+    if not KVK_PATTERN.match(field.data or ""):
+        raise ValidationError(str(_l("Een KvK-nummer bestaat uit precies 8 cijfers.")))
+
+
+def validate_cbs(_form, field) -> None:
+    if not CBS_PATTERN.match(field.data or ""):
+        raise ValidationError(str(_l("Een CBS-gemeentecode heeft de vorm GM0000 (GM en 4 cijfers).")))
+
+
+def validate_postcode(_form, field) -> None:
+    if field.data:
+        _run(std_postcode.validate, field.data, _l("Dit is geen geldige postcode (vorm 1234 AB)."))
+
+
+class NormalisedStringField(StringField):
+    """A text field that normalises its input (spaces, dots, case) before validation and storage."""
+
+    def __init__(self, label=None, validators=None, normaliser=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.normaliser = normaliser
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.normaliser and self.data:
+            self.data = self.normaliser(self.data)
+
+
+class MoneyField(StringField):
+    """An amount in euros typed the Dutch way ("1.234,56") or the English way ("1,234.56")."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not self.raw:
+            return
+        cleaned = self.raw.replace("€", "").replace(" ", "")
+        try:
+            amount = parse_decimal(cleaned, locale=str(get_locale() or "nl"), strict=True)
+        except NumberFormatError:
+            try:
+                amount = Decimal(cleaned)
+            except InvalidOperation:
+                raise ValueError(str(_l("Vul een bedrag in euro's in, bijvoorbeeld 1.234,56."))) from None
+        if amount.as_tuple().exponent < -2:
+            raise ValueError(str(_l("Een bedrag heeft hoogstens twee cijfers achter de komma.")))
+        self.data = amount.quantize(Decimal("0.01"))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        from flask_babel import format_decimal
+
+        return format_decimal(self.data, format="#,##0.00")

@@ -1,0 +1,198 @@
+"""Test fixtures: a real database migrated with Alembic, and one rolled-back transaction per test.
+
+The database is SQLite by default; with ``DATABASE_URL`` pointing at a PostgreSQL server the suite
+creates a fresh database on that server for the run and drops it afterwards. Each test runs inside an
+outer transaction that is rolled back at the end, so the app's own commits (savepoints here) never
+leak from one test into another.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from app import create_app
+from app.config import normalise_database_url
+from app.db import make_engine
+from app.migrate import upgrade
+
+PASSWORD = "correct-horse-battery"
+
+
+def _server_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    return normalise_database_url(url) if url.startswith(("postgres://", "postgresql")) else None
+
+
+@pytest.fixture(scope="session")
+def fresh_database_url(tmp_path_factory) -> Iterator[callable]:
+    """A factory of empty databases: SQLite files, or new databases on the PostgreSQL server."""
+    server = _server_url()
+    created: list[str] = []
+
+    def make() -> str:
+        if server is None:
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        created.append(name)
+        return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if server is not None and created:
+        admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database_url) -> str:
+    url = fresh_database_url()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def app(connection, database_url):
+    """The app, with no context pushed: each test-client request gets its own app context, as in production."""
+    return create_app("testing", overrides={"DATABASE_URL": database_url}, bind=connection)
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def db(app):
+    """The test's own session on the shared connection; call ``db.expire_all()`` to see what requests did."""
+    session = app.extensions["db_sessionmaker"]()
+    yield session
+    session.close()
+
+
+@dataclass
+class World:
+    """A small, known world: two gemeenten in one body, a third on its own, providers, a user per role."""
+
+    gemeenten: list
+    body: object
+    providers: list
+    target_groups: list
+    users: dict
+    clients: list
+
+
+@pytest.fixture
+def world(app, db) -> World:
+    from app.auth.passwords import hash_password
+    from app.models import (
+        BenefitType,
+        Client,
+        ClientPhaseRecord,
+        ExecutingBody,
+        Gemeente,
+        Provider,
+        ProviderContact,
+        ProviderStatus,
+        QualityMark,
+        Role,
+        TargetGroup,
+        User,
+    )
+
+    db.info["actor"] = (None, "test")
+    body = ExecutingBody(name="Sociale Dienst Testland", description="")
+    g1 = Gemeente(name="Aastad", cbs_code="GM8001", executing_body=body)
+    g2 = Gemeente(name="Beedorp", cbs_code="GM8002", executing_body=body)
+    g3 = Gemeente(name="Ceeveen", cbs_code="GM8003")
+    groups = [TargetGroup(code="algemeen", name="Algemeen"), TargetGroup(code="jongeren", name="Jongeren")]
+    today = date.today()
+    p1 = Provider(name="Werk Eerst B.V.", kvk_number="12345678", vat_number="NL111222333B01",
+                  iban="NL91ABNA0417164300", city="Aastad", status=ProviderStatus.ACTIVE)
+    p1.quality_marks.append(QualityMark(name="Keurmerk", valid_until=today + timedelta(days=200)))
+    p1.contacts.append(ProviderContact(name="Petra Contact", function="Accountmanager", email="petra@werkeerst.nl"))
+    p2 = Provider(name="Stap Twee", kvk_number="87654321", vat_number="NL123456782B01",
+                  iban="NL20INGB0001234567", city="Beedorp", status=ProviderStatus.REFERRAL_STOP,
+                  status_reason="Evaluatie", status_since=today)
+    p2.quality_marks.append(QualityMark(name="Keurmerk", valid_until=today - timedelta(days=1)))
+    db.add_all([body, g1, g2, g3, *groups, p1, p2])
+    with app.app_context():
+        hashed = hash_password(PASSWORD)
+    users = {
+        "admin": User(username="admin", full_name="Admin", email="a@x.nl", role=Role.ADMIN),
+        "inkoper": User(username="inkoper", full_name="Inkoper", email="i@x.nl", role=Role.INKOPER),
+        "klantmanager": User(username="klantmanager", full_name="Klantmanager", email="k@x.nl",
+                             role=Role.KLANTMANAGER, gemeenten=[g1, g2]),
+        "klantmanager_c": User(username="klantmanager_c", full_name="Klantmanager C", email="kc@x.nl",
+                               role=Role.KLANTMANAGER, gemeenten=[g3]),
+        "finance": User(username="finance", full_name="Finance", email="f@x.nl", role=Role.FINANCE),
+        "management": User(username="management", full_name="Management", email="m@x.nl", role=Role.MANAGEMENT),
+        "provider": User(username="provider", full_name="Provider", email="p@x.nl", role=Role.PROVIDER, provider=p1),
+    }
+    for user in users.values():
+        user.password_hash = hashed
+    db.add_all(users.values())
+    clients = []
+    for i, (bsn, gemeente) in enumerate((("111222333", g1), ("123456782", g2), ("100000009", g3))):
+        client = Client(bsn=bsn, first_name=f"Voornaam{i}", last_name=f"Achternaam{i}", gemeente=gemeente,
+                        benefit_type=BenefitType.PARTICIPATIEWET, monthly_benefit=Decimal("1250.00"),
+                        target_group=groups[0], phase=2, ladder_rung=3,
+                        klantmanager=users["klantmanager"] if gemeente is not g3 else users["klantmanager_c"])
+        client.phase_history.append(ClientPhaseRecord(phase=2, ladder_rung=3, valid_from=today - timedelta(days=30)))
+        clients.append(client)
+    db.add_all(clients)
+    db.commit()
+    db.info.pop("actor")
+    return World([g1, g2, g3], body, [p1, p2], groups, users, clients)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def login(test_client, username: str, password: str = PASSWORD):
+    return test_client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def as_role(app, world):
+    """``as_role("klantmanager")`` gives a test client logged in as that demo user."""
+
+    def make(name: str):
+        c = app.test_client()
+        response = login(c, name)
+        assert response.status_code == 302, response.data
+        return c
+
+    return make

@@ -1,0 +1,121 @@
+"""Every route, every role, and anonymous.
+
+Anonymous visitors are sent to the login page (API paths answer 401 JSON), a role without the
+permission gets 403, and a role with it gets its page (200/302; a POST with an empty form may answer
+422 with the errors at the fields). A route that is not in ``ROUTES`` below fails the test: a new
+route must join this table when it is added.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+ROLES = ("admin", "inkoper", "klantmanager", "finance", "management", "provider")
+EVERYONE = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+PROCUREMENT = frozenset({"admin", "inkoper"})
+CASEWORK = frozenset({"admin", "klantmanager"})
+READERS = frozenset({"admin", "inkoper", "klantmanager", "finance", "management"})
+
+# Routes that anyone may reach: the login page itself, log-out and the language switch.
+PUBLIC = {"static", "auth.login", "auth.logout", "i18n.switch"}
+
+
+def _provider(w):
+    return {"provider_id": w.providers[0].id}
+
+
+def _client(w):
+    return {"client_id": w.clients[0].id}
+
+
+# endpoint: (roles allowed, methods to try, url arguments from the test world)
+ROUTES = {
+    "home.index": (EVERYONE, ("GET",), lambda w: {}),
+    "gemeenten.index": (READERS, ("GET",), lambda w: {}),
+    "gemeenten.detail": (READERS, ("GET",), lambda w: {"gemeente_id": w.gemeenten[0].id}),
+    "gemeenten.create": (ADMIN, ("GET", "POST"), lambda w: {}),
+    "gemeenten.edit": (ADMIN, ("GET", "POST"), lambda w: {"gemeente_id": w.gemeenten[0].id}),
+    "gemeenten.body_detail": (READERS, ("GET",), lambda w: {"body_id": w.body.id}),
+    "gemeenten.body_create": (ADMIN, ("GET", "POST"), lambda w: {}),
+    "gemeenten.body_edit": (ADMIN, ("GET", "POST"), lambda w: {"body_id": w.body.id}),
+    "providers.index": (READERS, ("GET",), lambda w: {}),
+    "providers.detail": (READERS, ("GET",), _provider),
+    "providers.create": (PROCUREMENT, ("GET", "POST"), lambda w: {}),
+    "providers.edit": (PROCUREMENT, ("GET", "POST"), _provider),
+    "providers.contact_create": (PROCUREMENT, ("GET", "POST"), _provider),
+    "providers.contact_delete": (
+        PROCUREMENT, ("POST",), lambda w: {**_provider(w), "contact_id": w.providers[0].contacts[0].id}
+    ),
+    "providers.mark_create": (PROCUREMENT, ("GET", "POST"), _provider),
+    "providers.mark_delete": (
+        PROCUREMENT, ("POST",), lambda w: {**_provider(w), "mark_id": w.providers[0].quality_marks[0].id}
+    ),
+    "clients.index": (CASEWORK, ("GET",), lambda w: {}),
+    "clients.detail": (CASEWORK, ("GET",), _client),
+    "clients.create": (CASEWORK, ("GET", "POST"), lambda w: {}),
+    "clients.edit": (CASEWORK, ("GET", "POST"), _client),
+    "clients.reveal_bsn": (CASEWORK, ("POST",), _client),
+    "clients.phase_create": (CASEWORK, ("GET", "POST"), _client),
+    "admin.users": (ADMIN, ("GET",), lambda w: {}),
+    "admin.user_create": (ADMIN, ("GET", "POST"), lambda w: {}),
+    "admin.user_detail": (ADMIN, ("GET",), lambda w: {"user_id": w.users["inkoper"].id}),
+    "admin.user_edit": (ADMIN, ("GET", "POST"), lambda w: {"user_id": w.users["inkoper"].id}),
+    "admin.target_groups": (ADMIN, ("GET",), lambda w: {}),
+    "admin.target_group_create": (ADMIN, ("GET", "POST"), lambda w: {}),
+    "admin.target_group_edit": (ADMIN, ("GET", "POST"), lambda w: {"group_id": w.target_groups[0].id}),
+    "admin.audit_log": (ADMIN, ("GET",), lambda w: {}),
+    "api.gemeenten": (READERS, ("GET",), lambda w: {}),
+    "api.providers": (READERS, ("GET",), lambda w: {}),
+    "api.provider": (READERS, ("GET",), _provider),
+}
+
+CASES = [(endpoint, method) for endpoint, (_, methods, _) in ROUTES.items() for method in methods]
+
+
+def test_every_route_is_in_the_access_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - set(ROUTES) - PUBLIC
+    assert not missing, f"add these routes to ROUTES in tests/test_access.py: {sorted(missing)}"
+    stale = set(ROUTES) - endpoints
+    assert not stale, f"these routes no longer exist: {sorted(stale)}"
+
+
+def test_declared_methods_match_the_url_map(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ROUTES:
+            declared = set(ROUTES[rule.endpoint][1])
+            assert declared == set(rule.methods) - {"HEAD", "OPTIONS"}, rule.endpoint
+
+
+def _url(app, world, endpoint):
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for(endpoint, **ROUTES[endpoint][2](world))
+
+
+@pytest.mark.parametrize(("endpoint", "method"), CASES)
+def test_anonymous_is_sent_to_login(app, world, client, endpoint, method):
+    url = _url(app, world, endpoint)
+    response = client.open(url, method=method)
+    if url.startswith("/api/"):
+        assert response.status_code == 401
+        assert response.json["error"] == "unauthenticated"
+    else:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("endpoint", "method"), CASES)
+def test_role_gets_page_or_403(app, world, as_role, role, endpoint, method):
+    allowed = role in ROUTES[endpoint][0]
+    url = _url(app, world, endpoint)
+    response = as_role(role).open(url, method=method, data={})
+    if not allowed:
+        assert response.status_code == 403, f"{role} must not reach {method} {url}"
+    elif method == "GET":
+        assert response.status_code in (200, 302), f"{role} should reach {url}: {response.status_code}"
+    else:
+        assert response.status_code in (200, 302, 422), f"{role} should reach {method} {url}"
