@@ -69,6 +69,20 @@ def menu_items() -> list[MenuItem]:
     return [item for item in MENU if can(item.permission)]
 
 
+def field_attributes(field, hint: bool, autocomplete: str | None) -> dict[str, str]:
+    """ARIA wiring for a form control: its hint and error message describe it, and errors mark it invalid."""
+    described = [f"{field.id}-hint"] if hint else []
+    attrs: dict[str, str] = {}
+    if field.errors:
+        described.append(f"{field.id}-error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if autocomplete:
+        attrs["autocomplete"] = autocomplete
+    return attrs
+
+
 def zip_labels(values, labeller) -> list[tuple[str, str]]:
     """Pair enum values with their translated labels for a select filter."""
     return [(v, str(labeller(v))) for v in values]
@@ -80,6 +94,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         menu_items=menu_items,
+        field_attributes=field_attributes,
         can=can,
         Permission=Permission,
         role_label=lambda role: ROLE_LABELS[Role(role)],

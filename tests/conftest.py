@@ -196,3 +196,13 @@ def as_role(app, world):
         return c
 
     return make
+
+
+def tbody(page: str) -> str:
+    """The rows of the first table on a page, so that assertions don't match menus or side lists."""
+    return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+
+def field_error(page: str, field: str) -> str:
+    """The error text shown next to one form field."""
+    return page.split(f'id="{field}-error"', 1)[1].split("</p>", 1)[0]

@@ -22,7 +22,8 @@ from app.models.clients import TargetGroup
 from app.models.registers import Gemeente, Provider
 from app.models.users import Role, User
 from app.navigation import ROLE_LABELS
-from app.registers.common import check_unique, commit_form, optional_select_value
+from app.registers.common import commit_form, optional_select_value, validate_submission
+from app.validators import NormalisedStringField
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -30,8 +31,14 @@ REQUIRED = _l("Dit veld is verplicht.")
 USERNAME_TAKEN = _l("Deze gebruikersnaam is al in gebruik.")
 
 
+def _lower(value: str) -> str:
+    return value.strip().lower()
+
+
 class UserForm(FlaskForm):
-    username = StringField(_l("Gebruikersnaam"), validators=[DataRequired(REQUIRED), Length(min=3, max=80)])
+    username = NormalisedStringField(
+        _l("Gebruikersnaam"), validators=[DataRequired(REQUIRED), Length(min=3, max=80)], normaliser=_lower
+    )
     full_name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=120)])
     email = StringField(
         _l("E-mailadres"),
@@ -49,16 +56,13 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.creating = creating
+        if creating:  # a new account needs a password; an edit may leave it unchanged
+            self.password.validators = [DataRequired(REQUIRED), *self.password.validators[1:]]
         self.role.choices = [(r.value, str(ROLE_LABELS[r])) for r in Role]
         self.gemeenten.choices = [(g.id, g.name) for g in session.scalars(select(Gemeente).order_by(Gemeente.name))]
         self.provider_id.choices = [(0, _("— geen —"))] + [
             (p.id, p.name) for p in session.scalars(select(Provider).order_by(Provider.name))
         ]
-
-    def validate_password(self, field):
-        if self.creating and not field.data:
-            raise ValidationError(str(REQUIRED))
 
     def validate_gemeenten(self, field):
         if self.role.data == Role.KLANTMANAGER.value and not field.data:
@@ -72,7 +76,7 @@ class UserForm(FlaskForm):
 
 
 class TargetGroupForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=40)])
+    code = NormalisedStringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=40)], normaliser=_lower)
     name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=120)])
 
 
@@ -92,15 +96,14 @@ def users():
 
 
 def _save_user(form: UserForm, user: User | None):
-    exclude = user.id if user else None
-    if form.validate_on_submit() and check_unique(form, "username", User.username, exclude, USERNAME_TAKEN):
+    if validate_submission(form, user.id if user else None, {"username": (User.username, USERNAME_TAKEN)}):
         if user is not None and user.id == current_user.id and (
             form.role.data != Role.ADMIN.value or not form.active.data
         ):
             form.role.errors = [str(_l("Je kunt je eigen beheerdersrol niet intrekken of jezelf blokkeren."))]
         else:
             user = user or User(failed_logins=0)
-            user.username = form.username.data.strip().lower()
+            user.username = form.username.data
             user.full_name = form.full_name.data.strip()
             user.email = form.email.data.strip()
             user.role = Role(form.role.data)
@@ -153,11 +156,10 @@ def target_groups():
 
 
 def _save_target_group(form: TargetGroupForm, group: TargetGroup | None):
-    exclude = group.id if group else None
     message = _l("Deze code is al in gebruik.")
-    if form.validate_on_submit() and check_unique(form, "code", TargetGroup.code, exclude, message):
+    if validate_submission(form, group.id if group else None, {"code": (TargetGroup.code, message)}):
         group = group or TargetGroup()
-        group.code = form.code.data.strip().lower()
+        group.code = form.code.data
         group.name = form.name.data.strip()
         session.add(group)
         if commit_form(form, {"code": message}):

@@ -34,6 +34,19 @@ def check_unique(form: Form, field_name: str, column: Any, exclude_id: int | Non
     return True
 
 
+def validate_submission(form: Form, exclude_id: int | None, unique: dict[str, tuple[Any, Any]]) -> bool:
+    """Validate a POSTed form and its unique fields together, so that the user sees every problem at once.
+
+    ``unique`` maps a field name to ``(column, message)``.
+    """
+    if not form.is_submitted():
+        return False
+    ok = form.validate()
+    for field_name, (column, message) in unique.items():
+        ok = check_unique(form, field_name, column, exclude_id, message) and ok
+    return ok
+
+
 def commit_form(form: Form, unique_fields: dict[str, Any] | None = None) -> bool:
     """Commit the unit of work; on a unique-constraint race put the error at the field instead."""
     try:

@@ -17,12 +17,14 @@ from app.db import session
 from app.listing import paginate
 from app.models.clients import Client
 from app.models.registers import ExecutingBody, Gemeente
-from app.registers.common import check_unique, commit_form, optional_select_value
+from app.registers.common import commit_form, optional_select_value, validate_submission
 from app.validators import NormalisedStringField, normalise_cbs, validate_cbs
 
 bp = Blueprint("gemeenten", __name__, url_prefix="/gemeenten")
 
 REQUIRED = _l("Dit veld is verplicht.")
+NAME_TAKEN = _l("Er is al een gemeente met deze naam.")
+CBS_TAKEN = _l("Er is al een gemeente met deze CBS-code.")
 
 
 class GemeenteForm(FlaskForm):
@@ -67,20 +69,14 @@ def detail(gemeente_id: int):
 
 
 def _save_gemeente(form: GemeenteForm, gemeente: Gemeente | None):
-    exclude = gemeente.id if gemeente else None
-    ok = form.validate_on_submit()
-    if ok:
-        ok = check_unique(form, "name", Gemeente.name, exclude, _l("Er is al een gemeente met deze naam."))
-        cbs_taken = _l("Er is al een gemeente met deze CBS-code.")
-        ok = check_unique(form, "cbs_code", Gemeente.cbs_code, exclude, cbs_taken) and ok
-    if ok:
+    unique = {"name": (Gemeente.name, NAME_TAKEN), "cbs_code": (Gemeente.cbs_code, CBS_TAKEN)}
+    if validate_submission(form, gemeente.id if gemeente else None, unique):
         gemeente = gemeente or Gemeente()
         gemeente.name = form.name.data.strip()
         gemeente.cbs_code = form.cbs_code.data
         gemeente.executing_body_id = optional_select_value(form.executing_body_id.data)
         session.add(gemeente)
-        if commit_form(form, {"cbs_code": _l("Er is al een gemeente met deze CBS-code."),
-                              "name": _l("Er is al een gemeente met deze naam.")}):
+        if commit_form(form, {"cbs_code": CBS_TAKEN, "name": NAME_TAKEN}):
             flash(_("Gemeente %(name)s is opgeslagen.", name=gemeente.name), "success")
             return redirect(url_for("gemeenten.detail", gemeente_id=gemeente.id))
     return render_template("gemeenten/form.html", form=form, gemeente=gemeente), 200 if not form.errors else 422
@@ -112,9 +108,8 @@ def body_detail(body_id: int):
 
 
 def _save_body(form: ExecutingBodyForm, body: ExecutingBody | None):
-    exclude = body.id if body else None
     message = _l("Er is al een uitvoeringsorganisatie met deze naam.")
-    if form.validate_on_submit() and check_unique(form, "name", ExecutingBody.name, exclude, message):
+    if validate_submission(form, body.id if body else None, {"name": (ExecutingBody.name, message)}):
         body = body or ExecutingBody()
         body.name = form.name.data.strip()
         body.description = form.description.data or ""

@@ -1,0 +1,105 @@
+"""User administration and target groups: only the admin manages them, with clear messages."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.models import Role, TargetGroup, User
+from tests.conftest import field_error, login, tbody
+
+VALID = {
+    "username": "nieuwe.klantmanager",
+    "full_name": "Nieuwe Klantmanager",
+    "email": "nieuw@gemeente.nl",
+    "role": "klantmanager",
+    "provider_id": 0,
+    "active": "y",
+    "password": "een-goed-wachtwoord",
+}
+
+
+def test_admin_creates_a_klantmanager_who_can_log_in(as_role, world, db, app):
+    c = as_role("admin")
+    response = c.post("/beheer/gebruikers/nieuw", data={**VALID, "gemeenten": [world.gemeenten[2].id]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    user = db.scalar(select(User).where(User.username == "nieuwe.klantmanager"))
+    assert user.role == Role.KLANTMANAGER
+    assert [g.name for g in user.gemeenten] == ["Ceeveen"]
+    assert user.password_hash.startswith("$argon2id$")
+    assert login(app.test_client(), "nieuwe.klantmanager", "een-goed-wachtwoord").status_code == 302
+
+
+def test_user_form_rules(as_role, world, db):
+    c = as_role("admin")
+    before = db.scalar(select(func.count()).select_from(User))
+    cases = [
+        ({**VALID, "username": "Inkoper", "gemeenten": [world.gemeenten[0].id]}, "username", "al in gebruik"),
+        ({**VALID, "password": "kort"}, "password", "Minstens 12 tekens."),
+        ({**VALID, "password": ""}, "password", "Dit veld is verplicht."),
+        ({**VALID, "email": "geen-email"}, "email", "geldig e-mailadres"),
+        (VALID, "gemeenten", "minstens één gemeente"),
+        ({**VALID, "role": "provider"}, "provider_id", "precies één aanbieder"),
+        ({**VALID, "role": "finance", "provider_id": world.providers[0].id}, "provider_id", "Alleen gebruikers"),
+    ]
+    for data, field, message in cases:
+        response = c.post("/beheer/gebruikers/nieuw", data=data)
+        assert response.status_code == 422, data
+        assert message in field_error(response.get_data(as_text=True), field), data
+    assert db.scalar(select(func.count()).select_from(User)) == before
+
+
+def test_admin_cannot_demote_or_block_themselves(as_role, world):
+    c = as_role("admin")
+    admin = world.users["admin"]
+    response = c.post(f"/beheer/gebruikers/{admin.id}/bewerken",
+                      data={**VALID, "username": "admin", "role": "inkoper", "password": ""})
+    assert response.status_code == 422
+    assert "eigen beheerdersrol" in response.get_data(as_text=True)
+
+
+def test_edit_user_unlocks_and_changes_role(as_role, world, db):
+    from app.db import utcnow
+
+    target = world.users["finance"]
+    target.locked_until = utcnow().replace(year=2100)
+    db.commit()
+    c = as_role("admin")
+    form = c.get(f"/beheer/gebruikers/{target.id}/bewerken").get_data(as_text=True)
+    assert 'value="finance"' in form
+    response = c.post(f"/beheer/gebruikers/{target.id}/bewerken", data={
+        "username": "finance", "full_name": "Finance", "email": "f@x.nl", "role": "management",
+        "provider_id": 0, "active": "y", "unlock": "y", "password": ""})
+    assert response.status_code == 302
+    db.expire_all()
+    user = db.get(User, target.id)
+    assert user.role == Role.MANAGEMENT and user.locked_until is None
+    history = c.get(f"/beheer/gebruikers/{target.id}").get_data(as_text=True)
+    assert "<del>finance</del>" in history and "<ins>management</ins>" in history
+
+
+def test_user_list_filters_by_role(as_role, world):
+    rows = tbody(as_role("admin").get("/beheer/gebruikers?role=klantmanager").get_data(as_text=True))
+    assert "klantmanager_c" in rows and ">inkoper<" not in rows
+
+
+def test_target_groups(as_role, world, db):
+    c = as_role("admin")
+    created = c.post("/beheer/doelgroepen/nieuw", data={"code": "Statushouders", "name": "Statushouders"})
+    assert created.status_code == 302
+    assert db.scalar(select(TargetGroup).where(TargetGroup.code == "statushouders")) is not None
+    duplicate = c.post("/beheer/doelgroepen/nieuw", data={"code": "algemeen", "name": "Nog eens"})
+    assert duplicate.status_code == 422
+    assert "al in gebruik" in field_error(duplicate.get_data(as_text=True), "code")
+    group = world.target_groups[1]
+    assert c.post(f"/beheer/doelgroepen/{group.id}/bewerken", data={"code": "jongeren",
+                                                                     "name": "Jongeren tot 27"}).status_code == 302
+    assert "Jongeren tot 27" in c.get("/beheer/doelgroepen").get_data(as_text=True)
+
+
+def test_audit_log_lists_changes_newest_first_and_filters(as_role, world):
+    c = as_role("admin")
+    c.post("/gemeenten/nieuw", data={"name": "Zuidstad", "cbs_code": "GM8009", "executing_body_id": 0})
+    rows = tbody(c.get("/beheer/auditlog").get_data(as_text=True))
+    assert rows.index("gemeente #") < rows.index("user_account #")
+    only_updates = tbody(c.get("/beheer/auditlog?action=update").get_data(as_text=True))
+    assert "aangemaakt" not in only_updates

@@ -1,0 +1,58 @@
+"""The demo data that `make run` loads: complete, valid and loaded only into an empty database."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+from stdnum import iban
+from stdnum.nl import bsn, btw
+
+from app.demo import DEMO_PASSWORD, load_demo
+from app.models import BenefitType, Client, Gemeente, Provider, ProviderStatus, Role, User
+from tests.conftest import login
+
+
+def test_demo_has_everything_the_readme_promises(app, db):
+    with app.app_context():
+        summary = load_demo(db, seed=7)
+    assert summary == {"gemeenten": 3, "providers": 5, "users": 8, "clients": 300}
+
+    gemeenten = db.scalars(select(Gemeente)).all()
+    assert len({g.executing_body_id for g in gemeenten}) == 1 and gemeenten[0].executing_body_id
+
+    providers = db.scalars(select(Provider)).all()
+    assert sum(p.status == ProviderStatus.REFERRAL_STOP for p in providers) == 1
+    from datetime import date
+
+    assert sum(bool(p.expired_marks(date.today())) for p in providers) == 1
+    for p in providers:
+        assert iban.is_valid(p.iban) and btw.is_valid(p.vat_number) and len(p.kvk_number) == 8
+
+    assert {u.role for u in db.scalars(select(User))} == set(Role)
+
+    db.expire_all()
+    clients = db.scalars(select(Client)).all()
+    assert len(clients) == 300 and all(bsn.is_valid(c.bsn) for c in clients)
+    assert len({c.bsn for c in clients}) == 300
+    benefits = Counter(c.benefit_type for c in clients)
+    assert benefits[BenefitType.PARTICIPATIEWET] > 200 and benefits[BenefitType.NONE] > 0
+    assert set(Counter(c.phase for c in clients)) == {1, 2, 3, 4}
+    assert all(c.phase_history and c.phase_history[0].phase == c.phase for c in clients)
+    assert all(c.monthly_benefit == 0 for c in clients if c.benefit_type == BenefitType.NONE)
+
+
+def test_every_demo_login_works(app, db):
+    with app.app_context():
+        load_demo(db, seed=7, clients=5)
+    for username in ("admin", "inkoper", "klantmanager", "klantmanager2", "financien", "controller",
+                     "management", "aanbieder"):
+        assert login(app.test_client(), username, DEMO_PASSWORD).status_code == 302, username
+
+
+def test_demo_cli_loads_only_into_an_empty_database(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert "Demo loaded" in first.output, first.output
+    second = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert "not loaded" in second.output
