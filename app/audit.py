@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import and_, event, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -92,9 +92,14 @@ def _remote_addr() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
-def _entry(session: Session, action: str, entity_type: str, entity_id: int | None, changes: dict) -> dict:
+def _entry(
+    session: Session, action: str, entity_type: str, entity_id: int | None, changes: dict, obj: Any = None
+) -> dict:
     actor_id, actor_label = _actor(session)
+    parent = getattr(obj, "__audit_parent__", None)
     return {
+        "parent_type": parent[0] if parent else None,
+        "parent_id": getattr(obj, parent[1]) if parent else None,
         "at": utcnow(),
         "actor_id": actor_id,
         "actor_label": actor_label,
@@ -111,16 +116,16 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
     for obj in session.new:
         if isinstance(obj, Audited):
             changes = {k: {"before": None, "after": v} for k, v in _snapshot(obj).items() if v not in (None, "")}
-            rows.append(_entry(session, "create", type(obj).__tablename__, obj.id, changes))
+            rows.append(_entry(session, "create", type(obj).__tablename__, obj.id, changes, obj))
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj):
             changes = _diff(obj)
             if changes:
-                rows.append(_entry(session, "update", type(obj).__tablename__, obj.id, changes))
+                rows.append(_entry(session, "update", type(obj).__tablename__, obj.id, changes, obj))
     for obj in session.deleted:
         if isinstance(obj, Audited):
             changes = {k: {"before": v, "after": None} for k, v in _snapshot(obj).items() if v not in (None, "")}
-            rows.append(_entry(session, "delete", type(obj).__tablename__, obj.id, changes))
+            rows.append(_entry(session, "delete", type(obj).__tablename__, obj.id, changes, obj))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 
@@ -136,11 +141,8 @@ def record(session: Session, action: str, entity_type: str, entity_id: int | Non
 
 
 def history_for(session: Session, entity_type: str, entity_id: int) -> list[AuditEntry]:
-    from sqlalchemy import select
-
-    stmt = (
-        select(AuditEntry)
-        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    )
+    """A record's own entries and those of its parts (contacts, quality marks, ...), newest first."""
+    own = and_(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id)
+    parts = and_(AuditEntry.parent_type == entity_type, AuditEntry.parent_id == entity_id)
+    stmt = select(AuditEntry).where(or_(own, parts)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     return list(session.scalars(stmt))

@@ -65,6 +65,19 @@ AUDIT_ACTION_LABELS = {
 }
 
 
+ENTITY_LABELS = {
+    "gemeente": _l("gemeente"),
+    "executing_body": _l("uitvoeringsorganisatie"),
+    "provider": _l("aanbieder"),
+    "provider_contact": _l("contactpersoon"),
+    "quality_mark": _l("keurmerk"),
+    "client": _l("cliënt"),
+    "client_phase_record": _l("fase en trede"),
+    "user_account": _l("gebruiker"),
+    "target_group": _l("doelgroep"),
+}
+
+
 def menu_items() -> list[MenuItem]:
     return [item for item in MENU if can(item.permission)]
 
@@ -101,4 +114,5 @@ def init_app(app: Flask) -> None:
         benefit_label=lambda b: BENEFIT_LABELS[BenefitType(b)],
         provider_status_label=lambda s: PROVIDER_STATUS_LABELS[ProviderStatus(s)],
         audit_action_label=lambda a: AUDIT_ACTION_LABELS.get(a, a),
+        entity_label=lambda t: ENTITY_LABELS.get(t, t),
     )

@@ -43,7 +43,7 @@ def test_update_without_real_change_writes_nothing(db, world):
 def test_bsn_is_masked_in_the_audit_trail(db, world):
     client = world.clients[0]
     entries = _entries(db, "client", client.id)
-    create = next(e for e in entries if e.action == "create")
+    create = next(e for e in entries if e.action == "create" and e.entity_type == "client")
     assert create.changes["bsn"]["after"] == "******333"
     assert "111222333" not in str([e.changes for e in entries])
 
@@ -96,3 +96,22 @@ def test_record_pages_show_history(as_role, world):
     page = as_role("admin").get(f"/gemeenten/{world.gemeenten[0].id}").get_data(as_text=True)
     assert "Historie" in page
     assert "aangemaakt" in page
+
+
+def test_parts_show_in_their_parents_history_even_after_deletion(db, world):
+    from app.models import ProviderContact
+
+    provider = world.providers[0]
+    contact = ProviderContact(provider_id=provider.id, name="Tijdelijk Contact")
+    db.add(contact)
+    db.commit()
+    contact_id = contact.id
+    db.delete(contact)
+    db.commit()
+    entries = [e for e in _entries(db, "provider", provider.id) if e.entity_id == contact_id]
+    assert [(e.entity_type, e.action) for e in entries] == [("provider_contact", "delete"),
+                                                            ("provider_contact", "create")]
+    assert all(e.parent_type == "provider" and e.parent_id == provider.id for e in entries)
+    other = world.providers[1]
+    assert all(e.entity_type != "provider_contact" or e.entity_id != contact_id
+               for e in _entries(db, "provider", other.id))

@@ -102,24 +102,24 @@ def _save_user(form: UserForm, user: User | None):
         ):
             form.role.errors = [str(_l("Je kunt je eigen beheerdersrol niet intrekken of jezelf blokkeren."))]
         else:
-            user = user or User(failed_logins=0)
-            user.username = form.username.data
-            user.full_name = form.full_name.data.strip()
-            user.email = form.email.data.strip()
-            user.role = Role(form.role.data)
-            user.active = form.active.data
-            user.provider_id = optional_select_value(form.provider_id.data)
-            chosen = set(form.gemeenten.data or []) if user.role == Role.KLANTMANAGER else set()
-            user.gemeenten = list(session.scalars(select(Gemeente).where(Gemeente.id.in_(chosen))))
+            record = user or User(failed_logins=0)
+            record.username = form.username.data
+            record.full_name = form.full_name.data.strip()
+            record.email = form.email.data.strip()
+            record.role = Role(form.role.data)
+            record.active = form.active.data
+            record.provider_id = optional_select_value(form.provider_id.data)
+            chosen = set(form.gemeenten.data or []) if record.role == Role.KLANTMANAGER else set()
+            record.gemeenten = list(session.scalars(select(Gemeente).where(Gemeente.id.in_(chosen))))
             if form.password.data:
-                user.password_hash = hash_password(form.password.data)
+                record.password_hash = hash_password(form.password.data)
             if form.unlock.data:
-                user.locked_until = None
-                user.failed_logins = 0
-            session.add(user)
+                record.locked_until = None
+                record.failed_logins = 0
+            session.add(record)
             if commit_form(form, {"username": USERNAME_TAKEN}):
-                flash(_("Gebruiker %(name)s is opgeslagen.", name=user.username), "success")
-                return redirect(url_for("admin.user_detail", user_id=user.id))
+                flash(_("Gebruiker %(name)s is opgeslagen.", name=record.username), "success")
+                return redirect(url_for("admin.user_detail", user_id=record.id))
     return render_template("admin/user_form.html", form=form, user=user), 200 if not form.errors else 422
 
 
@@ -158,12 +158,12 @@ def target_groups():
 def _save_target_group(form: TargetGroupForm, group: TargetGroup | None):
     message = _l("Deze code is al in gebruik.")
     if validate_submission(form, group.id if group else None, {"code": (TargetGroup.code, message)}):
-        group = group or TargetGroup()
-        group.code = form.code.data
-        group.name = form.name.data.strip()
-        session.add(group)
+        record = group or TargetGroup()
+        record.code = form.code.data
+        record.name = form.name.data.strip()
+        session.add(record)
         if commit_form(form, {"code": message}):
-            flash(_("Doelgroep %(name)s is opgeslagen.", name=group.name), "success")
+            flash(_("Doelgroep %(name)s is opgeslagen.", name=record.name), "success")
             return redirect(url_for("admin.target_groups"))
     return render_template("admin/target_group_form.html", form=form, group=group), 200 if not form.errors else 422
 

@@ -25,11 +25,17 @@ class Audited:
 
     __audit_masked__: ClassVar[frozenset[str]] = frozenset()
     __audit_ignored__: ClassVar[frozenset[str]] = frozenset()
+    # (parent entity type, foreign-key attribute): a part's changes then show in its parent's history,
+    # even after the part itself is deleted.
+    __audit_parent__: ClassVar[tuple[str, str] | None] = None
 
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entry_entity", "entity_type", "entity_id"),
+        Index("ix_audit_entry_parent", "parent_type", "parent_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -38,6 +44,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(20))
     entity_type: Mapped[str] = mapped_column(String(60))
     entity_id: Mapped[int | None]
+    parent_type: Mapped[str | None] = mapped_column(String(60))
+    parent_id: Mapped[int | None]
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 

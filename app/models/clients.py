@@ -88,6 +88,7 @@ class ClientPhaseRecord(Audited, Base):
     """One assessment of a client's phase (1–4) and participatieladder rung (1–6) from a date on."""
 
     __tablename__ = "client_phase_record"
+    __audit_parent__ = ("client", "client_id")
     __table_args__ = (
         CheckConstraint("phase BETWEEN 1 AND 4", name="phase_range"),
         CheckConstraint("ladder_rung BETWEEN 1 AND 6", name="ladder_rung_range"),

@@ -80,6 +80,7 @@ class Provider(Audited, Base):
 
 class ProviderContact(Audited, Base):
     __tablename__ = "provider_contact"
+    __audit_parent__ = ("provider", "provider_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
@@ -95,6 +96,7 @@ class QualityMark(Audited, Base):
     """A quality mark (keurmerk) or certificate; contracts may require one that has not expired."""
 
     __tablename__ = "quality_mark"
+    __audit_parent__ = ("provider", "provider_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)

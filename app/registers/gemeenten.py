@@ -71,14 +71,14 @@ def detail(gemeente_id: int):
 def _save_gemeente(form: GemeenteForm, gemeente: Gemeente | None):
     unique = {"name": (Gemeente.name, NAME_TAKEN), "cbs_code": (Gemeente.cbs_code, CBS_TAKEN)}
     if validate_submission(form, gemeente.id if gemeente else None, unique):
-        gemeente = gemeente or Gemeente()
-        gemeente.name = form.name.data.strip()
-        gemeente.cbs_code = form.cbs_code.data
-        gemeente.executing_body_id = optional_select_value(form.executing_body_id.data)
-        session.add(gemeente)
+        record = gemeente or Gemeente()
+        record.name = form.name.data.strip()
+        record.cbs_code = form.cbs_code.data
+        record.executing_body_id = optional_select_value(form.executing_body_id.data)
+        session.add(record)
         if commit_form(form, {"cbs_code": CBS_TAKEN, "name": NAME_TAKEN}):
-            flash(_("Gemeente %(name)s is opgeslagen.", name=gemeente.name), "success")
-            return redirect(url_for("gemeenten.detail", gemeente_id=gemeente.id))
+            flash(_("Gemeente %(name)s is opgeslagen.", name=record.name), "success")
+            return redirect(url_for("gemeenten.detail", gemeente_id=record.id))
     return render_template("gemeenten/form.html", form=form, gemeente=gemeente), 200 if not form.errors else 422
 
 
@@ -110,13 +110,13 @@ def body_detail(body_id: int):
 def _save_body(form: ExecutingBodyForm, body: ExecutingBody | None):
     message = _l("Er is al een uitvoeringsorganisatie met deze naam.")
     if validate_submission(form, body.id if body else None, {"name": (ExecutingBody.name, message)}):
-        body = body or ExecutingBody()
-        body.name = form.name.data.strip()
-        body.description = form.description.data or ""
-        session.add(body)
+        record = body or ExecutingBody()
+        record.name = form.name.data.strip()
+        record.description = form.description.data or ""
+        session.add(record)
         if commit_form(form, {"name": message}):
-            flash(_("Uitvoeringsorganisatie %(name)s is opgeslagen.", name=body.name), "success")
-            return redirect(url_for("gemeenten.body_detail", body_id=body.id))
+            flash(_("Uitvoeringsorganisatie %(name)s is opgeslagen.", name=record.name), "success")
+            return redirect(url_for("gemeenten.body_detail", body_id=record.id))
     return render_template("gemeenten/body_form.html", form=form, body=body), 200 if not form.errors else 422
 
 

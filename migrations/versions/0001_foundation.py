@@ -60,6 +60,8 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=20), nullable=False),
     sa.Column('entity_type', sa.String(length=60), nullable=False),
     sa.Column('entity_id', sa.Integer(), nullable=True),
+    sa.Column('parent_type', sa.String(length=60), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('changes', sa.JSON(), nullable=False),
     sa.Column('remote_addr', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry'))
@@ -68,6 +70,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entry_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_at'), ['at'], unique=False)
         batch_op.create_index('ix_audit_entry_entity', ['entity_type', 'entity_id'], unique=False)
+        batch_op.create_index('ix_audit_entry_parent', ['parent_type', 'parent_id'], unique=False)
 
     op.create_table('executing_body',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -248,6 +251,7 @@ def downgrade() -> None:
     op.drop_table('provider')
     op.drop_table('executing_body')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_entry_parent')
         batch_op.drop_index('ix_audit_entry_entity')
         batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
         batch_op.drop_index(batch_op.f('ix_audit_entry_actor_id'))
