@@ -18,7 +18,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import bsn as std_bsn
 from stdnum.nl import btw as std_btw
 from stdnum.nl import postcode as std_postcode
-from wtforms import StringField
+from wtforms import DateField, StringField
 from wtforms.validators import ValidationError
 
 KVK_PATTERN = re.compile(r"^\d{8}$")
@@ -47,6 +47,14 @@ def normalise_cbs(value: str) -> str:
     return value if value.startswith("GM") or not value else "GM" + value.zfill(4)
 
 
+def normalise_postcode(value: str) -> str:
+    """``1234ab`` and ``1234 AB`` both become ``1234 AB``; anything else is left for the validator."""
+    try:
+        return std_postcode.validate(value)
+    except StdnumError:
+        return (value or "").strip().upper()
+
+
 def _run(check, value: str, message) -> None:
     try:
         check(value)
@@ -55,6 +63,10 @@ def _run(check, value: str, message) -> None:
 
 
 def validate_bsn(_form, field) -> None:
+    """The 11-test, on exactly the nine digits typed (stdnum would pad a shorter number with zeros)."""
+    typed = re.sub(r"[\s.\-]", "", field.raw_data[0] if field.raw_data else field.data or "")
+    if typed.isdigit() and len(typed) != 9:
+        raise ValidationError(str(_l("Een BSN bestaat uit precies 9 cijfers.")))
     message = _l("Dit is geen geldig BSN: het moet 9 cijfers hebben en de elfproef doorstaan.")
     _run(std_bsn.validate, field.data or "", message)
 
@@ -94,6 +106,26 @@ class NormalisedStringField(StringField):
         super().process_formdata(valuelist)
         if self.normaliser and self.data:
             self.data = self.normaliser(self.data)
+
+    def _value(self):
+        """Show what the user typed when the form comes back with errors, not its normalised form."""
+        if self.errors and self.raw_data:
+            return self.raw_data[0]
+        return super()._value()
+
+
+class DutchDateField(DateField):
+    """A date field: ``<input type=date>`` sends ISO dates, people type 31-12-2026; both work."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d-%m-%Y"])
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(_l("Vul een geldige datum in, bijvoorbeeld 31-12-2026."))) from None
 
 
 class MoneyField(StringField):

@@ -52,6 +52,7 @@ ROUTES = {
         PROCUREMENT, ("POST",), lambda w: {**_provider(w), "mark_id": w.providers[0].quality_marks[0].id}
     ),
     "clients.index": (CASEWORK, ("GET",), lambda w: {}),
+    "clients.find_by_bsn": (CASEWORK, ("POST",), lambda w: {}),
     "clients.detail": (CASEWORK, ("GET",), _client),
     "clients.create": (CASEWORK, ("GET", "POST"), lambda w: {}),
     "clients.edit": (CASEWORK, ("GET", "POST"), _client),

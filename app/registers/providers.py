@@ -11,9 +11,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from stdnum import iban as std_iban
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.nl import postcode as std_postcode
-from wtforms import DateField, EmailField, SelectField, StringField, TelField, TextAreaField
+from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from app.audit import history_for
@@ -24,9 +22,11 @@ from app.models.registers import Provider, ProviderContact, ProviderStatus, Qual
 from app.navigation import PROVIDER_STATUS_LABELS
 from app.registers.common import commit_form, validate_submission
 from app.validators import (
+    DutchDateField,
     NormalisedStringField,
     normalise_iban,
     normalise_kvk,
+    normalise_postcode,
     normalise_vat,
     validate_iban,
     validate_kvk,
@@ -41,14 +41,6 @@ KVK_TAKEN = _l("Er is al een aanbieder met dit KvK-nummer.")
 EXPIRY_WARNING_DAYS = 90
 
 
-def normalise_postcode(value: str) -> str:
-    """``1234ab`` and ``1234 AB`` both become ``1234 AB``; anything else is left for the validator."""
-    try:
-        return std_postcode.validate(value)
-    except StdnumError:
-        return (value or "").strip().upper()
-
-
 def normalise_website(value: str) -> str:
     value = (value or "").strip()
     if value and "://" not in value:
@@ -58,20 +50,6 @@ def normalise_website(value: str) -> str:
 
 def format_iban(value: str) -> str:
     return std_iban.format(value) if value else ""
-
-
-class DutchDateField(DateField):
-    """A date field (``<input type=date>`` sends ISO) that also accepts 31-12-2026, with a Dutch message."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d-%m-%Y"])
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(str(_l("Vul een geldige datum in, bijvoorbeeld 31-12-2026."))) from None
 
 
 class ProviderForm(FlaskForm):
