@@ -123,3 +123,19 @@ def test_session_cookie_is_httponly_after_login(world, client):
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def _token(page: str) -> str:
+    return page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_real_session_needs_the_token_on_every_form(csrf_app, world):
+    c = csrf_app.test_client()
+    token = _token(c.get("/login").get_data(as_text=True))
+    assert c.post("/login", data={"username": "inkoper", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    provider, contact = world.providers[0], world.providers[0].contacts[0]
+    url = f"/aanbieders/{provider.id}/contactpersonen/{contact.id}/verwijderen"
+    assert c.post(url).status_code == 400
+    detail = c.get(f"/aanbieders/{provider.id}").get_data(as_text=True)
+    assert c.post(url, data={"csrf_token": _token(detail)}).status_code == 302
+    assert c.post("/logout").status_code == 400

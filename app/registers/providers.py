@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -164,7 +166,6 @@ def detail(provider_id: int):
         today=today,
         warn_before=today + timedelta(days=EXPIRY_WARNING_DAYS),
         format_iban=format_iban,
-        delete_form=DeleteForm(),
         history=history_for(session, "provider", provider.id),
     )
 
@@ -214,74 +215,68 @@ def edit(provider_id: int):
     return _save_provider(form, provider)
 
 
+@dataclass(frozen=True)
+class Part:
+    """A provider's part (a contact or a quality mark): added with its own form, deleted with one button."""
+
+    model: type
+    form: type[FlaskForm]
+    template: str
+    anchor: str
+    added: Any
+    deleted: Any
+
+
+CONTACT = Part(ProviderContact, ContactForm, "providers/contact_form.html", "contactpersonen",
+               _l("Contactpersoon %(name)s is toegevoegd."), _l("Contactpersoon %(name)s is verwijderd."))
+MARK = Part(QualityMark, QualityMarkForm, "providers/mark_form.html", "keurmerken",
+            _l("Keurmerk %(name)s is toegevoegd."), _l("Keurmerk %(name)s is verwijderd."))
+
+
+def _add_part(provider_id: int, part: Part):
+    provider = session.get(Provider, provider_id) or abort(404)
+    form = part.form()
+    if form.validate_on_submit():
+        values = {f.name: f.data.strip() if isinstance(f.data, str) else f.data for f in form if f.name != "csrf_token"}
+        record = part.model(provider=provider, **values)
+        session.add(record)
+        if commit_form(form):
+            flash(str(part.added) % {"name": record.name}, "success")
+            return redirect(url_for("providers.detail", provider_id=provider.id, _anchor=part.anchor))
+    return render_template(part.template, form=form, provider=provider), 200 if not form.errors else 422
+
+
+def _delete_part(provider_id: int, part_id: int, part: Part):
+    record = session.get(part.model, part_id)
+    if record is None or record.provider_id != provider_id:
+        abort(404)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    session.delete(record)
+    session.commit()
+    flash(str(part.deleted) % {"name": record.name}, "success")
+    return redirect(url_for("providers.detail", provider_id=provider_id, _anchor=part.anchor))
+
+
 @bp.route("/<int:provider_id>/contactpersonen/nieuw", methods=["GET", "POST"])
 @requires(Permission.EDIT_PROVIDERS)
 def contact_create(provider_id: int):
-    provider = session.get(Provider, provider_id) or abort(404)
-    form = ContactForm()
-    if form.validate_on_submit():
-        contact = ProviderContact(
-            name=form.name.data.strip(),
-            function=(form.function.data or "").strip(),
-            email=(form.email.data or "").strip(),
-            phone=(form.phone.data or "").strip(),
-        )
-        provider.contacts.append(contact)
-        if commit_form(form):
-            flash(_("Contactpersoon %(name)s is toegevoegd.", name=contact.name), "success")
-            return redirect(url_for("providers.detail", provider_id=provider.id, _anchor="contactpersonen"))
-    return (
-        render_template("providers/contact_form.html", form=form, provider=provider),
-        200 if not form.errors else 422,
-    )
+    return _add_part(provider_id, CONTACT)
 
 
 @bp.route("/<int:provider_id>/contactpersonen/<int:contact_id>/verwijderen", methods=["POST"])
 @requires(Permission.EDIT_PROVIDERS)
 def contact_delete(provider_id: int, contact_id: int):
-    contact = session.get(ProviderContact, contact_id)
-    if contact is None or contact.provider_id != provider_id:
-        abort(404)
-    if not DeleteForm().validate_on_submit():
-        abort(400)
-    name = contact.name
-    session.delete(contact)
-    session.commit()
-    flash(_("Contactpersoon %(name)s is verwijderd.", name=name), "success")
-    return redirect(url_for("providers.detail", provider_id=provider_id, _anchor="contactpersonen"))
+    return _delete_part(provider_id, contact_id, CONTACT)
 
 
 @bp.route("/<int:provider_id>/keurmerken/nieuw", methods=["GET", "POST"])
 @requires(Permission.EDIT_PROVIDERS)
 def mark_create(provider_id: int):
-    provider = session.get(Provider, provider_id) or abort(404)
-    form = QualityMarkForm()
-    if form.validate_on_submit():
-        mark = QualityMark(
-            name=form.name.data.strip(),
-            certificate_number=(form.certificate_number.data or "").strip(),
-            valid_until=form.valid_until.data,
-        )
-        provider.quality_marks.append(mark)
-        if commit_form(form):
-            flash(_("Keurmerk %(name)s is toegevoegd.", name=mark.name), "success")
-            return redirect(url_for("providers.detail", provider_id=provider.id, _anchor="keurmerken"))
-    return (
-        render_template("providers/mark_form.html", form=form, provider=provider),
-        200 if not form.errors else 422,
-    )
+    return _add_part(provider_id, MARK)
 
 
 @bp.route("/<int:provider_id>/keurmerken/<int:mark_id>/verwijderen", methods=["POST"])
 @requires(Permission.EDIT_PROVIDERS)
 def mark_delete(provider_id: int, mark_id: int):
-    mark = session.get(QualityMark, mark_id)
-    if mark is None or mark.provider_id != provider_id:
-        abort(404)
-    if not DeleteForm().validate_on_submit():
-        abort(400)
-    name = mark.name
-    session.delete(mark)
-    session.commit()
-    flash(_("Keurmerk %(name)s is verwijderd.", name=name), "success")
-    return redirect(url_for("providers.detail", provider_id=provider_id, _anchor="keurmerken"))
+    return _delete_part(provider_id, mark_id, MARK)
