@@ -23,6 +23,8 @@ translations: $(STAMP)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
+	@echo "Serving on http://$(HOST):$(PORT) - demo users admin, inkoper, klantmanager, klantmanager2,"
+	@echo "financien, controller, management, aanbieder; password demo-wachtwoord-2026 (see README.md)."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
