@@ -12,6 +12,7 @@ from app.db import session
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 demo_cli = AppGroup("demo", help="Demo data.")
+payments_cli = AppGroup("payments", help="Payment models: validate and simulate.")
 
 
 @db_cli.command("upgrade")
@@ -52,6 +53,54 @@ def demo_load(if_empty: bool, seed: int) -> None:
     click.echo("Demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
 
 
+def _load_model(path: str):
+    from contracts.model import ModelError, PaymentModel
+
+    try:
+        return PaymentModel.from_file(path)
+    except ModelError as exc:
+        for field, message in exc.problems:
+            click.echo(f"{path}: {field}: {message}", err=True)
+        raise SystemExit(2) from None
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+
+
+@payments_cli.command("validate")
+@click.argument("model_file", type=click.Path(exists=True, dir_okay=False))
+def payments_validate(model_file: str) -> None:
+    """Check MODEL_FILE against the schema and the model rules; every problem names its field."""
+    model = _load_model(model_file)
+    click.echo(f"{model_file}: geldig ({model.name}, {len(model.rules)} regels)")
+
+
+@payments_cli.command("simulate")
+@click.argument("model_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("trajecten_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-of", "as_of", default=None, help="Peildatum JJJJ-MM-DD (default: as_of in the file, else today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "both"]), default="both", show_default=True)
+def payments_simulate(model_file: str, trajecten_file: str, as_of: str | None, fmt: str) -> None:
+    """Print every traject's entitlements and the totals under MODEL_FILE (see docs/payment-models.md)."""
+    import json
+    from datetime import date
+
+    from contracts.events import EventError
+    from contracts.simulate import render_json, render_table, run
+
+    model = _load_model(model_file)
+    try:
+        with open(trajecten_file, encoding="utf-8") as fh:
+            data = json.load(fh)
+        simulation = run(model, data, date.fromisoformat(as_of) if as_of else None)
+    except (EventError, ValueError) as exc:
+        raise click.ClickException(f"{trajecten_file}: {exc}") from None
+    if fmt in ("table", "both"):
+        click.echo(render_table(simulation))
+    if fmt in ("json", "both"):
+        click.echo(render_json(simulation))
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(payments_cli)

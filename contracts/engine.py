@@ -1,0 +1,393 @@
+"""The entitlement engine: from a payment model and a traject's events, what is owed, when and why.
+
+Everything here is a pure function of (model, traject, as-of date):
+
+* events dated after the as-of date are not known yet, so a later as-of only ever adds;
+* events are put in one canonical order first, so the order they were given in does not matter;
+* a correction never rewrites history: what was owed before it stays in the output, and the
+  correction adds a clawback that voids it (and, where the corrected facts earn something else,
+  that new entitlement, due from the correction's date on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from contracts.dates import describe_period, period_from_spec
+from contracts.events import Event, EventType, Traject
+from contracts.model import Milestone, PaymentModel, Rule, Step
+from contracts.money import ZERO, format_eur, to_cents
+
+PLACEMENT_BREAKS = frozenset({EventType.PLACEMENT_ENDED, EventType.FALL_BACK, EventType.DROPOUT})
+EXIT_BREAKS = frozenset({EventType.FALL_BACK})
+BREAK_LABELS = {
+    EventType.PLACEMENT_ENDED: "einde van de plaatsing",
+    EventType.FALL_BACK: "terugval in de uitkering",
+    EventType.DROPOUT: "uitval",
+    EventType.RETURNED: "terugverwijzing",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    """One thing owed (or, when negative, recovered), with the rule and the facts behind it.
+
+    ``key`` is stable: the same traject, rule and milestone always give the same key, so invoicing can
+    make sure each entitlement is paid once. ``voids`` names the entitlement a clawback cancels.
+    ``flag`` says why an amount was capped or is not owed (``traject_ceiling``, ``volume_limit``,
+    ``budget_limit``); ``computed`` is then what the rule alone would have given.
+    """
+
+    key: str
+    traject_id: str
+    rule: str
+    due_on: date
+    amount: Decimal
+    explanation: str
+    basis: tuple[str, ...] = ()
+    voids: str | None = None
+    flag: str | None = None
+    computed: Decimal | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key, "traject": self.traject_id, "rule": self.rule, "due_on": self.due_on.isoformat(),
+            "amount": str(self.amount), "explanation": self.explanation, "basis": list(self.basis),
+            "voids": self.voids, "flag": self.flag,
+            "computed": str(self.computed) if self.computed is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    on: date
+    event: Event
+    basis: tuple[str, ...]
+
+
+@dataclass
+class TrajectResult:
+    traject: Traject
+    entitlements: list[Entitlement]
+    milestones: dict[str, date] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((e.amount for e in self.entitlements), ZERO)
+
+
+# --- facts ----------------------------------------------------------------------------------------
+
+
+class _Facts:
+    """The known, unrevoked events of one traject, indexed for the questions rules ask."""
+
+    __slots__ = ("_memo", "as_of", "by_type", "confirmations", "events", "traject")
+
+    def __init__(self, traject: Traject, events: list[Event], as_of: date):
+        self.traject = traject
+        self.events = events
+        self.as_of = as_of
+        self.by_type: dict[EventType, list[Event]] = {}
+        for event in events:
+            self.by_type.setdefault(event.type, []).append(event)
+        self.confirmations = list(self.by_type.get(EventType.STILL_EMPLOYED, ()))
+        self._memo: dict[str, Reached | None] = {}
+
+    def first(self, event_type: EventType) -> Event | None:
+        found = self.by_type.get(event_type)
+        return found[0] if found else None
+
+    def first_break(self, kinds: frozenset[EventType], on_or_after: date, before: date | None = None) -> Event | None:
+        candidates = [e for t in kinds for e in self.by_type.get(t, ()) if e.date >= on_or_after]
+        if before is not None:
+            candidates = [e for e in candidates if e.date < before]
+        return min(candidates, key=lambda e: e.sort_key) if candidates else None
+
+    def confirmation_on_or_after(self, day: date) -> Event | None:
+        for event in self.confirmations:
+            if event.date >= day:
+                return event
+        return None
+
+    def reach(self, milestone: Milestone) -> Reached | None:
+        if milestone.name not in self._memo:
+            self._memo[milestone.name] = self._reach(milestone)
+        return self._memo[milestone.name]
+
+    def _qualifies(self, m: Milestone, e: Event) -> bool:
+        if m.kinds is not None and e.kind not in m.kinds:
+            return False
+        if m.min_hours_per_week is not None and (e.hours_per_week is None or e.hours_per_week < m.min_hours_per_week):
+            return False
+        months = e.contract_months
+        if m.min_contract_months is not None and (months is None or months < m.min_contract_months):
+            return False
+        return m.reasons is None or e.reason in m.reasons
+
+    def _reach(self, m: Milestone) -> Reached | None:
+        best: Reached | None = None
+        for event in self.by_type.get(m.event, ()):
+            if not self._qualifies(m, event):
+                continue
+            if m.lasting_months is None:
+                return Reached(event.date, event, (event.id,))
+            window_end = period_from_spec(event.date, {"months": m.lasting_months})
+            breaks = PLACEMENT_BREAKS if m.event == EventType.PLACEMENT else EXIT_BREAKS
+            if self.first_break(breaks, event.date, window_end) is not None or window_end > self.as_of:
+                continue
+            if m.event == EventType.PLACEMENT:
+                # Work that lasted is shown by a confirmation that the client still works then.
+                confirmation = self.confirmation_on_or_after(window_end)
+                if confirmation is None:
+                    continue
+                reached = Reached(confirmation.date, event, (event.id, confirmation.id))
+            else:
+                reached = Reached(window_end, event, (event.id,))
+            if best is None or reached.on < best.on:
+                best = reached
+        return best
+
+
+# --- rules ----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A positive entitlement before the traject ceiling, and the clawback it may get."""
+
+    key: str
+    rule: str
+    due_on: date
+    amount: Decimal
+    explanation: str
+    basis: tuple[str, ...]
+    clawback_on: date | None = None
+    clawback_reason: str = ""
+    clawback_basis: tuple[str, ...] = ()
+
+
+def _clawback(rule: Rule, facts: _Facts, reached: Reached, pending: _Pending) -> None:
+    if rule.clawback is None or reached.event.type not in (EventType.PLACEMENT, EventType.BENEFIT_EXIT):
+        return
+    window_end = period_from_spec(reached.event.date, rule.clawback.within)
+    brk = facts.first_break(rule.clawback.on, pending.due_on, window_end)
+    if brk is not None:
+        pending.clawback_on = brk.date
+        pending.clawback_basis = (brk.id,)
+        pending.clawback_reason = (
+            f"{BREAK_LABELS[brk.type]} op {brk.date.isoformat()}, binnen "
+            f"{describe_period(rule.clawback.within)} na {reached.event.date.isoformat()}"
+        )
+
+
+def _pro_rata(rule: Rule, event: Event, amount: Decimal) -> tuple[Decimal, str]:
+    if rule.pro_rata_base_hours is None:
+        return amount, ""
+    hours = event.hours_per_week or Decimal(0)
+    if hours >= rule.pro_rata_base_hours:
+        return amount, ""
+    return amount * hours / rule.pro_rata_base_hours, f" × {hours}/{rule.pro_rata_base_hours} uur"
+
+
+def _fee(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) -> list[_Pending]:
+    reached = facts.reach(model.milestones[rule.milestone])
+    if reached is None:
+        return []
+    amount_spec, note = rule.amount, ""
+    if rule.tempo_bands:
+        started = facts.first(EventType.STARTED)
+        origin = started.date if rule.tempo_from == "started" and started else facts.traject.referral_date
+        days = (reached.event.date - origin).days
+        band = next((b for b in rule.tempo_bands if days <= b.max_days), None)
+        if band is not None:
+            amount_spec = band.amount
+            note = f" (tempo: {days} dagen, binnen {band.max_days})"
+        else:
+            note = f" (tempo: {days} dagen, buiten de tempobanden)"
+    due_on = reached.on
+    if rule.unless_within is not None:
+        due_on = period_from_spec(reached.on, rule.unless_within)
+        if due_on > facts.as_of:
+            return []
+        for name in rule.unless_milestones:
+            result = facts.reach(model.milestones[name])
+            if result is not None and result.on <= due_on:
+                return []
+        unless = " of ".join(model.milestones[name].description for name in rule.unless_milestones)
+        note += f"; geen {unless} binnen {describe_period(rule.unless_within)}"
+    value, factor = _pro_rata(rule, reached.event, amount_spec.value(price))
+    pending = _Pending(
+        key=rule.id, rule=rule.id, due_on=due_on, amount=to_cents(value),
+        explanation=f"{amount_spec.describe(price)}{factor}: {rule.label}{note}", basis=reached.basis,
+    )
+    _clawback(rule, facts, reached, pending)
+    return [pending]
+
+
+def _tiers(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) -> list[_Pending]:
+    reached = []
+    for order, step in enumerate(rule.steps):
+        result = facts.reach(model.milestones[step.milestone])
+        if result is not None:
+            reached.append((result.on, order, step, result))
+    reached.sort(key=lambda item: (item[0], item[1]))
+    paid = ZERO
+    out = []
+    for _, _, step, result in reached:
+        value = to_cents(step.amount.value(price))
+        if value <= paid:
+            continue
+        earlier = f", waarvan {format_eur(paid)} al eerder voor een lagere trede" if paid else ""
+        pending = _Pending(
+            key=f"{rule.id}/{step.milestone}", rule=rule.id, due_on=result.on, amount=value - paid,
+            explanation=f"{step.amount.describe(price)}: {step.label} ({rule.label}{earlier})", basis=result.basis,
+        )
+        _clawback(rule, facts, result, pending)
+        out.append(pending)
+        paid = value
+    return out
+
+
+def _tranches(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) -> list[_Pending]:
+    out = []
+    due: dict[str, date] = {}
+    previous: Step | None = None
+    for step in rule.steps:
+        predecessor = step.after or (previous.id if previous else None)
+        previous = step
+        result = facts.reach(model.milestones[step.milestone])
+        if result is None or (predecessor is not None and predecessor not in due):
+            continue
+        due_on = max(result.on, due[predecessor]) if predecessor else result.on
+        due[step.id] = due_on
+        pending = _Pending(
+            key=f"{rule.id}/{step.id}", rule=rule.id, due_on=due_on, amount=to_cents(step.amount.value(price)),
+            explanation=f"{step.amount.describe(price)}: {step.label} ({rule.label})", basis=result.basis,
+        )
+        _clawback(rule, facts, result, pending)
+        out.append(pending)
+    return out
+
+
+def _recurring(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) -> list[_Pending]:
+    reached = facts.reach(model.milestones[rule.milestone])
+    if reached is None:
+        return []
+    placement = reached.event
+    brk = facts.first_break(PLACEMENT_BREAKS, placement.date)
+    value, factor = _pro_rata(rule, placement, rule.amount.value(price))
+    out = []
+    for n in range(1, rule.max_count + 1):
+        spec = {k: v * n for k, v in rule.every.items()}
+        period_end = period_from_spec(placement.date, spec)
+        if brk is not None and brk.date < period_end:
+            break
+        confirmation = facts.confirmation_on_or_after(period_end)
+        if confirmation is None:
+            break
+        out.append(_Pending(
+            key=f"{rule.id}/{n}", rule=rule.id, due_on=max(confirmation.date, reached.on), amount=to_cents(value),
+            explanation=(f"{rule.amount.describe(price)}{factor}: {rule.label}, periode {n} van {rule.max_count} "
+                         f"(tot {period_end.isoformat()})"),
+            basis=(placement.id, confirmation.id),
+        ))
+    return out
+
+
+RULES = {"fee": _fee, "tiers": _tiers, "tranches": _tranches, "recurring": _recurring}
+
+
+def _settle(traject: Traject, pending: list[_Pending], ceiling: Decimal | None) -> list[Entitlement]:
+    """Apply the traject ceiling in due order and turn pending clawbacks into negative entitlements."""
+    events: list[tuple[date, int, str, _Pending]] = []
+    for p in pending:
+        events.append((p.due_on, 0, p.key, p))
+        if p.clawback_on is not None:
+            events.append((p.clawback_on, 1, p.key, p))
+    events.sort(key=lambda item: (item[0], item[1], item[2]))
+    net = ZERO
+    granted: dict[str, Decimal] = {}
+    out: list[Entitlement] = []
+    for day, is_clawback, key, p in events:
+        if is_clawback:
+            amount = granted.get(key, ZERO)
+            if amount == ZERO:
+                continue
+            net -= amount
+            out.append(Entitlement(
+                key=f"{key}/terugvordering", traject_id=traject.id, rule=p.rule, due_on=day, amount=-amount,
+                explanation=f"Terugvordering van {format_eur(amount)} ({key}): {p.clawback_reason}",
+                basis=p.clawback_basis, voids=key,
+            ))
+            continue
+        amount, flag, note = p.amount, None, ""
+        if ceiling is not None and net + amount > ceiling:
+            amount = max(ceiling - net, ZERO)
+            flag = "traject_ceiling"
+            note = (f"; afgetopt op het trajectplafond van {format_eur(ceiling)}" if amount
+                    else f"; niet verschuldigd: trajectplafond van {format_eur(ceiling)} bereikt")
+        net += amount
+        granted[key] = amount
+        out.append(Entitlement(
+            key=key, traject_id=traject.id, rule=p.rule, due_on=day, amount=amount,
+            explanation=p.explanation + note, basis=p.basis, flag=flag,
+            computed=p.amount if flag else None,
+        ))
+    return out
+
+
+def _evaluate(model: PaymentModel, traject: Traject, events: list[Event], as_of: date) -> TrajectResult:
+    facts = _Facts(traject, events, as_of)
+    price = model.price_for(traject.client_group, traject.price)
+    pending: list[_Pending] = []
+    for rule in model.rules:
+        pending.extend(RULES[rule.type](model, rule, facts, price))
+    ceiling = to_cents(model.traject_ceiling.value(price)) if model.traject_ceiling else None
+    milestones = {name: r.on for name, m in model.milestones.items() if (r := facts.reach(m)) is not None}
+    return TrajectResult(traject, _settle(traject, pending, ceiling), milestones)
+
+
+def evaluate(model: PaymentModel, traject: Traject, as_of: date) -> TrajectResult:
+    """What ``traject`` is owed under ``model`` with everything known on ``as_of``."""
+    known = [e for e in traject.ordered_events() if e.date <= as_of]
+    corrections = [e for e in known if e.type == EventType.CORRECTION]
+    facts = [e for e in known if e.type != EventType.CORRECTION]
+    if not corrections:
+        return _evaluate(model, traject, facts, as_of)
+
+    revoked: set[str] = set()
+    kept: list[Entitlement] = []
+    kept_keys: dict[str, str] = {}
+    seen_before: list[tuple[date, set[tuple[str, Decimal]]]] = []
+    for correction in corrections:
+        day_before = correction.date - timedelta(days=1)
+        before = _evaluate(model, traject, [e for e in facts if e.id not in revoked], day_before)
+        revoked.add(correction.revokes)
+        after = _evaluate(model, traject, [e for e in facts if e.id not in revoked], day_before)
+        still_owed = {(x.key, x.amount) for x in after.entitlements}
+        seen_before.append((correction.date, {(x.key, x.amount) for x in before.entitlements}))
+        for x in before.entitlements:
+            if (x.key, x.amount) in still_owed or x.key in kept_keys:
+                continue
+            kept.append(x)
+            kept_keys[x.key] = correction.id
+            kept.append(Entitlement(
+                key=f"{x.key}/correctie/{correction.id}", traject_id=traject.id, rule=x.rule, due_on=correction.date,
+                amount=-x.amount, voids=x.key, basis=(correction.id,),
+                explanation=(f"Correctie op {correction.date.isoformat()}: {format_eur(x.amount)} ({x.key}) vervalt"
+                             + (f" ({correction.reason})" if correction.reason else "")),
+            ))
+    final = _evaluate(model, traject, [e for e in facts if e.id not in revoked], as_of)
+    current = []
+    for x in final.entitlements:
+        if x.key in kept_keys:
+            x = replace(x, key=f"{x.key}@{kept_keys[x.key]}")
+        for corrected_on, known_then in seen_before:
+            if x.due_on < corrected_on and (x.key, x.amount) not in known_then:
+                x = replace(x, due_on=corrected_on, explanation=x.explanation + " (bekend na correctie)")
+        current.append(x)
+    entitlements = sorted(kept + current, key=lambda e: (e.due_on, e.key))
+    return TrajectResult(traject, entitlements, final.milestones)
