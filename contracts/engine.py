@@ -69,9 +69,13 @@ class Reached:
 
 @dataclass
 class TrajectResult:
+    """A traject's entitlements, the milestones it reached (and when) and the kinds of event it had,
+    all as known on the as-of date and after corrections."""
+
     traject: Traject
     entitlements: list[Entitlement]
     milestones: dict[str, date] = field(default_factory=dict)
+    happened: frozenset[EventType] = frozenset()
 
     @property
     def total(self) -> Decimal:
@@ -123,7 +127,8 @@ class _Facts:
         if m.min_hours_per_week is not None and (e.hours_per_week is None or e.hours_per_week < m.min_hours_per_week):
             return False
         months = e.contract_months
-        if m.min_contract_months is not None and (months is None or months < m.min_contract_months):
+        too_short = months is None or months < (m.min_contract_months or 0)
+        if m.min_contract_months is not None and not e.open_ended and too_short:
             return False
         return m.reasons is None or e.reason in m.reasons
 
@@ -167,20 +172,30 @@ class _Pending:
     clawback_on: date | None = None
     clawback_reason: str = ""
     clawback_basis: tuple[str, ...] = ()
+    after_clawbacks: bool = False  # a top-up on a clawback's day is counted after that clawback
+
+
+def _break_of(rule: Rule, facts: _Facts, reached: Reached, due_on: date) -> Event | None:
+    """The event that voids what ``reached`` earned under the rule's clawback clause, if any."""
+    if rule.clawback is None or reached.event.type not in (EventType.PLACEMENT, EventType.BENEFIT_EXIT):
+        return None
+    window_end = period_from_spec(reached.event.date, rule.clawback.within)
+    return facts.first_break(rule.clawback.on, due_on, window_end)
+
+
+def _void(pending: _Pending, rule: Rule, reached: Reached, brk: Event) -> None:
+    pending.clawback_on = brk.date
+    pending.clawback_basis = (brk.id,)
+    pending.clawback_reason = (
+        f"{BREAK_LABELS[brk.type]} op {brk.date.isoformat()}, binnen "
+        f"{describe_period(rule.clawback.within)} na {reached.event.date.isoformat()}"
+    )
 
 
 def _clawback(rule: Rule, facts: _Facts, reached: Reached, pending: _Pending) -> None:
-    if rule.clawback is None or reached.event.type not in (EventType.PLACEMENT, EventType.BENEFIT_EXIT):
-        return
-    window_end = period_from_spec(reached.event.date, rule.clawback.within)
-    brk = facts.first_break(rule.clawback.on, pending.due_on, window_end)
+    brk = _break_of(rule, facts, reached, pending.due_on)
     if brk is not None:
-        pending.clawback_on = brk.date
-        pending.clawback_basis = (brk.id,)
-        pending.clawback_reason = (
-            f"{BREAK_LABELS[brk.type]} op {brk.date.isoformat()}, binnen "
-            f"{describe_period(rule.clawback.within)} na {reached.event.date.isoformat()}"
-        )
+        _void(pending, rule, reached, brk)
 
 
 def _pro_rata(rule: Rule, event: Event, amount: Decimal) -> tuple[Decimal, str]:
@@ -198,8 +213,10 @@ def _fee(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) 
         return []
     amount_spec, note = rule.amount, ""
     if rule.tempo_bands:
+        # Only a start on or before the placement counts, so that a later event cannot change this fee.
         started = facts.first(EventType.STARTED)
-        origin = started.date if rule.tempo_from == "started" and started else facts.traject.referral_date
+        use_start = rule.tempo_from == "started" and started is not None and started.date <= reached.event.date
+        origin = started.date if use_start else facts.traject.referral_date
         days = (reached.event.date - origin).days
         band = next((b for b in rule.tempo_bands if days <= b.max_days), None)
         if band is not None:
@@ -228,26 +245,61 @@ def _fee(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) 
 
 
 def _tiers(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) -> list[_Pending]:
-    reached = []
+    """Alternatives: the highest tier standing is paid, with what was paid before counted against it.
+
+    Tiers are walked in time. Reaching a tier pays the difference up to its value; a clawback voids a
+    tier's payments, after which the provider is topped up to the best tier that still stands (a
+    result that is later voided never leaves the provider below what a lower result earned).
+    """
+    moments = []
     for order, step in enumerate(rule.steps):
         result = facts.reach(model.milestones[step.milestone])
-        if result is not None:
-            reached.append((result.on, order, step, result))
-    reached.sort(key=lambda item: (item[0], item[1]))
-    paid = ZERO
-    out = []
-    for _, _, step, result in reached:
-        value = to_cents(step.amount.value(price))
-        if value <= paid:
+        if result is None:
             continue
-        earlier = f", waarvan {format_eur(paid)} al eerder voor een lagere trede" if paid else ""
-        pending = _Pending(
-            key=f"{rule.id}/{step.milestone}", rule=rule.id, due_on=result.on, amount=value - paid,
-            explanation=f"{step.amount.describe(price)}: {step.label} ({rule.label}{earlier})", basis=result.basis,
-        )
-        _clawback(rule, facts, result, pending)
-        out.append(pending)
-        paid = value
+        brk = _break_of(rule, facts, result, result.on)
+        moments.append((result.on, 0, order, step, result, brk))
+        if brk is not None:
+            moments.append((brk.date, 1, order, step, result, brk))
+    moments.sort(key=lambda m: (m[0], m[1], m[2]))
+    out: list[_Pending] = []
+    earned: dict[str, list[_Pending]] = {}
+    standing: dict[str, tuple[Decimal, Step]] = {}
+
+    def paid() -> Decimal:
+        return sum((p.amount for p in out if p.clawback_on is None), ZERO)
+
+    for day, voided, _, step, result, brk in moments:
+        if not voided:
+            value = to_cents(step.amount.value(price))
+            standing[step.milestone] = (value, step)
+            already = paid()
+            if value <= already:
+                continue
+            earlier = f", waarvan {format_eur(already)} al eerder voor een lagere trede" if already else ""
+            pending = _Pending(
+                key=f"{rule.id}/{step.milestone}", rule=rule.id, due_on=day, amount=value - already,
+                explanation=f"{step.amount.describe(price)}: {step.label} ({rule.label}{earlier})", basis=result.basis,
+            )
+            out.append(pending)
+            earned.setdefault(step.milestone, []).append(pending)
+            continue
+        standing.pop(step.milestone, None)
+        for pending in earned.get(step.milestone, ()):
+            if pending.clawback_on is None:
+                _void(pending, rule, result, brk)
+        if not standing:
+            continue
+        best_milestone, (best, best_step) = max(standing.items(), key=lambda item: item[1][0])
+        already = paid()
+        if best > already:
+            top_up = _Pending(
+                key=f"{rule.id}/{best_milestone}/aanvulling/{day.isoformat()}", rule=rule.id, due_on=day,
+                amount=best - already, basis=(brk.id,), after_clawbacks=True,
+                explanation=(f"{best_step.amount.describe(price)}: {best_step.label} ({rule.label}; aanvulling "
+                             f"na terugvordering, waarvan {format_eur(already)} blijft staan)"),
+            )
+            out.append(top_up)
+            earned.setdefault(best_milestone, []).append(top_up)
     return out
 
 
@@ -304,15 +356,15 @@ def _settle(traject: Traject, pending: list[_Pending], ceiling: Decimal | None) 
     """Apply the traject ceiling in due order and turn pending clawbacks into negative entitlements."""
     events: list[tuple[date, int, str, _Pending]] = []
     for p in pending:
-        events.append((p.due_on, 0, p.key, p))
+        events.append((p.due_on, 2 if p.after_clawbacks else 0, p.key, p))
         if p.clawback_on is not None:
             events.append((p.clawback_on, 1, p.key, p))
     events.sort(key=lambda item: (item[0], item[1], item[2]))
     net = ZERO
     granted: dict[str, Decimal] = {}
     out: list[Entitlement] = []
-    for day, is_clawback, key, p in events:
-        if is_clawback:
+    for day, order, key, p in events:
+        if order == 1:
             amount = granted.get(key, ZERO)
             if amount == ZERO:
                 continue
@@ -340,6 +392,7 @@ def _settle(traject: Traject, pending: list[_Pending], ceiling: Decimal | None) 
 
 
 def _evaluate(model: PaymentModel, traject: Traject, events: list[Event], as_of: date) -> TrajectResult:
+    events = [e for e in events if e.date <= as_of]
     facts = _Facts(traject, events, as_of)
     price = model.price_for(traject.client_group, traject.price)
     pending: list[_Pending] = []
@@ -347,7 +400,31 @@ def _evaluate(model: PaymentModel, traject: Traject, events: list[Event], as_of:
         pending.extend(RULES[rule.type](model, rule, facts, price))
     ceiling = to_cents(model.traject_ceiling.value(price)) if model.traject_ceiling else None
     milestones = {name: r.on for name, m in model.milestones.items() if (r := facts.reach(m)) is not None}
-    return TrajectResult(traject, _settle(traject, pending, ceiling), milestones)
+    return TrajectResult(traject, _settle(traject, pending, ceiling), milestones, frozenset(facts.by_type))
+
+
+class _Presenter:
+    """How a correction-free evaluation shows up in the output once corrections have happened.
+
+    After a correction voids an entitlement, anything the corrected facts earn under the same key gets
+    a key of its own (``key@correction``), and what becomes due only because of a correction is due
+    from the correction's date, not retroactively.
+    """
+
+    def __init__(self) -> None:
+        self.alias: dict[str, str] = {}
+        self.shown: list[tuple[date, set[tuple[str, Decimal]]]] = []
+
+    def present(self, x: Entitlement) -> Entitlement:
+        key = self.alias.get(x.key, x.key)
+        voids = self.alias.get(x.voids, x.voids) if x.voids else None
+        due_on, explanation = x.due_on, x.explanation
+        for corrected_on, shown in self.shown:
+            if due_on < corrected_on and (key, x.amount) not in shown:
+                due_on, explanation = corrected_on, x.explanation + " (bekend na correctie)"
+        if (key, voids, due_on) == (x.key, x.voids, x.due_on):
+            return x
+        return replace(x, key=key, voids=voids, due_on=due_on, explanation=explanation)
 
 
 def evaluate(model: PaymentModel, traject: Traject, as_of: date) -> TrajectResult:
@@ -358,36 +435,32 @@ def evaluate(model: PaymentModel, traject: Traject, as_of: date) -> TrajectResul
     if not corrections:
         return _evaluate(model, traject, facts, as_of)
 
+    presenter = _Presenter()
     revoked: set[str] = set()
-    kept: list[Entitlement] = []
-    kept_keys: dict[str, str] = {}
-    seen_before: list[tuple[date, set[tuple[str, Decimal]]]] = []
+    voided: list[Entitlement] = []
     for correction in corrections:
         day_before = correction.date - timedelta(days=1)
-        before = _evaluate(model, traject, [e for e in facts if e.id not in revoked], day_before)
+        before = [presenter.present(x) for x in
+                  _evaluate(model, traject, [e for e in facts if e.id not in revoked], day_before).entitlements]
         revoked.add(correction.revokes)
-        after = _evaluate(model, traject, [e for e in facts if e.id not in revoked], day_before)
-        still_owed = {(x.key, x.amount) for x in after.entitlements}
-        seen_before.append((correction.date, {(x.key, x.amount) for x in before.entitlements}))
-        for x in before.entitlements:
-            if (x.key, x.amount) in still_owed or x.key in kept_keys:
+        after = {(y.key, y.amount, y.due_on) for y in (presenter.present(x) for x in _evaluate(
+            model, traject, [e for e in facts if e.id not in revoked], day_before).entitlements)}
+        for x in before:
+            if (x.key, x.amount, x.due_on) in after:
                 continue
-            kept.append(x)
-            kept_keys[x.key] = correction.id
-            kept.append(Entitlement(
-                key=f"{x.key}/correctie/{correction.id}", traject_id=traject.id, rule=x.rule, due_on=correction.date,
-                amount=-x.amount, voids=x.key, basis=(correction.id,),
-                explanation=(f"Correctie op {correction.date.isoformat()}: {format_eur(x.amount)} ({x.key}) vervalt"
-                             + (f" ({correction.reason})" if correction.reason else "")),
-            ))
+            # What was owed stays owed as it was shown; the correction takes it back.
+            voided.append(x)
+            if x.amount:
+                voided.append(Entitlement(
+                    key=f"{x.key}/correctie/{correction.id}", traject_id=traject.id, rule=x.rule,
+                    due_on=correction.date, amount=-x.amount, voids=x.key, basis=(correction.id,),
+                    explanation=(f"Correctie op {correction.date.isoformat()}: {format_eur(x.amount)} ({x.key}) "
+                                 "vervalt" + (f" ({correction.reason})" if correction.reason else "")),
+                ))
+            raw = next((k for k, v in presenter.alias.items() if v == x.key), x.key)
+            presenter.alias[raw] = f"{raw}@{correction.id}"
+        presenter.shown.append((correction.date, {(x.key, x.amount) for x in before}))
     final = _evaluate(model, traject, [e for e in facts if e.id not in revoked], as_of)
-    current = []
-    for x in final.entitlements:
-        if x.key in kept_keys:
-            x = replace(x, key=f"{x.key}@{kept_keys[x.key]}")
-        for corrected_on, known_then in seen_before:
-            if x.due_on < corrected_on and (x.key, x.amount) not in known_then:
-                x = replace(x, due_on=corrected_on, explanation=x.explanation + " (bekend na correctie)")
-        current.append(x)
-    entitlements = sorted(kept + current, key=lambda e: (e.due_on, e.key))
-    return TrajectResult(traject, entitlements, final.milestones)
+    current = [presenter.present(x) for x in final.entitlements]
+    entitlements = sorted(voided + current, key=lambda e: (e.due_on, e.key))
+    return TrajectResult(traject, entitlements, final.milestones, final.happened)

@@ -68,6 +68,7 @@ class Event:
     contract_months: int | None = None
     reason: str | None = None
     revokes: str | None = None
+    open_ended: bool = False
 
     @property
     def sort_key(self) -> tuple:
@@ -130,6 +131,9 @@ def event_from_dict(data: dict[str, Any], where: str = "event") -> Event:
             raise EventError(f"{where}.hours_per_week", "een plaatsing heeft een aantal uren per week")
     if event_type == EventType.CORRECTION and not data.get("revokes"):
         raise EventError(f"{where}.revokes", "een correctie noemt de gebeurtenis die zij intrekt")
+    reason = data.get("reason")
+    if event_type == EventType.BENEFIT_EXIT:
+        reason = _enum(ExitReason, reason, f"{where}.reason").value
     if months is not None and (not isinstance(months, int) or months < 0):
         raise EventError(f"{where}.contract_months", f"moet een geheel aantal maanden zijn: {months!r}")
     return Event(
@@ -139,8 +143,9 @@ def event_from_dict(data: dict[str, Any], where: str = "event") -> Event:
         kind=_enum(WorkKind, kind, f"{where}.kind") if kind is not None else None,
         hours_per_week=_decimal(hours, f"{where}.hours_per_week") if hours is not None else None,
         contract_months=months,
-        reason=data.get("reason"),
+        reason=reason,
         revokes=str(data["revokes"]) if data.get("revokes") else None,
+        open_ended=bool(data.get("open_ended", False)),
     )
 
 
@@ -154,10 +159,11 @@ def traject_from_dict(data: dict[str, Any], where: str = "traject") -> Traject:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise EventError(f"{where}.events", f"dubbele id's: {', '.join(duplicates)}")
-    known = set(ids)
+    revocable = {e.id for e in events if e.type != EventType.CORRECTION}
     for i, event in enumerate(events):
-        if event.revokes is not None and event.revokes not in known:
-            raise EventError(f"{where}.events[{i}].revokes", f"onbekende gebeurtenis {event.revokes!r}")
+        if event.revokes is not None and event.revokes not in revocable:
+            raise EventError(f"{where}.events[{i}].revokes",
+                             f"{event.revokes!r} is geen gebeurtenis van dit traject die een correctie kan intrekken")
     price = data.get("price")
     return Traject(
         id=str(data["id"]),

@@ -319,6 +319,13 @@ def _semantic_problems(data: dict) -> list[tuple[str, str]]:
                 problems.append((f"{where}.tempo.bands[{j}].max_days", message))
         if rule["type"] in ("tiers", "tranches"):
             _check_steps(rule, where, milestones, problems)
+        if "clawback" in rule:
+            steps = rule.get("tiers", rule.get("tranches", []))
+            named = [rule["milestone"]] if "milestone" in rule else [step["milestone"] for step in steps]
+            events = {milestones[n]["event"] for n in named if n in milestones}
+            if events and not events & LASTING_EVENTS:
+                message = "terugvorderen kan alleen bij een mijlpaal op plaatsing of uitstroom uit de uitkering"
+                problems.append((f"{where}.clawback", message))
         needs_placement = rule["type"] == "recurring" or "pro_rata_hours" in rule
         milestone = milestones.get(rule.get("milestone", ""))
         if needs_placement and milestone is not None and milestone["event"] != EventType.PLACEMENT:

@@ -48,9 +48,14 @@ class Settlement:
 
 
 def _apply_limits(model: PaymentModel, results: list[TrajectResult]) -> list[Entitlement]:
-    """Entitlements past the volume ceiling (in referral order) or the budget ceiling are not owed."""
+    """Entitlements past the volume ceiling (in referral order) or the budget ceiling are not owed.
+
+    A referral the provider refused and never accepted is no traject, so it takes no place under the
+    volume ceiling.
+    """
     ordered = sorted(results, key=lambda r: (r.traject.referral_date, r.traject.id))
-    over_volume = {r.traject.id for r in ordered[model.volume_limit:]} if model.volume_limit else set()
+    counted = [r for r in ordered if not (EventType.REFUSED in r.happened and EventType.ACCEPTED not in r.happened)]
+    over_volume = {r.traject.id for r in counted[model.volume_limit:]} if model.volume_limit else set()
     entitlements = sorted(
         (e for r in ordered for e in r.entitlements), key=lambda e: (e.due_on, e.traject_id, e.key)
     )
@@ -90,7 +95,7 @@ def _in_denominator(result: TrajectResult, denominator: str) -> bool:
     if denominator == "referrals":
         return True
     wanted = EventType.ACCEPTED if denominator == "accepted" else EventType.STARTED
-    return any(e.type == wanted for e in result.traject.events)
+    return wanted in result.happened
 
 
 def _measure(rule: ContractRule, cohort: list[TrajectResult], as_of: date) -> RateMeasure:

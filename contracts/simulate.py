@@ -61,7 +61,8 @@ class Simulation:
             "measures": [
                 {"rule": m.rule, "numerator": m.numerator, "denominator": m.denominator,
                  "rate": str(m.rate) if m.rate is not None else None, "threshold": str(m.threshold),
-                 "judged": m.judged}
+                 "judged": m.judged, "numerator_trajecten": list(m.numerator_ids),
+                 "denominator_trajecten": list(m.denominator_ids)}
                 for m in self.settlement.measures
             ],
             "totals_by_rule": {k: str(v) for k, v in self.totals().items()},

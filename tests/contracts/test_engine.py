@@ -216,3 +216,65 @@ def test_bad_traject_input_names_the_field(data, field):
     with pytest.raises(EventError) as info:
         traject_from_dict(data)
     assert info.value.field == field
+
+
+def test_a_later_genuine_placement_after_a_correction_gets_a_key_of_its_own():
+    model = template("stay_in_work")
+    t = traject("t", "2026-01-05", ("placement", "2026-02-02", REGULAR_FULLTIME),
+                ("correction", "2026-02-20", {"revokes": "t-e0"}),
+                ("placement", "2026-03-02", REGULAR_FULLTIME), ("still_employed", "2026-04-01"))
+    result = evaluate(model, t, AS_OF).entitlements
+    assert [(e.key, e.amount, e.due_on) for e in result] == [
+        ("placement_fee", Decimal("500.00"), D("2026-02-02")),
+        ("placement_fee/correctie/t-e1", Decimal("-500.00"), D("2026-02-20")),
+        ("placement_fee@t-e1", Decimal("500.00"), D("2026-03-02")),
+        ("stay_in_work/1", Decimal("150.00"), D("2026-04-01")),
+    ]
+
+
+def test_confirmations_after_a_correction_do_not_pay_for_the_revoked_placement():
+    model = template("stay_in_work")
+    t = traject("t", "2026-01-05", ("placement", "2026-02-02", REGULAR_FULLTIME),
+                ("correction", "2026-02-20", {"revokes": "t-e0"}), ("still_employed", "2026-06-01"))
+    assert total(evaluate(model, t, AS_OF)) == Decimal("0.00")
+
+
+def test_after_a_tier_is_clawed_back_the_provider_keeps_the_best_tier_that_stands():
+    model = PaymentModel.from_dict({
+        "schema_version": 1, "name": "t",
+        "milestones": {"effort": {"event": "ended"}, "work": {"event": "placement", "kinds": ["regular"]}},
+        "rules": [{"id": "price", "type": "tiers", "clawback": {"within": {"months": 3}, "on": ["fall_back"]},
+                   "tiers": [{"milestone": "effort", "amount": {"amount": "700.00"}},
+                             {"milestone": "work", "amount": {"amount": "1000.00"}}]}],
+    })
+    t = traject("t", "2026-01-05", ("placement", "2026-02-01", REGULAR_FULLTIME), ("ended", "2026-02-15"),
+                ("fall_back", "2026-03-01"))
+    result = evaluate(model, t, AS_OF).entitlements
+    assert [(e.key, e.amount) for e in result] == [
+        ("price/work", Decimal("1000.00")),
+        ("price/work/terugvordering", Decimal("-1000.00")),
+        ("price/effort/aanvulling/2026-03-01", Decimal("700.00")),
+    ]
+
+
+def test_tempo_ignores_a_start_recorded_after_the_placement():
+    t = traject("t", "2026-01-01", ("placement", "2026-02-01", REGULAR_FULLTIME), ("started", "2026-03-01"))
+    [e] = evaluate(template("tempo"), t, AS_OF).entitlements
+    assert e.amount == Decimal("2000.00") and "31 dagen" in e.explanation  # counted from the referral
+
+
+def test_an_open_ended_contract_meets_any_minimum_length():
+    model = template("no_cure_less_pay_tiers")
+    t = traject("t", "2026-01-05", ("started", "2026-01-10"),
+                ("placement", "2026-03-01", {"kind": "regular", "hours_per_week": 24, "open_ended": True}))
+    assert total(evaluate(model, t, AS_OF)) == Decimal("2500.00")
+
+
+def test_exit_reasons_and_corrections_of_corrections_are_refused():
+    with pytest.raises(EventError) as info:
+        traject("t", "2026-01-05", ("benefit_exit", "2026-02-01", {"reason": "verhuisd"}))
+    assert info.value.field == "traject.events[0].reason"
+    with pytest.raises(EventError) as info:
+        traject("t", "2026-01-05", ("started", "2026-02-01"), ("correction", "2026-02-02", {"revokes": "t-e0"}),
+                ("correction", "2026-02-03", {"revokes": "t-e1"}))
+    assert info.value.field == "traject.events[2].revokes"

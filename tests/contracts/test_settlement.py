@@ -70,3 +70,20 @@ def test_budget_ceiling_caps_the_entitlement_that_crosses_it_and_stops_the_rest(
     flagged = [e for e in s.traject_entitlements if e.flag == "budget_limit"]
     assert flagged and all(e.computed is not None for e in flagged)
     assert sum(e.computed - e.amount for e in flagged) == 40 * Decimal("3000.00") - Decimal("100000.00")
+
+
+def test_a_refused_referral_takes_no_place_under_the_volume_ceiling():
+    model = template("caps")  # volume 50
+    refused = [evaluate(model, traject(f"r{i}", "2026-01-01", ("refused", "2026-01-02")), AS_OF) for i in range(5)]
+    accepted = [evaluate(model, traject(f"t{i:03d}", "2026-01-02", ("accepted", "2026-01-03"),
+                                        ("intake", "2026-01-04")), AS_OF) for i in range(50)]
+    s = settle(model, refused + accepted, START, END, AS_OF)
+    assert not [e for e in s.traject_entitlements if e.flag == "volume_limit"]
+    assert s.total == 50 * Decimal("250.00")
+
+
+def test_rates_count_only_what_happened_by_the_as_of_date():
+    model = template("frame_contract_bonus_malus")
+    results = [evaluate(model, _started(i, placed=True), D("2026-01-31")) for i in range(10)]
+    bonus = settle(model, results, START, END, D("2026-01-31")).measures[0]
+    assert (bonus.numerator, bonus.denominator) == (0, 0)  # nobody had started by then
