@@ -35,11 +35,14 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
     from app.home.views import bp as home_bp
+    from app.procurement.contracts import bp as contracts_bp
+    from app.procurement.tenders import bp as tenders_bp
     from app.registers.clients import bp as clients_bp
     from app.registers.gemeenten import bp as gemeenten_bp
     from app.registers.providers import bp as providers_bp
 
-    for blueprint in (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, api_bp):
+    blueprints = (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, tenders_bp, contracts_bp, api_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     from app.cli import register_commands

@@ -28,6 +28,8 @@ class MenuItem:
 MENU = (
     MenuItem("clients.index", _l("Cliënten"), Permission.VIEW_CLIENTS),
     MenuItem("providers.index", _l("Aanbieders"), Permission.VIEW_PROVIDERS),
+    MenuItem("tenders.index", _l("Aanbestedingen"), Permission.VIEW_TENDERS),
+    MenuItem("contracts.index", _l("Contracten"), Permission.VIEW_CONTRACTS),
     MenuItem("gemeenten.index", _l("Gemeenten"), Permission.VIEW_GEMEENTEN),
     MenuItem("admin.users", _l("Gebruikers"), Permission.MANAGE_USERS),
     MenuItem("admin.target_groups", _l("Doelgroepen"), Permission.MANAGE_REFERENCE_DATA),
@@ -75,6 +77,17 @@ ENTITY_LABELS = {
     "client_phase_record": _l("fase en trede"),
     "user_account": _l("gebruiker"),
     "target_group": _l("doelgroep"),
+    "tender": _l("aanbesteding"),
+    "lot": _l("perceel"),
+    "selection_criterion": _l("selectiecriterium"),
+    "award_criterion": _l("gunningscriterium"),
+    "bid": _l("inschrijving"),
+    "bid_selection": _l("selectie"),
+    "bid_score": _l("score"),
+    "lot_award": _l("gunning"),
+    "contract": _l("contract"),
+    "contract_version": _l("contractversie"),
+    "contract_evaluation": _l("evaluatie"),
 }
 
 

@@ -268,7 +268,7 @@ def _tiers(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None
     def paid() -> Decimal:
         return sum((p.amount for p in out if p.clawback_on is None), ZERO)
 
-    for day, voided, _, step, result, brk in moments:
+    for index, (day, voided, _, step, result, brk) in enumerate(moments):
         if not voided:
             value = to_cents(step.amount.value(price))
             standing[step.milestone] = (value, step)
@@ -287,8 +287,9 @@ def _tiers(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None
         for pending in earned.get(step.milestone, ()):
             if pending.clawback_on is None:
                 _void(pending, rule, result, brk)
-        if not standing:
-            continue
+        following = moments[index + 1] if index + 1 < len(moments) else None
+        if not standing or (following is not None and following[:2] == (day, 1)):
+            continue  # top up once, after every clawback of the day
         best_milestone, (best, best_step) = max(standing.items(), key=lambda item: item[1][0])
         already = paid()
         if best > already:

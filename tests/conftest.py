@@ -110,6 +110,8 @@ class World:
     target_groups: list
     users: dict
     clients: list
+    tender: object = None
+    contract: object = None
 
 
 @pytest.fixture
@@ -171,9 +173,59 @@ def world(app, db) -> World:
         client.phase_history.append(ClientPhaseRecord(phase=2, ladder_rung=3, valid_from=today - timedelta(days=30)))
         clients.append(client)
     db.add_all(clients)
+    tender, contract = _procurement(db, [g1, g2], groups[0], p1)
     db.commit()
     db.info.pop("actor")
-    return World([g1, g2, g3], body, [p1, p2], groups, users, clients)
+    return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract)
+
+
+TIERS_MODEL = {
+    "schema_version": 1, "name": "Treden", "base_price": {"default": "2500.00"},
+    "milestones": {"effort": {"event": "started"}, "work": {"event": "placement", "kinds": ["regular"]}},
+    "rules": [{"id": "price", "type": "tiers", "tiers": [{"milestone": "effort", "amount": {"percent": "70"}},
+                                                         {"milestone": "work", "amount": {"percent": "100"}}]}],
+}
+
+
+def _procurement(db, gemeenten, target_group, provider):
+    """A published tender with one lot, criteria and one bid; and an active contract with one version."""
+    from datetime import datetime
+
+    from app.models import (
+        AwardCriterion,
+        Bid,
+        Contract,
+        ContractStatus,
+        ContractVersion,
+        Lot,
+        Procedure,
+        SelectionCriterion,
+        Tender,
+    )
+    from contracts.procurement import TenderStatus
+
+    today = date.today()
+    tender = Tender(reference="AB-TEST-1", title="Re-integratie Testland", procedure=Procedure.OPEN,
+                    status=TenderStatus.PUBLISHED, publication_date=today - timedelta(days=30),
+                    questions_deadline=today - timedelta(days=10),
+                    closing_at=datetime.combine(today + timedelta(days=10), datetime.min.time()),
+                    intended_award_date=today + timedelta(days=20), gemeenten=gemeenten)
+    lot = Lot(number=1, title="Werkfit", target_group=target_group, expected_volume=40,
+              price_ceiling=Decimal("3000.00"), award_count=2, payment_model=TIERS_MODEL)
+    tender.lots.append(lot)
+    tender.selection_criteria.append(SelectionCriterion(name="Solvabiliteit"))
+    tender.award_criteria.extend([AwardCriterion(name="Kwaliteit", weight=60),
+                                  AwardCriterion(name="Prijs", weight=40, is_price=True)])
+    lot.bids.append(Bid(provider=provider, price=Decimal("2400.00"),
+                        submitted_at=datetime.combine(today - timedelta(days=1), datetime.min.time())))
+    contract = Contract(number="C-TEST-1", title="Werkfit Aastad", provider=provider, lot=lot,
+                        status=ContractStatus.ACTIVE, start_date=today - timedelta(days=60),
+                        end_date=today + timedelta(days=300), volume_ceiling=40,
+                        budget_ceiling=Decimal("100000.00"), gemeenten=gemeenten)
+    contract.versions.append(ContractVersion(number=1, effective_from=contract.start_date, reason="Gunning",
+                                             payment_model=TIERS_MODEL))
+    db.add_all([tender, contract])
+    return tender, contract
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ ADMIN = frozenset({"admin"})
 PROCUREMENT = frozenset({"admin", "inkoper"})
 CASEWORK = frozenset({"admin", "klantmanager"})
 READERS = frozenset({"admin", "inkoper", "klantmanager", "finance", "management"})
+TENDER_READERS = frozenset({"admin", "inkoper", "management"})
 
 # Routes that anyone may reach: the login page itself, log-out and the language switch.
 PUBLIC = {"static", "auth.login", "auth.logout", "i18n.switch"}
@@ -27,6 +28,18 @@ def _provider(w):
 
 def _client(w):
     return {"client_id": w.clients[0].id}
+
+
+def _tender(w):
+    return {"tender_id": w.tender.id}
+
+
+def _lot(w):
+    return {"lot_id": w.tender.lots[0].id}
+
+
+def _contract(w):
+    return {"contract_id": w.contract.id}
 
 
 # endpoint: (roles allowed, methods to try, url arguments from the test world)
@@ -58,6 +71,40 @@ ROUTES = {
     "clients.edit": (CASEWORK, ("GET", "POST"), _client),
     "clients.reveal_bsn": (CASEWORK, ("POST",), _client),
     "clients.phase_create": (CASEWORK, ("GET", "POST"), _client),
+    "tenders.index": (TENDER_READERS, ("GET",), lambda w: {}),
+    "tenders.create": (PROCUREMENT, ("GET", "POST"), lambda w: {}),
+    "tenders.detail": (TENDER_READERS, ("GET",), _tender),
+    "tenders.edit": (PROCUREMENT, ("GET", "POST"), _tender),
+    "tenders.transition": (PROCUREMENT, ("POST",), _tender),
+    "tenders.selection_create": (PROCUREMENT, ("GET", "POST"), _tender),
+    "tenders.selection_delete": (
+        PROCUREMENT, ("POST",), lambda w: {**_tender(w), "criterion_id": w.tender.selection_criteria[0].id}
+    ),
+    "tenders.award_criterion_create": (PROCUREMENT, ("GET", "POST"), _tender),
+    "tenders.award_criterion_edit": (
+        PROCUREMENT, ("GET", "POST"), lambda w: {**_tender(w), "criterion_id": w.tender.award_criteria[0].id}
+    ),
+    "tenders.award_criterion_delete": (
+        PROCUREMENT, ("POST",), lambda w: {**_tender(w), "criterion_id": w.tender.award_criteria[0].id}
+    ),
+    "tenders.lot_create": (PROCUREMENT, ("GET", "POST"), _tender),
+    "tenders.lot_detail": (TENDER_READERS, ("GET",), _lot),
+    "tenders.lot_edit": (PROCUREMENT, ("GET", "POST"), _lot),
+    "tenders.bid_create": (PROCUREMENT, ("GET", "POST"), _lot),
+    "tenders.bid_evaluate": (PROCUREMENT, ("GET", "POST"), lambda w: {"bid_id": w.tender.lots[0].bids[0].id}),
+    "tenders.lot_award": (PROCUREMENT, ("POST",), _lot),
+    "tenders.lot_simulate": (TENDER_READERS, ("GET", "POST"), _lot),
+    "tenders.ocds": (TENDER_READERS, ("GET",), _tender),
+    "contracts.index": (READERS, ("GET",), lambda w: {}),
+    "contracts.create": (PROCUREMENT, ("GET", "POST"), lambda w: {}),
+    "contracts.detail": (READERS, ("GET",), _contract),
+    "contracts.edit": (PROCUREMENT, ("GET", "POST"), _contract),
+    "contracts.amend": (PROCUREMENT, ("GET", "POST"), _contract),
+    "contracts.version_detail": (
+        READERS, ("GET",), lambda w: {**_contract(w), "number": w.contract.versions[0].number}
+    ),
+    "contracts.evaluation_create": (PROCUREMENT, ("GET", "POST"), _contract),
+    "contracts.simulate": (READERS, ("GET", "POST"), _contract),
     "admin.users": (ADMIN, ("GET",), lambda w: {}),
     "admin.user_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.user_detail": (ADMIN, ("GET",), lambda w: {"user_id": w.users["inkoper"].id}),

@@ -29,18 +29,25 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "users.manage"
     VIEW_AUDIT = "audit.view"
     MANAGE_REFERENCE_DATA = "reference.manage"
+    VIEW_TENDERS = "tenders.view"
+    EDIT_TENDERS = "tenders.edit"
+    VIEW_CONTRACTS = "contracts.view"
+    EDIT_CONTRACTS = "contracts.edit"
 
 
 P = Permission
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.INKOPER: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.EDIT_PROVIDERS}),
-    Role.KLANTMANAGER: frozenset(
-        {P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CLIENTS, P.EDIT_CLIENTS, P.REVEAL_BSN}
+    Role.INKOPER: frozenset(
+        {P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.EDIT_PROVIDERS, P.VIEW_TENDERS, P.EDIT_TENDERS, P.VIEW_CONTRACTS,
+         P.EDIT_CONTRACTS}
     ),
-    Role.FINANCE: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS}),
-    Role.MANAGEMENT: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS}),
+    Role.KLANTMANAGER: frozenset(
+        {P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CLIENTS, P.EDIT_CLIENTS, P.REVEAL_BSN, P.VIEW_CONTRACTS}
+    ),
+    Role.FINANCE: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CONTRACTS}),
+    Role.MANAGEMENT: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_TENDERS, P.VIEW_CONTRACTS}),
     Role.PROVIDER: frozenset(),
 }
 
