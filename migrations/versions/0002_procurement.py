@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '0002_procurement'
 down_revision: str | None = '0001_foundation'
 branch_labels: str | Sequence[str] | None = None
