@@ -109,6 +109,13 @@ def field_attributes(field, hint: bool, autocomplete: str | None) -> dict[str, s
     return attrs
 
 
+def money(amount) -> str:
+    """Euros in the user's language: € 2.500,00 in Dutch, €2,500.00 in English."""
+    from flask_babel import format_currency
+
+    return format_currency(amount, "EUR") if amount is not None else "—"
+
+
 def zip_labels(values, labeller) -> list[tuple[str, str]]:
     """Pair enum values with their translated labels for a select filter."""
     return [(v, str(labeller(v))) for v in values]
@@ -121,6 +128,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         menu_items=menu_items,
         field_attributes=field_attributes,
+        money=money,
         can=can,
         Permission=Permission,
         role_label=lambda role: ROLE_LABELS[Role(role)],

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -233,7 +232,6 @@ class RevealForm(FlaskForm):
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "format_money": lambda amount: format_currency(amount, "EUR") if amount is not None else "—",
         "ladder_label": lambda rung: LADDER_LABELS.get(rung, rung),
         "reveal_reason_label": lambda code: REVEAL_REASONS.get(code, code),
     }

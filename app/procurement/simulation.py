@@ -1,0 +1,147 @@
+"""Side-by-side simulation: what would this lot's or contract's payment model have paid, and another?
+
+The trajecten come from an uploaded JSON file in the format of ``flask payments simulate`` (see
+docs/payment-models.md) or from the shipped example set; once referrals are recorded in the app, the
+past trajecten of the contract will be offered here too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from sqlalchemy import select
+from wtforms import SelectField
+from wtforms.validators import DataRequired
+
+from app.config import PROJECT_ROOT
+from app.db import session
+from app.models.procurement import Contract, ContractVersion
+from app.validators import DutchDateField
+from contracts.events import EventError
+from contracts.model import ModelError, PaymentModel
+from contracts.money import ZERO
+from contracts.simulate import Simulation, run
+
+TEMPLATE_DIR = PROJECT_ROOT / "contracts" / "templates"
+EXAMPLE_SET = PROJECT_ROOT / "docs" / "examples" / "trajecten.json"
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def template_choices() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted(TEMPLATE_DIR.glob("*.json")):
+        name = json.loads(path.read_text(encoding="utf-8"))["name"]
+        out.append((f"template:{path.stem}", _("Sjabloon: %(name)s", name=name)))
+    return out
+
+
+def template_model(stem: str) -> dict:
+    path = TEMPLATE_DIR / f"{stem}.json"
+    if path.parent != TEMPLATE_DIR or not path.is_file():
+        raise KeyError(stem)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _model_choices() -> list[tuple[str, str]]:
+    versions = session.execute(
+        select(ContractVersion.id, Contract.number, ContractVersion.number)
+        .join(Contract, ContractVersion.contract_id == Contract.id)
+        .order_by(Contract.number, ContractVersion.number)
+    )
+    contracts = [(f"version:{vid}", _("Contract %(c)s, versie %(v)s", c=cnum, v=vnum)) for vid, cnum, vnum in versions]
+    return [("", _("— niet vergelijken —")), *template_choices(), *contracts]
+
+
+class SimulationForm(FlaskForm):
+    compare_with = SelectField(_l("Vergelijk met"), default="")
+    source = SelectField(_l("Trajecten"), choices=[("example", _l("Voorbeeldset (4 trajecten)")),
+                                                   ("upload", _l("Eigen bestand (JSON)"))], default="example")
+    trajecten_file = FileField(_l("Bestand met trajecten"), validators=[FileAllowed(["json"], _l("Alleen .json"))])
+    as_of = DutchDateField(_l("Peildatum"), default=date.today, validators=[DataRequired(_l("Dit veld is verplicht."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.compare_with.choices = _model_choices()
+
+
+@dataclass
+class Row:
+    traject: str
+    a: Decimal
+    b: Decimal | None
+
+    @property
+    def difference(self) -> Decimal | None:
+        return None if self.b is None else self.b - self.a
+
+
+def _other_model(choice: str) -> dict | None:
+    kind, _, key = choice.partition(":")
+    if kind == "template":
+        return template_model(key)
+    if kind == "version":
+        version = session.get(ContractVersion, int(key))
+        return version.payment_model if version else None
+    return None
+
+
+def _trajecten(form: SimulationForm):
+    if form.source.data == "upload":
+        upload = form.trajecten_file.data
+        if not upload:
+            form.trajecten_file.errors = [_("Kies een bestand met trajecten.")]
+            return None
+        raw = upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(raw) > MAX_UPLOAD_BYTES:
+            form.trajecten_file.errors = [_("Het bestand is groter dan 2 MB.")]
+            return None
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            form.trajecten_file.errors = [_("Geen geldige JSON: %(e)s", e=str(exc))]
+            return None
+    return json.loads(Path(EXAMPLE_SET).read_text(encoding="utf-8"))
+
+
+def _totals(sim: Simulation) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for e in sim.settlement.traject_entitlements:
+        out[e.traject_id] = out.get(e.traject_id, ZERO) + e.amount
+    return out
+
+
+def simulation_page(model_data: dict, title: str, back_url: str):
+    """Handle the simulate form for one payment model and render the comparison."""
+    form = SimulationForm()
+    sims: list[Simulation] = []
+    rows: list[Row] = []
+    if form.validate_on_submit():
+        data = _trajecten(form)
+        other = _other_model(form.compare_with.data) if form.compare_with.data else None
+        if data is not None:
+            try:
+                models = [PaymentModel.from_dict(model_data)]
+                if other is not None:
+                    models.append(PaymentModel.from_dict(other))
+                sims = [run(m, data, form.as_of.data) for m in models]
+            except ModelError as exc:
+                form.compare_with.errors = [f"{path}: {message}" for path, message in exc.problems]
+            except EventError as exc:
+                form.trajecten_file.errors = [str(exc)]
+        if sims:
+            a = _totals(sims[0])
+            b = _totals(sims[1]) if len(sims) > 1 else None
+            rows = [Row(r.traject.id, a.get(r.traject.id, ZERO), b.get(r.traject.id, ZERO) if b is not None else None)
+                    for r in sims[0].results]
+    status = 422 if form.errors else 200
+    return render_template("procurement/simulate.html", form=form, sims=sims, rows=rows, title=title,
+                           back_url=back_url), status
