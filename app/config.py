@@ -70,4 +70,7 @@ def load_config(env: str | None = None) -> dict:
         "ARGON2_MEMORY_COST": 8 * 1024 if env == "testing" else 64 * 1024,
         "PAGE_SIZE": 25,
         "HSTS": production,
+        # A publisher registers its own ocid prefix with the Open Contracting Partnership.
+        "OCDS_PREFIX": os.environ.get("OCDS_PREFIX", "ocds-000000"),
+        "OCDS_PUBLISHER": os.environ.get("OCDS_PUBLISHER", "Gemeentelijke sociale dienst"),
     }
