@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -50,7 +51,7 @@ def test_cancelling_needs_a_reason():
 def test_the_happy_path_runs_from_draft_to_contracted():
     path = [TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.CLOSED, TenderStatus.EVALUATED,
             TenderStatus.AWARD_ANNOUNCED, TenderStatus.STANDSTILL, TenderStatus.CONTRACTED]
-    for current, target in zip(path, path[1:], strict=False):
+    for current, target in itertools.pairwise(path):
         check_transition(current, target)
     assert TENDER_TRANSITIONS[TenderStatus.CONTRACTED] == frozenset()
 
