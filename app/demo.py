@@ -7,8 +7,9 @@ checks. A fixed seed makes the demo the same on every machine, so the README can
 
 from __future__ import annotations
 
+import json
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -17,9 +18,25 @@ from stdnum import iban as std_iban
 from stdnum.nl import bsn as std_bsn
 
 from app.auth.passwords import hash_password
+from app.config import PROJECT_ROOT
 from app.models.clients import BenefitType, Client, ClientPhaseRecord, TargetGroup
+from app.models.procurement import (
+    AwardCriterion,
+    Bid,
+    BidScore,
+    BidSelection,
+    Contract,
+    ContractStatus,
+    ContractVersion,
+    Lot,
+    LotAward,
+    Procedure,
+    SelectionCriterion,
+    Tender,
+)
 from app.models.registers import ExecutingBody, Gemeente, Provider, ProviderContact, ProviderStatus, QualityMark
 from app.models.users import Role, User
+from contracts.procurement import BidInput, Criterion, TenderStatus, score_lot, standstill_end
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105  (printed in the README on purpose)
 
@@ -193,5 +210,115 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
         client.phase_history.append(ClientPhaseRecord(phase=phase, ladder_rung=rung, valid_from=assessed))
         session.add(client)
 
+    tenders, contracts = _procurement(session, rng, today, gemeenten, groups, providers)
     session.commit()
-    return {"gemeenten": len(gemeenten), "providers": len(providers), "users": len(users), "clients": clients}
+    return {"gemeenten": len(gemeenten), "providers": len(providers), "users": len(users), "clients": clients,
+            "tenders": tenders, "contracts": contracts}
+
+
+def _template(stem: str) -> dict:
+    return json.loads((PROJECT_ROOT / "contracts" / "templates" / f"{stem}.json").read_text(encoding="utf-8"))
+
+
+def _procurement(session: Session, rng: random.Random, today: date, gemeenten, groups, providers) -> tuple[int, int]:
+    """One joint tender that ran its course (two lots, scored, awarded, contracted), one in draft, and an
+    older contract entered directly."""
+    group = {g.code: g for g in groups}
+    published = today - relativedelta(months=5)
+    tender = Tender(
+        reference="AB-2026-001", title="Re-integratie op resultaat Lindenland 2026",
+        description="Gezamenlijke aanbesteding van re-integratietrajecten voor de drie gemeenten van Lindenland.",
+        procedure=Procedure.OPEN, light_regime=True, status=TenderStatus.CONTRACTED,
+        publication_date=published, questions_deadline=published + timedelta(days=21),
+        closing_at=datetime.combine(published + timedelta(days=42), datetime.min.time()).replace(hour=12),
+        intended_award_date=published + timedelta(days=60), award_announced_on=published + timedelta(days=60),
+        standstill_end=standstill_end(published + timedelta(days=60)), gemeenten=list(gemeenten),
+    )
+    tender.selection_criteria.extend([
+        SelectionCriterion(name="Solvabiliteit", description="Solvabiliteitsratio van minstens 20%."),
+        SelectionCriterion(name="Keurmerk", description="Een geldig Blik op Werk Keurmerk."),
+    ])
+    criteria = [AwardCriterion(name="Kwaliteit van de aanpak", weight=40),
+                AwardCriterion(name="Resultaat en nazorg", weight=25),
+                AwardCriterion(name="Prijs", weight=35, is_price=True)]
+    tender.award_criteria.extend(criteria)
+    lots = [
+        Lot(number=1, title="Werkfit: bemiddeling naar werk", target_group=group["algemeen"], expected_volume=120,
+            price_ceiling=Decimal("3000.00"), award_count=2, payment_model=_template("no_cure_less_pay_tiers"),
+            description="Trajecten voor cliënten in fase 1 en 2, gericht op uitstroom naar regulier werk.",
+            outcome_definitions="Uitstroom: regulier werk, contract ≥ 6 maanden en ≥ 20 uur per week."),
+        Lot(number=2, title="Jongeren aan het werk", target_group=group["jongeren"], expected_volume=40,
+            price_ceiling=Decimal("3500.00"), award_count=1, payment_model=_template("tranches"),
+            description="Trajecten voor jongeren tot 27 jaar: werk of een opleiding met perspectief.",
+            outcome_definitions="Duurzaam: zes maanden aaneengesloten aan het werk."),
+    ]
+    tender.lots.extend(lots)
+    session.add(tender)
+    session.flush()
+    bidders = [p for p in providers if p.status == ProviderStatus.ACTIVE]
+    evaluators = ("Ivo Inkoop", "Karin Klant")
+    contracts = 0
+    for lot in lots:
+        for provider in bidders[: 4 if lot.number == 1 else 3]:
+            bid = Bid(provider=provider, price=(lot.price_ceiling * Decimal(rng.randint(78, 98)) / 100).quantize(
+                Decimal("1.00")), submitted_at=tender.closing_at - timedelta(days=rng.randint(1, 10)))
+            lot.bids.append(bid)
+            session.flush()
+            for criterion in tender.selection_criteria:
+                expired = criterion.name == "Keurmerk" and provider.expired_marks(today)
+                bid.selections.append(BidSelection(criterion=criterion, passed=not expired,
+                                                   note="Keurmerk verlopen" if expired else ""))
+            for criterion in criteria:
+                if not criterion.is_price:
+                    for evaluator in evaluators:
+                        bid.scores.append(BidScore(criterion=criterion, evaluator=evaluator,
+                                                   score=Decimal(rng.randint(5, 9))))
+        session.flush()
+        ranked = score_lot(
+            [Criterion(c.id, c.name, c.weight, c.is_price) for c in criteria],
+            [BidInput(id=b.id, bidder=b.provider.name, price=b.price, submitted_at=b.submitted_at,
+                      failed_selection=tuple(s.criterion.name for s in b.selections if not s.passed),
+                      scores={c.id: [s.score for s in b.scores if s.criterion_id == c.id] for c in criteria})
+             for b in lot.bids],
+            lot.price_ceiling, tender.closing_at, lot.award_count,
+        )
+        for scored in ranked:
+            bid = next(b for b in lot.bids if b.id == scored.bid.id)
+            reason = ("Gegund" if scored.awarded else "Niet gegund") + (
+                f": rang {scored.rank} met {scored.total} punten" if scored.valid
+                else ": " + "; ".join(scored.invalid_reasons))
+            lot.awards.append(LotAward(bid=bid, rank=scored.rank, total_points=scored.total if scored.valid else None,
+                                       awarded=scored.awarded, reason=reason,
+                                       decided_at=datetime.combine(tender.award_announced_on, datetime.min.time())))
+            if scored.awarded:
+                contracts += 1
+                start = tender.standstill_end + timedelta(days=1)
+                contract = Contract(
+                    number=f"C-2026-{lot.number}{contracts:02d}", title=f"{lot.title} – {bid.provider.name}",
+                    provider=bid.provider, lot=lot, bid_id=bid.id, status=ContractStatus.ACTIVE,
+                    start_date=start, end_date=start + relativedelta(years=2) - timedelta(days=1),
+                    extension_options="2 × 1 jaar", volume_ceiling=lot.expected_volume // lot.award_count,
+                    budget_ceiling=lot.price_ceiling * lot.expected_volume / lot.award_count,
+                    gemeenten=list(gemeenten),
+                )
+                contract.versions.append(ContractVersion(number=1, effective_from=start, reason="Gunning AB-2026-001",
+                                                         payment_model=lot.payment_model,
+                                                         outcome_definitions=lot.outcome_definitions))
+                session.add(contract)
+    draft = Tender(reference="AB-2027-001", title="Sociale activering 2027", procedure=Procedure.MULTIPLE_PRIVATE,
+                   light_regime=True, status=TenderStatus.DRAFT, gemeenten=list(gemeenten[:2]),
+                   publication_date=today + timedelta(days=30))
+    session.add(draft)
+    older = Contract(
+        number="C-2024-007", title="Werkfit Veldwijk (lopend contract)", provider=providers[3],
+        status=ContractStatus.REFERRAL_STOP, status_reason=providers[3].status_reason,
+        start_date=today - relativedelta(months=20), end_date=today + relativedelta(months=4),
+        volume_ceiling=30, budget_ceiling=Decimal("60000.00"), gemeenten=[gemeenten[2]],
+    )
+    older.versions.append(ContractVersion(number=1, effective_from=older.start_date, reason="Eerste versie",
+                                          payment_model=_template("no_cure_no_pay_handover")))
+    older.versions.append(ContractVersion(number=2, effective_from=today - relativedelta(months=8),
+                                          reason="Hogere resultaatvergoeding na tussentijdse evaluatie",
+                                          payment_model=_template("stay_in_work")))
+    session.add(older)
+    return 2, contracts + 1

@@ -16,7 +16,7 @@ from tests.conftest import login
 def test_demo_has_everything_the_readme_promises(app, db):
     with app.app_context():
         summary = load_demo(db, seed=7)
-    assert summary == {"gemeenten": 3, "providers": 5, "users": 8, "clients": 300}
+    assert summary == {"gemeenten": 3, "providers": 5, "users": 8, "clients": 300, "tenders": 2, "contracts": 4}
 
     gemeenten = db.scalars(select(Gemeente)).all()
     assert len({g.executing_body_id for g in gemeenten}) == 1 and gemeenten[0].executing_body_id
