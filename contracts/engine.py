@@ -355,16 +355,19 @@ RULES = {"fee": _fee, "tiers": _tiers, "tranches": _tranches, "recurring": _recu
 
 def _settle(traject: Traject, pending: list[_Pending], ceiling: Decimal | None) -> list[Entitlement]:
     """Apply the traject ceiling in due order and turn pending clawbacks into negative entitlements."""
-    events: list[tuple[date, int, str, _Pending]] = []
-    for p in pending:
-        events.append((p.due_on, 2 if p.after_clawbacks else 0, p.key, p))
+    # Same-day entitlements are taken in the order the rules produced them (a lower tier before the
+    # increment on top of it), so the ceiling cuts the last one, not whichever sorts first by name.
+    events: list[tuple[date, int, int, _Pending]] = []
+    for index, p in enumerate(pending):
+        events.append((p.due_on, 2 if p.after_clawbacks else 0, index, p))
         if p.clawback_on is not None:
-            events.append((p.clawback_on, 1, p.key, p))
+            events.append((p.clawback_on, 1, index, p))
     events.sort(key=lambda item: (item[0], item[1], item[2]))
     net = ZERO
     granted: dict[str, Decimal] = {}
     out: list[Entitlement] = []
-    for day, order, key, p in events:
+    for day, order, _, p in events:
+        key = p.key
         if order == 1:
             amount = granted.get(key, ZERO)
             if amount == ZERO:

@@ -131,6 +131,9 @@ def event_from_dict(data: dict[str, Any], where: str = "event") -> Event:
             raise EventError(f"{where}.hours_per_week", "een plaatsing heeft een aantal uren per week")
     if event_type == EventType.CORRECTION and not data.get("revokes"):
         raise EventError(f"{where}.revokes", "een correctie noemt de gebeurtenis die zij intrekt")
+    open_ended = data.get("open_ended", False)
+    if not isinstance(open_ended, bool):
+        raise EventError(f"{where}.open_ended", f"moet true of false zijn (zonder aanhalingstekens): {open_ended!r}")
     reason = data.get("reason")
     if event_type == EventType.BENEFIT_EXIT:
         reason = _enum(ExitReason, reason, f"{where}.reason").value
@@ -145,7 +148,7 @@ def event_from_dict(data: dict[str, Any], where: str = "event") -> Event:
         contract_months=months,
         reason=reason,
         revokes=str(data["revokes"]) if data.get("revokes") else None,
-        open_ended=bool(data.get("open_ended", False)),
+        open_ended=open_ended,
     )
 
 

@@ -278,3 +278,10 @@ def test_exit_reasons_and_corrections_of_corrections_are_refused():
         traject("t", "2026-01-05", ("started", "2026-02-01"), ("correction", "2026-02-02", {"revokes": "t-e0"}),
                 ("correction", "2026-02-03", {"revokes": "t-e1"}))
     assert info.value.field == "traject.events[2].revokes"
+
+
+def test_open_ended_must_be_a_real_boolean():
+    with pytest.raises(EventError) as info:
+        traject("t", "2026-01-05", ("placement", "2026-03-01", {"kind": "regular", "hours_per_week": 24,
+                                                               "open_ended": "false"}))
+    assert info.value.field == "traject.events[0].open_ended"
