@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from contracts.money import format_eur
+
 POINTS = Decimal("0.01")
 MAX_SCORE = Decimal(10)
 STANDSTILL_DAYS = 20
@@ -176,7 +178,7 @@ def score_lot(
         if closing is not None and bid.submitted_at > closing:
             reasons.append("ingediend na de sluiting")
         if price_ceiling is not None and bid.price > price_ceiling:
-            reasons.append(f"prijs boven het plafond van {price_ceiling}")
+            reasons.append(f"prijs boven het plafond van {format_eur(price_ceiling)}")
         if bid.price <= 0:
             reasons.append("prijs ontbreekt of is nul")
         scored.append(ScoredBid(bid, not reasons, reasons))

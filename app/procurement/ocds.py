@@ -110,9 +110,10 @@ def release_package(tender: Tender) -> dict[str, Any]:
                 "value": _value(award.bid.price), "suppliers": [{"id": oid, "name": award.bid.provider.name}],
                 "relatedLots": [str(lot.number)],
             }))
+    awarded_bids = [a.bid_id for lot in tender.lots for a in lot.awards if a.awarded]
     contracts = session.scalars(
-        select(Contract).where(Contract.lot_id.in_([lot.id for lot in tender.lots])).order_by(Contract.number)
-    ).all() if tender.lots else []
+        select(Contract).where(Contract.bid_id.in_(awarded_bids)).order_by(Contract.number)
+    ).all() if awarded_bids else []
     award_ids = {a["id"].split("-", 1)[1]: a["id"] for a in awards}
     ocds_contracts = [
         _clean({

@@ -63,14 +63,14 @@ def _model_choices() -> list[tuple[str, str]]:
 
 class SimulationForm(FlaskForm):
     compare_with = SelectField(_l("Vergelijk met"), default="")
-    source = SelectField(_l("Trajecten"), choices=[("example", _l("Voorbeeldset (4 trajecten)")),
-                                                   ("upload", _l("Eigen bestand (JSON)"))], default="example")
+    source = SelectField(_l("Trajecten"), default="example")
     trajecten_file = FileField(_l("Bestand met trajecten"), validators=[FileAllowed(["json"], _l("Alleen .json"))])
     as_of = DutchDateField(_l("Peildatum"), default=date.today, validators=[DataRequired(_l("Dit veld is verplicht."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.compare_with.choices = _model_choices()
+        self.source.choices = [("example", _("Voorbeeldset (4 trajecten)")), ("upload", _("Eigen bestand (JSON)"))]
 
 
 @dataclass

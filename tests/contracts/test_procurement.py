@@ -115,7 +115,7 @@ def test_invalid_bids_score_nothing_and_do_not_set_the_lowest_price():
     assert [s.bid.id for s in valid] == [5] and valid[0].price_points == Decimal("40.00")
     reasons = {s.bid.id: s.invalid_reasons for s in ranked if not s.valid}
     assert reasons[1] == ["uitgesloten: geen VOG"]
-    assert reasons[2] == ["prijs boven het plafond van 3000"]
+    assert reasons[2] == ["prijs boven het plafond van € 3.000,00"]
     assert reasons[3] == ["ingediend na de sluiting"]
     assert reasons[4] == ["voldoet niet aan selectiecriterium Solvabiliteit"]
     assert all(s.rank is None and not s.awarded for s in ranked if not s.valid)
