@@ -40,6 +40,7 @@ from app.models.procurement import (
     Verdict,
 )
 from app.models.registers import Gemeente, Provider, ProviderStatus
+from app.procurement.forms import parse_payment_model
 from app.procurement.simulation import simulation_page, template_choices, template_model
 from app.registers.common import commit_form, optional_select_value, validate_submission
 from app.validators import DutchDateField, MoneyField, NormalisedStringField
@@ -142,19 +143,7 @@ class PaymentModelFields:
         text = _strip(field.data)
         if not text:
             raise ValidationError(str(REQUIRED))
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                _("Geen geldige JSON (regel %(line)s, kolom %(col)s): %(msg)s", line=exc.lineno, col=exc.colno,
-                  msg=exc.msg)
-            ) from None
-        try:
-            PaymentModel.from_dict(data)
-        except ModelError as exc:
-            field.errors.extend(f"{path}: {message}" for path, message in exc.problems)
-            return
-        self.parsed_model = data
+        self.parsed_model = parse_payment_model(field, text)
 
 
 class CeilingFields:

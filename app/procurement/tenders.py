@@ -53,6 +53,7 @@ from app.models import (
     Tender,
 )
 from app.navigation import money
+from app.procurement.forms import parse_payment_model
 from app.procurement.simulation import simulation_page, template_choices, template_model
 from app.registers.common import commit_form, validate_submission
 from app.validators import DutchDateField, MoneyField, NormalisedStringField
@@ -322,17 +323,7 @@ class LotForm(FlaskForm):
                 raise ValidationError(str(_l("Vul het betalingsmodel in of kies een sjabloon.")))
             self.parsed_model = template
             return
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(_("Geen geldige JSON (regel %(line)s, kolom %(col)s): %(msg)s",
-                                    line=exc.lineno, col=exc.colno, msg=exc.msg)) from None
-        try:
-            PaymentModel.from_dict(data)
-        except ModelError as exc:
-            field.errors.extend(f"{path}: {message}." for path, message in exc.problems)
-            return
-        self.parsed_model = data
+        self.parsed_model = parse_payment_model(field, text)
 
 
 class BidForm(FlaskForm):
