@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
-from flask_babel import Babel
+from flask_babel import Babel, gettext
 
 from app.urls import safe_next_url
 
@@ -25,8 +25,27 @@ def switch(code: str):
     return redirect(safe_next_url(request.args.get("next")) or url_for("home.index"))
 
 
+def translate(message: object) -> str:
+    """Show a message of the pure domain packages in the user's language.
+
+    Their messages are Dutch text that carries its template (a msgid in the catalog) and parameters;
+    string parameters such as status labels are msgids too. Anything else is shown as it is.
+    """
+    template = getattr(message, "template", None)
+    if template is None:
+        return str(message)
+
+    def param(value: object) -> object:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(param(v)) for v in value)
+        return gettext(value) if isinstance(value, str) and value else value
+
+    return gettext(template, **{k: param(v) for k, v in message.params.items()})
+
+
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.add_template_filter(translate, "translated")
     app.register_blueprint(bp)
 
     @app.context_processor

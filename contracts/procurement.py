@@ -27,6 +27,26 @@ MAX_SCORE = Decimal(10)
 STANDSTILL_DAYS = 20
 
 
+class Message(str):
+    """A Dutch message that the app can translate: it is the Dutch text, and carries its template
+    (a msgid, marked with :func:`N_`) and parameters so that the app can render it in English."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, **params: object) -> Message:
+        shown = {k: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in params.items()}
+        message = super().__new__(cls, template % shown if params else template)
+        message.template = template
+        message.params = params
+        return message
+
+
+def N_(text: str) -> str:
+    """Marks a Dutch text for the app's translation catalog; the pure package never translates."""
+    return text
+
+
 class ProcurementError(ValueError):
     """A procurement rule was broken; ``field`` says where, when one field is to blame."""
 
@@ -58,27 +78,29 @@ TENDER_TRANSITIONS: dict[TenderStatus, frozenset[TenderStatus]] = {
 }
 
 TENDER_STATUS_LABELS = {
-    TenderStatus.DRAFT: "concept",
-    TenderStatus.PUBLISHED: "gepubliceerd",
-    TenderStatus.CLOSED: "gesloten",
-    TenderStatus.EVALUATED: "beoordeeld",
-    TenderStatus.AWARD_ANNOUNCED: "gunningsvoornemen bekendgemaakt",
-    TenderStatus.STANDSTILL: "in de standstill-termijn",
-    TenderStatus.CONTRACTED: "gecontracteerd",
-    TenderStatus.CANCELLED: "ingetrokken",
+    TenderStatus.DRAFT: N_("concept"),
+    TenderStatus.PUBLISHED: N_("gepubliceerd"),
+    TenderStatus.CLOSED: N_("gesloten"),
+    TenderStatus.EVALUATED: N_("beoordeeld"),
+    TenderStatus.AWARD_ANNOUNCED: N_("gunningsvoornemen bekendgemaakt"),
+    TenderStatus.STANDSTILL: N_("in de standstill-termijn"),
+    TenderStatus.CONTRACTED: N_("gecontracteerd"),
+    TenderStatus.CANCELLED: N_("ingetrokken"),
 }
 
 
 def check_transition(current: TenderStatus, target: TenderStatus, reason: str = "") -> None:
     if target not in TENDER_TRANSITIONS[current]:
-        allowed = ", ".join(TENDER_STATUS_LABELS[s] for s in sorted(TENDER_TRANSITIONS[current])) or "geen"
+        allowed = [TENDER_STATUS_LABELS[s] for s in sorted(TENDER_TRANSITIONS[current])] or [N_("geen")]
         raise ProcurementError(
-            f"Een aanbesteding met status '{TENDER_STATUS_LABELS[current]}' kan niet naar "
-            f"'{TENDER_STATUS_LABELS[target]}'. Mogelijk: {allowed}.",
+            Message(
+                N_("Een aanbesteding met status '%(current)s' kan niet naar '%(target)s'. Mogelijk: %(allowed)s."),
+                current=TENDER_STATUS_LABELS[current], target=TENDER_STATUS_LABELS[target], allowed=allowed,
+            ),
             "status",
         )
     if target == TenderStatus.CANCELLED and not reason.strip():
-        raise ProcurementError("Geef de reden op waarom de aanbesteding wordt ingetrokken.", "reason")
+        raise ProcurementError(Message(N_("Geef de reden op waarom de aanbesteding wordt ingetrokken.")), "reason")
 
 
 @dataclass(frozen=True)
@@ -94,15 +116,16 @@ class Timeline:
         out = []
         closing_day = self.closing.date() if self.closing else None
         if self.publication and self.questions_deadline and self.questions_deadline < self.publication:
-            out.append(("questions_deadline", "De termijn voor vragen kan niet vóór de publicatie liggen."))
+            early = N_("De termijn voor vragen kan niet vóór de publicatie liggen.")
+            out.append(("questions_deadline", Message(early)))
         if self.questions_deadline and closing_day and self.questions_deadline > closing_day:
-            out.append(("questions_deadline", "De termijn voor vragen moet vóór de sluiting liggen."))
+            out.append(("questions_deadline", Message(N_("De termijn voor vragen moet vóór de sluiting liggen."))))
         if self.publication and closing_day and closing_day <= self.publication:
-            out.append(("closing", "De sluiting moet na de publicatie liggen."))
+            out.append(("closing", Message(N_("De sluiting moet na de publicatie liggen."))))
         if closing_day and self.intended_award and self.intended_award < closing_day:
-            out.append(("intended_award", "De beoogde gunning kan niet vóór de sluiting liggen."))
+            out.append(("intended_award", Message(N_("De beoogde gunning kan niet vóór de sluiting liggen."))))
         if self.standstill_days < 0:
-            out.append(("standstill_days", "De standstill-termijn kan niet negatief zijn."))
+            out.append(("standstill_days", Message(N_("De standstill-termijn kan niet negatief zijn."))))
         return out
 
 
@@ -111,10 +134,11 @@ def standstill_end(announced_on: date, days: int = STANDSTILL_DAYS) -> date:
     return announced_on + timedelta(days=days)
 
 
-def weights_problem(weights: list[int]) -> str | None:
+def weights_problem(weights: list[int]) -> Message | None:
     total = sum(weights)
     if total != 100:
-        return f"De wegingen van de gunningscriteria tellen op tot {total}; dat moet 100 zijn."
+        template = N_("De wegingen van de gunningscriteria tellen op tot %(total)s; dat moet 100 zijn.")
+        return Message(template, total=total)
     return None
 
 
@@ -141,7 +165,7 @@ class BidInput:
 class ScoredBid:
     bid: BidInput
     valid: bool
-    invalid_reasons: list[str]
+    invalid_reasons: list[Message]
     price_points: Decimal = Decimal(0)
     quality_points: dict[int, Decimal] = field(default_factory=dict)
     rank: int | None = None
@@ -173,14 +197,15 @@ def score_lot(
     for bid in bids:
         reasons = []
         if bid.knocked_out:
-            reasons.append(f"uitgesloten: {bid.knocked_out}")
-        reasons += [f"voldoet niet aan selectiecriterium {name}" for name in bid.failed_selection]
+            reasons.append(Message(N_("uitgesloten: %(reason)s"), reason=bid.knocked_out))
+        failed = N_("voldoet niet aan selectiecriterium %(name)s")
+        reasons += [Message(failed, name=name) for name in bid.failed_selection]
         if closing is not None and bid.submitted_at > closing:
-            reasons.append("ingediend na de sluiting")
+            reasons.append(Message(N_("ingediend na de sluiting")))
         if price_ceiling is not None and bid.price > price_ceiling:
-            reasons.append(f"prijs boven het plafond van {format_eur(price_ceiling)}")
+            reasons.append(Message(N_("prijs boven het plafond van %(ceiling)s"), ceiling=format_eur(price_ceiling)))
         if bid.price <= 0:
-            reasons.append("prijs ontbreekt of is nul")
+            reasons.append(Message(N_("prijs ontbreekt of is nul")))
         scored.append(ScoredBid(bid, not reasons, reasons))
     valid = [s for s in scored if s.valid]
     lowest = min((s.bid.price for s in valid), default=None)

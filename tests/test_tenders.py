@@ -835,3 +835,13 @@ def test_ocds_export_is_a_download(as_role, world):
     assert r.status_code == 200
     assert r.headers["Content-Disposition"] == "attachment; filename=AB-TEST-1-ocds.json"
     assert r.is_json
+
+
+def test_refusals_from_the_procurement_rules_speak_the_users_language(as_role, world):
+    c = as_role("inkoper")
+    c.get("/taal/en")
+    r = c.post(f"/aanbestedingen/{world.tender.id}/status", data={"target": "contracted", "reason": ""},
+               follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "A tender with status &#39;published&#39; cannot move to &#39;contracted&#39;" in page
+    assert "kan niet naar" not in page

@@ -36,6 +36,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session, utcnow
+from app.i18n import translate
 from app.listing import paginate
 from app.models import (
     AwardCriterion,
@@ -225,7 +226,7 @@ class TenderForm(FlaskForm):
         for name, message in timeline.problems():
             target = self[self.TIMELINE_FIELDS[name]]
             if not target.errors:
-                target.errors = [*target.errors, message]
+                target.errors = [*target.errors, translate(message)]
                 ok = False
         return ok
 
@@ -425,7 +426,7 @@ def criteria_problems(tender: Tender) -> list[str]:
     problems = []
     problem = weights_problem([c.weight for c in tender.award_criteria])
     if problem:
-        problems.append(problem)
+        problems.append(translate(problem))
     prices = sum(1 for c in tender.award_criteria if c.is_price)
     if prices != 1:
         problems.append(_("Er moet precies één prijscriterium zijn; nu zijn het er %(n)s.", n=prices))
@@ -455,7 +456,7 @@ def _publish_problems(tender: Tender) -> list[str]:
         problems.append(_("Vul het sluitingsmoment in."))
     timeline = Timeline(tender.publication_date or date.today(), tender.questions_deadline, tender.closing_at,
                         tender.intended_award_date, tender.standstill_days)
-    problems += [message for _field, message in timeline.problems()]
+    problems += [translate(message) for _field, message in timeline.problems()]
     return problems
 
 
@@ -713,7 +714,7 @@ def transition(tender_id: int):
     try:
         check_transition(tender.status, target, reason)
     except ProcurementError as exc:
-        return _refuse(str(exc), back)
+        return _refuse(translate(exc.args[0]), back)
     problems = PRECONDITIONS.get(target, lambda _t: [])(tender)
     if problems:
         flash(_("De aanbesteding kan niet naar '%(s)s':", s=STATUS_LABELS[target]), "danger")
@@ -922,7 +923,7 @@ def lot_detail(lot_id: int):
         rows = _score_rows(lot, scored)
         tie = boundary_tie(scored, lot.award_count)
     except ProcurementError as exc:
-        scoring_problem = str(exc)
+        scoring_problem = translate(exc.args[0])
     return render_template(
         "tenders/lot_detail.html",
         lot=lot,
@@ -1077,7 +1078,7 @@ def lot_award(lot_id: int):
     try:
         scored = score(lot)
     except ProcurementError as exc:
-        return _refuse(str(exc), back)
+        return _refuse(translate(exc.args[0]), back)
     tie = boundary_tie(scored, lot.award_count)
     if tie:
         names = ", ".join(s.bid.bidder for s in tie)
