@@ -36,7 +36,8 @@ from app.models.procurement import (
 )
 from app.models.registers import ExecutingBody, Gemeente, Provider, ProviderContact, ProviderStatus, QualityMark
 from app.models.users import Role, User
-from contracts.procurement import BidInput, Criterion, TenderStatus, score_lot, standstill_end
+from app.procurement.workflow import award_reason, score
+from contracts.procurement import TenderStatus, standstill_end
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105  (printed in the README on purpose)
 
@@ -274,19 +275,11 @@ def _procurement(session: Session, rng: random.Random, today: date, gemeenten, g
                         bid.scores.append(BidScore(criterion=criterion, evaluator=evaluator,
                                                    score=Decimal(rng.randint(5, 9))))
         session.flush()
-        ranked = score_lot(
-            [Criterion(c.id, c.name, c.weight, c.is_price) for c in criteria],
-            [BidInput(id=b.id, bidder=b.provider.name, price=b.price, submitted_at=b.submitted_at,
-                      failed_selection=tuple(s.criterion.name for s in b.selections if not s.passed),
-                      scores={c.id: [s.score for s in b.scores if s.criterion_id == c.id] for c in criteria})
-             for b in lot.bids],
-            lot.price_ceiling, tender.closing_at, lot.award_count,
-        )
+        ranked = score(lot)
+        last_awarded = min((s.total for s in ranked if s.awarded), default=None)
         for scored in ranked:
             bid = next(b for b in lot.bids if b.id == scored.bid.id)
-            reason = ("Gegund" if scored.awarded else "Niet gegund") + (
-                f": rang {scored.rank} met {scored.total} punten" if scored.valid
-                else ": " + "; ".join(scored.invalid_reasons))
+            reason = award_reason(scored, last_awarded)
             lot.awards.append(LotAward(bid=bid, rank=scored.rank, total_points=scored.total if scored.valid else None,
                                        awarded=scored.awarded, reason=reason,
                                        decided_at=datetime.combine(tender.award_announced_on, datetime.min.time())))
