@@ -19,7 +19,7 @@ from stdnum.nl import bsn as std_bsn
 
 from app.auth.passwords import hash_password
 from app.config import PROJECT_ROOT
-from app.models.clients import BenefitType, Client, ClientPhaseRecord, TargetGroup
+from app.models.clients import BenefitType, Client, TargetGroup
 from app.models.procurement import (
     AwardCriterion,
     Bid,
@@ -197,18 +197,12 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
             benefit_type=benefit,
             monthly_benefit=amount,
             target_group=group,
-            phase=phase,
-            ladder_rung=rung,
             klantmanager=rng.choice(case_managers[gemeente.name]),
         )
         assessed = today - timedelta(days=rng.randint(30, 700))
         if rng.random() < 0.4:
-            earlier_phase = min(4, phase + 1)
-            client.phase_history.append(
-                ClientPhaseRecord(phase=earlier_phase, ladder_rung=max(1, rung - 1),
-                                  valid_from=assessed - timedelta(days=rng.randint(120, 400)))
-            )
-        client.phase_history.append(ClientPhaseRecord(phase=phase, ladder_rung=rung, valid_from=assessed))
+            client.assess(min(4, phase + 1), max(1, rung - 1), assessed - timedelta(days=rng.randint(120, 400)))
+        client.assess(phase, rung, assessed)
         session.add(client)
 
     tenders, contracts = _procurement(session, rng, today, gemeenten, groups, providers)

@@ -8,7 +8,7 @@ whatever order the events were given in.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -84,7 +84,6 @@ class Traject:
     events: tuple[Event, ...]
     client_group: str | None = None
     price: Decimal | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def ordered_events(self) -> list[Event]:
         return sorted(self.events, key=lambda e: e.sort_key)
@@ -174,5 +173,4 @@ def traject_from_dict(data: dict[str, Any], where: str = "traject") -> Traject:
         events=events,
         client_group=data.get("client_group"),
         price=_decimal(price, f"{where}.price") if price is not None else None,
-        extra={k: v for k, v in data.items() if k not in {"id", "referral_date", "events", "client_group", "price"}},
     )

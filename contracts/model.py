@@ -20,7 +20,6 @@ from contracts.money import HUNDRED, format_eur, format_percent, percent_of
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "payment-model.v1.json"
 SCHEMA_VERSION = 1
-PLACEMENT_BASED = frozenset({EventType.PLACEMENT})
 LASTING_EVENTS = frozenset({EventType.PLACEMENT, EventType.BENEFIT_EXIT})
 
 

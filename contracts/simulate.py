@@ -21,7 +21,7 @@ from typing import Any
 from contracts.engine import Entitlement, TrajectResult, evaluate
 from contracts.events import EventError, traject_from_dict
 from contracts.model import PaymentModel
-from contracts.money import ZERO, format_eur
+from contracts.money import ROUNDING_RULE, ZERO, format_eur
 from contracts.settlement import Settlement, settle
 
 
@@ -67,6 +67,7 @@ class Simulation:
             ],
             "totals_by_rule": {k: str(v) for k, v in self.totals().items()},
             "total": str(self.settlement.total),
+            "rounding": ROUNDING_RULE,
         }
 
 

@@ -120,7 +120,6 @@ def world(app, db) -> World:
     from app.models import (
         BenefitType,
         Client,
-        ClientPhaseRecord,
         ExecutingBody,
         Gemeente,
         Provider,
@@ -168,9 +167,9 @@ def world(app, db) -> World:
     for i, (bsn, gemeente) in enumerate((("111222333", g1), ("123456782", g2), ("100000009", g3))):
         client = Client(bsn=bsn, first_name=f"Voornaam{i}", last_name=f"Achternaam{i}", gemeente=gemeente,
                         benefit_type=BenefitType.PARTICIPATIEWET, monthly_benefit=Decimal("1250.00"),
-                        target_group=groups[0], phase=2, ladder_rung=3,
+                        target_group=groups[0],
                         klantmanager=users["klantmanager"] if gemeente is not g3 else users["klantmanager_c"])
-        client.phase_history.append(ClientPhaseRecord(phase=2, ladder_rung=3, valid_from=today - timedelta(days=30)))
+        client.assess(2, 3, today - timedelta(days=30))
         clients.append(client)
     db.add_all(clients)
     tender, contract = _procurement(db, [g1, g2], groups[0], p1)

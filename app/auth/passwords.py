@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -31,12 +33,12 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher().check_needs_rehash(password_hash)
 
 
-_DUMMY_HASH: dict[str, str] = {}
+@cache
+def _dummy_hash(time_cost: int, memory_cost: int) -> str:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost).hash("not-a-real-password")
 
 
 def burn_time_for_unknown_user(password: str) -> None:
     """Verify against a dummy hash so that unknown usernames take as long as wrong passwords."""
-    key = "dummy"
-    if key not in _DUMMY_HASH:
-        _DUMMY_HASH[key] = hash_password("not-a-real-password")
-    verify_password(_DUMMY_HASH[key], password)
+    config = current_app.config
+    verify_password(_dummy_hash(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"]), password)

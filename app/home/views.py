@@ -11,13 +11,12 @@ from sqlalchemy import func, select
 from app.auth.permissions import authenticated
 from app.db import session, utcnow
 from app.models.clients import Client
-from app.models.registers import Gemeente, Provider, ProviderStatus, QualityMark
+from app.models.registers import EXPIRY_WARNING_DAYS, Gemeente, Provider, ProviderStatus, QualityMark
 from app.models.users import Role, User
 from app.scoping import client_scope
 
 bp = Blueprint("home", __name__)
 
-EXPIRY_WARNING_DAYS = 90
 
 
 def _count(stmt) -> int:

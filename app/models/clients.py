@@ -70,6 +70,20 @@ class Client(Audited, Base):
         cascade="all, delete-orphan",
     )
 
+    def assess(self, phase: int, ladder_rung: int, valid_from: date, recorded_by_id: int | None = None) -> bool:
+        """Record an assessment; it becomes the current phase and rung unless a later one exists.
+
+        The current values on the client are kept for lists and filters; this is the one place that
+        writes them, so they always equal the latest assessment. Returns whether they changed.
+        """
+        latest = max((r.valid_from for r in self.phase_history), default=None)
+        self.phase_history.append(ClientPhaseRecord(phase=phase, ladder_rung=ladder_rung, valid_from=valid_from,
+                                                    recorded_by_id=recorded_by_id))
+        if latest is not None and valid_from < latest:
+            return False
+        self.phase, self.ladder_rung = phase, ladder_rung
+        return True
+
     @property
     def masked_bsn(self) -> str:
         return mask_bsn(self.bsn)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, enum_type
 from app.models.audit import Audited
+
+EXPIRY_WARNING_DAYS = 90
 
 
 class ExecutingBody(Audited, Base):
@@ -108,3 +110,7 @@ class QualityMark(Audited, Base):
 
     def is_expired(self, today: date) -> bool:
         return self.valid_until < today
+
+    def expires_soon(self, today: date) -> bool:
+        """Still valid, but within the warning period: time to ask the provider for the renewal."""
+        return not self.is_expired(today) and self.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS)

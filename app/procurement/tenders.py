@@ -69,6 +69,7 @@ from app.validators import DutchDateField, MoneyField, NormalisedStringField
 from contracts.model import ModelError, PaymentModel
 from contracts.procurement import (
     MAX_SCORE,
+    TENDER_STATUS_LABELS,
     TENDER_TRANSITIONS,
     ProcurementError,
     ScoredBid,
@@ -89,16 +90,7 @@ NUMBER_TAKEN = _l("Deze aanbesteding heeft al een perceel met dit nummer.")
 MOMENT_FORMAT = ["%Y-%m-%dT%H:%M", "%d-%m-%Y %H:%M"]
 INVALID_MOMENT = _l("Vul een geldige datum en tijd in, bijvoorbeeld 31-12-2026 12:00.")
 
-STATUS_LABELS = {
-    TenderStatus.DRAFT: _l("concept"),
-    TenderStatus.PUBLISHED: _l("gepubliceerd"),
-    TenderStatus.CLOSED: _l("gesloten"),
-    TenderStatus.EVALUATED: _l("beoordeeld"),
-    TenderStatus.AWARD_ANNOUNCED: _l("gunningsvoornemen bekendgemaakt"),
-    TenderStatus.STANDSTILL: _l("in de standstill-termijn"),
-    TenderStatus.CONTRACTED: _l("gecontracteerd"),
-    TenderStatus.CANCELLED: _l("ingetrokken"),
-}
+STATUS_LABELS = {status: _l(label) for status, label in TENDER_STATUS_LABELS.items()}
 
 # What the button that moves a tender to a status says.
 TRANSITION_LABELS = {

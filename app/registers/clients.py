@@ -27,7 +27,7 @@ from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
 from app.listing import paginate
-from app.models.clients import BenefitType, Client, ClientPhaseRecord, TargetGroup
+from app.models.clients import BenefitType, Client, TargetGroup
 from app.models.registers import Gemeente
 from app.models.users import Role, User, user_gemeente
 from app.navigation import BENEFIT_LABELS
@@ -381,16 +381,9 @@ def create():
             form.klantmanager_id.data = current_user.id
     # The BSN is checked against all clients, also those outside the user's scope; the message names no one.
     if validate_submission(form, None, {"bsn": (Client.bsn, BSN_TAKEN)}):
-        client = Client(bsn=form.bsn.data, phase=form.phase.data, ladder_rung=form.ladder_rung.data)
+        client = Client(bsn=form.bsn.data)
         _fill(client, form)
-        client.phase_history.append(
-            ClientPhaseRecord(
-                phase=form.phase.data,
-                ladder_rung=form.ladder_rung.data,
-                valid_from=form.assessed_on.data,
-                recorded_by_id=current_user.id,
-            )
-        )
+        client.assess(form.phase.data, form.ladder_rung.data, form.assessed_on.data, current_user.id)
         session.add(client)
         if commit_form(form, {"bsn": BSN_TAKEN}):
             flash(_("Cliënt %(name)s is opgeslagen.", name=client.display_name), "success")
@@ -419,19 +412,7 @@ def phase_create(client_id: int):
     client = _scoped_client(client_id)
     form = PhaseForm()
     if form.validate_on_submit():
-        latest = max((r.valid_from for r in client.phase_history), default=None)
-        client.phase_history.append(
-            ClientPhaseRecord(
-                phase=form.phase.data,
-                ladder_rung=form.ladder_rung.data,
-                valid_from=form.valid_from.data,
-                recorded_by_id=current_user.id,
-            )
-        )
-        is_current = latest is None or form.valid_from.data >= latest
-        if is_current:
-            client.phase = form.phase.data
-            client.ladder_rung = form.ladder_rung.data
+        is_current = client.assess(form.phase.data, form.ladder_rung.data, form.valid_from.data, current_user.id)
         if commit_form(form):
             if is_current:
                 flash(_("De nieuwe fase is vastgelegd."), "success")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -20,7 +20,7 @@ from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
 from app.listing import paginate
-from app.models.registers import Provider, ProviderContact, ProviderStatus, QualityMark
+from app.models.registers import EXPIRY_WARNING_DAYS, Provider, ProviderContact, ProviderStatus, QualityMark
 from app.navigation import PROVIDER_STATUS_LABELS
 from app.registers.common import commit_form, validate_submission
 from app.validators import (
@@ -40,7 +40,6 @@ bp = Blueprint("providers", __name__, url_prefix="/aanbieders")
 
 REQUIRED = _l("Dit veld is verplicht.")
 KVK_TAKEN = _l("Er is al een aanbieder met dit KvK-nummer.")
-EXPIRY_WARNING_DAYS = 90
 
 
 def normalise_website(value: str) -> str:
@@ -164,7 +163,7 @@ def detail(provider_id: int):
         "providers/detail.html",
         provider=provider,
         today=today,
-        warn_before=today + timedelta(days=EXPIRY_WARNING_DAYS),
+        warning_days=EXPIRY_WARNING_DAYS,
         format_iban=format_iban,
         history=history_for(session, "provider", provider.id),
     )
