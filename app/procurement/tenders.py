@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -375,8 +376,16 @@ def _tender_or_404(tender_id: int) -> Tender:
     return session.get(Tender, tender_id) or abort(404)
 
 
-def _lot_or_404(lot_id: int) -> Lot:
-    return session.get(Lot, lot_id) or abort(404)
+def _lot_or_404(lot_id: int, for_scoring: bool = False) -> Lot:
+    if not for_scoring:
+        return session.get(Lot, lot_id) or abort(404)
+    # Scoring reads every bid's provider, selections and scores: load them in a few queries, not per bid.
+    bids = selectinload(Lot.bids)
+    stmt = select(Lot).where(Lot.id == lot_id).options(
+        bids.selectinload(Bid.provider), bids.selectinload(Bid.scores),
+        bids.selectinload(Bid.selections).selectinload(BidSelection.criterion), selectinload(Lot.awards),
+    )
+    return session.scalar(stmt) or abort(404)
 
 
 def _status(response_form) -> int:
@@ -758,7 +767,7 @@ def lot_edit(lot_id: int):
 @bp.route("/percelen/<int:lot_id>")
 @requires(VIEW)
 def lot_detail(lot_id: int):
-    lot = _lot_or_404(lot_id)
+    lot = _lot_or_404(lot_id, for_scoring=True)
     tender = lot.tender
     try:
         model = PaymentModel.from_dict(lot.payment_model)
@@ -915,7 +924,7 @@ def _store_evaluation(form: EvaluationForm, bid: Bid, tender: Tender, quality: l
 @bp.route("/percelen/<int:lot_id>/gunning", methods=["POST"])
 @requires(EDIT)
 def lot_award(lot_id: int):
-    lot = _lot_or_404(lot_id)
+    lot = _lot_or_404(lot_id, for_scoring=True)
     tender = lot.tender
     back = url_for("tenders.lot_detail", lot_id=lot.id, _anchor="gunning")
     form = AwardForm()
