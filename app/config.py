@@ -73,4 +73,10 @@ def load_config(env: str | None = None) -> dict:
         # A publisher registers its own ocid prefix with the Open Contracting Partnership.
         "OCDS_PREFIX": os.environ.get("OCDS_PREFIX", "ocds-000000"),
         "OCDS_PUBLISHER": os.environ.get("OCDS_PUBLISHER", "Gemeentelijke sociale dienst"),
+        # Evidence (contracts of employment, payslips) is personal data: kept outside the web root.
+        "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(PROJECT_ROOT / "var" / "evidence")),
+        "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
+        # Above this a request is refused before it is read (413); evidence and CSV files fit well within.
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "IMPORT_CHECK_ROWS_PER_STEP": 500,
     }

@@ -36,6 +36,8 @@ def translate(message: object) -> str:
         return str(message)
 
     def param(value: object) -> object:
+        if getattr(value, "template", None) is not None:
+            return translate(value)
         if isinstance(value, list | tuple):
             return ", ".join(str(param(v)) for v in value)
         return gettext(value) if isinstance(value, str) and value else value

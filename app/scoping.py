@@ -1,10 +1,11 @@
-"""Which rows a user may see. Every query for clients goes through here, never around it."""
+"""Which rows a user may see. Every query for clients and trajecten goes through here, never around it."""
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, select, true
 
 from app.models.clients import Client
+from app.models.trajecten import Traject
 from app.models.users import Role, User, user_gemeente
 
 
@@ -15,6 +16,18 @@ def client_scope(user: User) -> ColumnElement[bool]:
     if user.role == Role.KLANTMANAGER:
         own = select(user_gemeente.c.gemeente_id).where(user_gemeente.c.user_id == user.id)
         return Client.gemeente_id.in_(own)
+    return false()
+
+
+def traject_scope(user: User) -> ColumnElement[bool]:
+    """Admin all; a klantmanager the trajecten of their gemeenten; a provider's user only its own provider's."""
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role == Role.KLANTMANAGER:
+        own = select(user_gemeente.c.gemeente_id).where(user_gemeente.c.user_id == user.id)
+        return Traject.gemeente_id.in_(own)
+    if user.role == Role.PROVIDER and user.provider_id is not None:
+        return Traject.provider_id == user.provider_id
     return false()
 
 

@@ -33,6 +33,12 @@ class Permission(enum.StrEnum):
     EDIT_TENDERS = "tenders.edit"
     VIEW_CONTRACTS = "contracts.view"
     EDIT_CONTRACTS = "contracts.edit"
+    VIEW_TRAJECTEN = "trajecten.view"
+    REFER_CLIENTS = "trajecten.refer"
+    RECORD_EVENTS = "trajecten.record"
+    CONFIRM_OUTCOMES = "trajecten.confirm"
+    IMPORT_CLIENTS = "import.clients"
+    IMPORT_EVENTS = "import.events"
 
 
 P = Permission
@@ -44,11 +50,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
          P.EDIT_CONTRACTS}
     ),
     Role.KLANTMANAGER: frozenset(
-        {P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CLIENTS, P.EDIT_CLIENTS, P.REVEAL_BSN, P.VIEW_CONTRACTS}
+        {P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CLIENTS, P.EDIT_CLIENTS, P.REVEAL_BSN, P.VIEW_CONTRACTS,
+         P.VIEW_TRAJECTEN, P.REFER_CLIENTS, P.RECORD_EVENTS, P.CONFIRM_OUTCOMES, P.IMPORT_CLIENTS, P.IMPORT_EVENTS}
     ),
     Role.FINANCE: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CONTRACTS}),
     Role.MANAGEMENT: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_TENDERS, P.VIEW_CONTRACTS}),
-    Role.PROVIDER: frozenset(),
+    # A provider's user works only on its own provider's trajecten (see app.scoping.traject_scope).
+    Role.PROVIDER: frozenset({P.VIEW_TRAJECTEN, P.RECORD_EVENTS, P.IMPORT_EVENTS}),
 }
 
 

@@ -27,6 +27,15 @@ from app.models.registers import (
     ProviderStatus,
     QualityMark,
 )
+from app.models.trajecten import (
+    EventConfirmation,
+    EvidenceFile,
+    ImportBatch,
+    ImportKind,
+    ImportStatus,
+    Traject,
+    TrajectEvent,
+)
 from app.models.users import Role, User, user_gemeente
 
 __all__ = [
@@ -44,8 +53,13 @@ __all__ = [
     "ContractStatus",
     "ContractVersion",
     "EvaluationKind",
+    "EventConfirmation",
+    "EvidenceFile",
     "ExecutingBody",
     "Gemeente",
+    "ImportBatch",
+    "ImportKind",
+    "ImportStatus",
     "Lot",
     "LotAward",
     "Procedure",
@@ -57,6 +71,8 @@ __all__ = [
     "SelectionCriterion",
     "TargetGroup",
     "Tender",
+    "Traject",
+    "TrajectEvent",
     "User",
     "Verdict",
     "user_gemeente",

@@ -13,11 +13,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Base, enum_type, utcnow
 from app.models.audit import Audited
 from contracts.procurement import TenderStatus
+from contracts.worklist import Terms
 
 if TYPE_CHECKING:
     from app.models.clients import TargetGroup
     from app.models.registers import Gemeente, Provider
     from app.models.users import User
+
+
+TERM_FIELDS = ("acceptance_days", "inactivity_days", "durability_months", "max_duration_months")
 
 
 class Procedure(enum.StrEnum):
@@ -242,6 +246,11 @@ class Contract(Audited, Base):
     extension_options: Mapped[str] = mapped_column(Text, default="")
     volume_ceiling: Mapped[int | None]
     budget_ceiling: Mapped[Decimal | None]
+    # Service terms for the work list; None means the default of contracts.worklist.Terms.
+    acceptance_days: Mapped[int | None]
+    inactivity_days: Mapped[int | None]
+    durability_months: Mapped[int | None]
+    max_duration_months: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     provider: Mapped[Provider] = relationship()
@@ -256,6 +265,16 @@ class Contract(Audited, Base):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    @property
+    def terms(self) -> Terms:
+        given = {name: getattr(self, name) for name in TERM_FIELDS if getattr(self, name) is not None}
+        return Terms(**given)
+
+    @property
+    def lot_key(self) -> str:
+        """What "the same lot" means for one open traject per client: the lot, or this contract if it has none."""
+        return f"lot:{self.lot_id}" if self.lot_id is not None else f"contract:{self.id}"
 
     def version_on(self, day: date) -> ContractVersion | None:
         """The terms in force on ``day``: the latest version whose effective date has come."""

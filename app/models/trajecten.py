@@ -1,0 +1,182 @@
+"""Trajecten: a client's referral to a provider under a contract, and the append-only events after it.
+
+A traject fixes at referral what it will be paid under (the contract version, the client group for
+differential prices and the price), so that a later amendment never changes what a running traject
+earns. Its status is a kept copy of the replayed events (:mod:`contracts.lifecycle`), written by the one
+service that adds events, so that lists can filter on it without replaying every traject.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, enum_type, utcnow
+from app.models.audit import Audited
+from contracts.events import EventType, ExitReason, WorkKind
+from contracts.lifecycle import TrajectStatus
+
+if TYPE_CHECKING:
+    from app.models.clients import Client
+    from app.models.procurement import Contract, ContractVersion
+    from app.models.registers import Gemeente, Provider
+    from app.models.users import User
+
+
+class Traject(Audited, Base):
+    __tablename__ = "traject"
+    # One open traject per client and lot: ``open_lot_key`` is the lot (or, for a contract entered without
+    # a tender, the contract) while the traject is open and NULL once it is closed; NULLs never collide.
+    __table_args__ = (UniqueConstraint("client_id", "open_lot_key", name="one_open_per_lot"),
+                      CheckConstraint("price >= 0", name="price_not_negative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    contract_version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    gemeente_id: Mapped[int] = mapped_column(ForeignKey("gemeente.id"), index=True)
+    client_group: Mapped[str | None] = mapped_column(String(40))
+    price: Mapped[Decimal | None]
+    referral_date: Mapped[date]
+    motivation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[TrajectStatus] = mapped_column(enum_type(TrajectStatus), default=TrajectStatus.REFERRED,
+                                                  index=True)
+    open_lot_key: Mapped[str | None] = mapped_column(String(40))
+    last_event_on: Mapped[date | None]
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    contract: Mapped[Contract] = relationship()
+    contract_version: Mapped[ContractVersion] = relationship()
+    provider: Mapped[Provider] = relationship()
+    gemeente: Mapped[Gemeente] = relationship()
+    referred_by: Mapped[User | None] = relationship()
+    events: Mapped[list[TrajectEvent]] = relationship(
+        back_populates="traject", order_by="(TrajectEvent.event_date, TrajectEvent.id)", cascade="all"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"T{self.id:06d}"
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class TrajectEvent(Audited, Base):
+    """One thing that happened in a traject. Never changed or deleted: a correction event revokes it."""
+
+    __tablename__ = "traject_event"
+    __audit_parent__ = ("traject", "traject_id")
+    __table_args__ = (
+        UniqueConstraint("traject_id", "import_key", name="import_once"),
+        CheckConstraint("hours_per_week >= 0 AND hours_per_week <= 80", name="hours_range"),
+        CheckConstraint("contract_months >= 0", name="contract_months_not_negative"),
+        CheckConstraint("wage >= 0", name="wage_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    traject_id: Mapped[int] = mapped_column(ForeignKey("traject.id"), index=True)
+    type: Mapped[EventType] = mapped_column(enum_type(EventType))
+    event_date: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    exit_reason: Mapped[ExitReason | None] = mapped_column(enum_type(ExitReason))
+    employer: Mapped[str] = mapped_column(String(200), default="")
+    hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    work_kind: Mapped[WorkKind | None] = mapped_column(enum_type(WorkKind))
+    contract_months: Mapped[int | None]
+    open_ended: Mapped[bool] = mapped_column(default=False)
+    wage: Mapped[Decimal | None]
+    revokes_id: Mapped[int | None] = mapped_column(ForeignKey("traject_event.id"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_file.id"))
+    by_provider: Mapped[bool] = mapped_column(default=False)
+    import_key: Mapped[str | None] = mapped_column(String(64))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    traject: Mapped[Traject] = relationship(back_populates="events")
+    revokes: Mapped[TrajectEvent | None] = relationship(remote_side=[id])
+    evidence: Mapped[EvidenceFile | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+    confirmation: Mapped[EventConfirmation | None] = relationship(back_populates="event", uselist=False)
+
+
+class EventConfirmation(Audited, Base):
+    """A klantmanager's confirmation, against evidence, of an outcome a provider reported."""
+
+    __tablename__ = "event_confirmation"
+    __audit_parent__ = ("traject_event", "event_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("traject_event.id"), unique=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_file.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[TrajectEvent] = relationship(back_populates="confirmation")
+    evidence: Mapped[EvidenceFile] = relationship()
+    confirmed_by: Mapped[User] = relationship()
+
+
+class EvidenceFile(Audited, Base):
+    """An uploaded document (a contract of employment, a payslip, a letter). The bytes live outside the
+    web root, under ``EVIDENCE_DIR``, named by their SHA-256 so a file can never be overwritten."""
+
+    __tablename__ = "evidence_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    traject_id: Mapped[int] = mapped_column(ForeignKey("traject.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(80))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class ImportKind(enum.StrEnum):
+    CLIENTS = "clients"
+    EVENTS = "events"
+
+
+class ImportStatus(enum.StrEnum):
+    CHECKING = "checking"
+    CHECKED = "checked"
+    IMPORTED = "imported"
+    DISCARDED = "discarded"
+
+
+class ImportBatch(Base):
+    """An uploaded CSV file on its way in: checked in steps (so a page can show progress), then imported
+    in one transaction. Kept afterwards as the record of what came in, from whom, and what was refused."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ImportKind] = mapped_column(enum_type(ImportKind))
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[ImportStatus] = mapped_column(enum_type(ImportStatus), default=ImportStatus.CHECKING)
+    total_rows: Mapped[int] = mapped_column(default=0)
+    checked_rows: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_count: Mapped[int] = mapped_column(default=0)
+    unchanged_count: Mapped[int] = mapped_column(default=0)
+    skipped_count: Mapped[int] = mapped_column(default=0)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_at: Mapped[datetime | None]
+
+    uploaded_by: Mapped[User] = relationship()
