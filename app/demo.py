@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum import iban as std_iban
 from stdnum.nl import bsn as std_bsn
@@ -35,8 +36,13 @@ from app.models.procurement import (
     Tender,
 )
 from app.models.registers import ExecutingBody, Gemeente, Provider, ProviderContact, ProviderStatus, QualityMark
+from app.models.trajecten import EventConfirmation, Traject, TrajectEvent
 from app.models.users import Role, User
 from app.procurement.workflow import award_reason, score
+from app.trajecten.evidence import evidence_file
+from contracts.events import Event, EventType, ExitReason, WorkKind
+from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, NEEDS_CONFIRMATION, may_record, replay
+from contracts.model import PaymentModel
 from contracts.procurement import TenderStatus, standstill_end
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105  (printed in the README on purpose)
@@ -172,7 +178,7 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
              role=Role.FINANCE),
         User(username="management", full_name="Marieke Manager", email="m.manager@lindenland.example",
              role=Role.MANAGEMENT),
-        User(username="aanbieder", full_name="Ali Aanbieder", email="portaal@werkroute.example",
+        User(username="aanbieder", full_name="Ali Aanbieder", email="portaal@aanbieder.example",
              role=Role.PROVIDER, provider=providers[0]),
     ]
     for user in users:
@@ -206,9 +212,15 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
         session.add(client)
 
     tenders, contracts = _procurement(session, rng, today, gemeenten, groups, providers)
+    session.flush()
+    # The provider portal's demo user works for a provider that won a lot, so that it has trajecten.
+    portal = next(u for u in users if u.role == Role.PROVIDER)
+    portal.provider = session.scalars(select(Contract).where(Contract.bid_id.is_not(None))
+                                      .order_by(Contract.number)).first().provider
+    trajecten = _trajecten(session, rng, today, users)
     session.commit()
     return {"gemeenten": len(gemeenten), "providers": len(providers), "users": len(users), "clients": clients,
-            "tenders": tenders, "contracts": contracts}
+            "tenders": tenders, "contracts": contracts, "trajecten": trajecten}
 
 
 def _template(stem: str) -> dict:
@@ -219,7 +231,7 @@ def _procurement(session: Session, rng: random.Random, today: date, gemeenten, g
     """One joint tender that ran its course (two lots, scored, awarded, contracted), one in draft, and an
     older contract entered directly."""
     group = {g.code: g for g in groups}
-    published = today - relativedelta(months=5)
+    published = today - relativedelta(months=14)
     tender = Tender(
         reference="AB-2026-001", title="Re-integratie op resultaat Lindenland 2026",
         description="Gezamenlijke aanbesteding van re-integratietrajecten voor de drie gemeenten van Lindenland.",
@@ -309,3 +321,100 @@ def _procurement(session: Session, rng: random.Random, today: date, gemeenten, g
                                           payment_model=_template("stay_in_work")))
     session.add(older)
     return 2, contracts + 1
+
+
+# --- trajecten ------------------------------------------------------------------------------------
+
+DEMO_PDF = b"%PDF-1.4\n% demo: arbeidsovereenkomst\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+E = EventType
+
+# How demo trajecten run: (name, weight). Each story is played forward in time from the referral and
+# stops at today, so recent referrals are still waiting while older ones have results.
+STORIES = (("waiting", 2), ("refused", 1), ("preparing", 2), ("no_result", 3), ("regular", 4), ("subsidised", 1),
+           ("dropout", 1), ("returned", 1), ("moved", 1), ("fell_back", 1))
+
+
+def _story(rng: random.Random, name: str, referral: date) -> list[tuple[int, EventType, dict]]:
+    """(days after referral, type, fields) for one story."""
+    answer = rng.randint(2, 9)
+    if name == "waiting":
+        return []
+    if name == "refused":
+        return [(answer, E.REFUSED, {"reason": "Geen passend aanbod voor deze cliënt"})]
+    steps = [(answer, E.ACCEPTED, {}), (answer + 7, E.INTAKE, {}), (answer + 14, E.PLAN_SUBMITTED, {})]
+    if name == "preparing":
+        return steps
+    start = answer + rng.randint(18, 28)
+    steps += [(answer + 16, E.PLAN_APPROVED, {}), (start, E.STARTED, {})]
+    steps += [(start + 90 * q, E.PROGRESS_REPORT, {}) for q in range(1, 5)]
+    placed = start + rng.randint(30, 120)
+    placement = {"employer": rng.choice(("Bakkerij De Linde", "Logistiek Oost", "Zorggroep Veld", "Gemeentewerf")),
+                 "hours_per_week": Decimal(rng.choice((20, 24, 32, 36))), "contract_months": rng.choice((6, 12)),
+                 "wage": Decimal(rng.randint(2100, 2900))}
+    if name in ("regular", "fell_back"):
+        steps.append((placed, E.PLACEMENT, {**placement, "work_kind": WorkKind.REGULAR}))
+        steps += [(placed + 30 * m, E.STILL_EMPLOYED, {}) for m in (3, 6)]
+        if name == "fell_back":
+            steps = [s for s in steps if s[0] <= placed + 90]
+            steps += [(placed + 100, E.PLACEMENT_ENDED, {"reason": "Proeftijd niet doorstaan"}),
+                      (placed + 110, E.FALL_BACK, {})]
+    elif name == "subsidised":
+        steps.append((placed, E.PLACEMENT, {**placement, "work_kind": WorkKind.SUBSIDISED}))
+    elif name == "dropout":
+        steps.append((placed, E.DROPOUT, {"reason": "Langdurig ziek"}))
+    elif name == "returned":
+        steps.append((start + 20, E.RETURNED, {"reason": "Eerst schuldhulpverlening nodig"}))
+    elif name == "moved":
+        steps += [(placed, E.BENEFIT_EXIT, {"exit_reason": ExitReason.MOVED_AWAY}),
+                  (placed + 3, E.ENDED, {"reason": "Cliënt verhuisd naar een andere gemeente"})]
+    closed = min((day for day, kind, _f in steps if kind in CLOSING_EVENTS), default=None)
+    return sorted((step for step in steps if closed is None or step[0] <= closed or step[1] in AFTER_END),
+                  key=lambda step: step[0])
+
+
+def _trajecten(session: Session, rng: random.Random, today: date, users: list[User]) -> int:
+    """Refer about a third of the clients whom a contract fits, with histories that pass the lifecycle rules."""
+    provider_user = next(u for u in users if u.role == Role.PROVIDER)
+    contracts = list(session.scalars(select(Contract).order_by(Contract.number)))
+    count = 0
+    for client in session.scalars(select(Client).order_by(Client.id)):
+        fitting = [c for c in contracts if client.gemeente in c.gemeenten
+                   and (c.lot is None or c.lot.target_group_id == client.target_group_id)]
+        if not fitting or rng.random() > 0.35:
+            continue
+        contract = rng.choice(fitting)
+        latest = min(today, contract.end_date) if contract.status == ContractStatus.ACTIVE else \
+            today - relativedelta(months=3)
+        span = (latest - contract.start_date).days
+        referral = contract.start_date + timedelta(days=rng.randint(0, max(span, 0)))
+        version = contract.version_on(referral)
+        model = PaymentModel.from_dict(version.payment_model)
+        group = client.target_group.code
+        traject = Traject(client=client, contract=contract, contract_version=version, provider=contract.provider,
+                          gemeente=client.gemeente, client_group=group, price=model.price_for(group, None),
+                          referral_date=referral, referred_by=client.klantmanager,
+                          motivation="Gemotiveerd, wil snel aan het werk." if rng.random() < 0.5 else "")
+        session.add(traject)
+        session.flush()
+        by_provider = contract.provider_id == provider_user.provider_id
+        for days, kind, fields in _story(rng, _weighted(rng, STORIES)[0], referral):
+            day = referral + timedelta(days=days)
+            if day > today:
+                break
+            event = TrajectEvent(type=kind, event_date=day, by_provider=by_provider and may_record(kind, True),
+                                 recorded_by=client.klantmanager, **fields)
+            if event.by_provider:
+                event.recorded_by = provider_user
+                if kind in NEEDS_CONFIRMATION:
+                    event.evidence = evidence_file(DEMO_PDF, "arbeidsovereenkomst.pdf", traject.id, provider_user.id)
+                    if rng.random() < 0.6:
+                        event.confirmation = EventConfirmation(evidence=event.evidence,
+                                                               confirmed_by=client.klantmanager)
+            traject.events.append(event)
+        state = replay(referral, [Event(id=str(i), type=e.type, date=e.event_date) for i, e in
+                                  enumerate(traject.events)])
+        traject.status = state.status
+        traject.open_lot_key = contract.lot_key if state.is_open else None
+        traject.last_event_on = state.last_event_on or referral
+        count += 1
+    return count

@@ -306,14 +306,18 @@ def test_create_rejects_bad_ceilings_and_status(as_role, world, db, field, value
 # --- detail ---------------------------------------------------------------------------------------
 
 
-def test_detail_shows_ceilings_but_no_invented_usage(as_role, world):
+def test_detail_shows_ceilings_usage_and_terms(as_role, world, db):
     r = as_role("klantmanager").get(f"/contracten/{world.contract.id}")
     assert r.status_code == 200
     body = text(r)
     assert "Werk Eerst B.V." in body and "Aastad, Beedorp" in body
     assert "40 trajecten" in body and "€ 100.000,00" in body
-    assert "nog niet in gebruik" in body
-    assert "0 van 40" not in body and "€ 0,00" not in body
+    assert "1 van 40" in body  # the world's one traject takes a place
+    assert "antwoord binnen 10 dagen" in body and "hoogstens 24 maanden" in body
+    world.contract.acceptance_days, world.contract.volume_ceiling = 5, 1
+    db.commit()
+    body = text(as_role("klantmanager").get(f"/contracten/{world.contract.id}"))
+    assert "antwoord binnen 5 dagen" in body and "plafond bereikt" in body
     assert "van kracht" in body and f"/contracten/{world.contract.id}/versies/1" in body
     assert "Verwijsstop" not in body
     # Read-only roles may simulate but not change.
@@ -608,3 +612,16 @@ def test_amendment_can_start_from_a_template(as_role, world, db):
     assert body.index("Wijziging vastleggen</button>") < body.index("Sjabloon invullen</button>")
     db.expire_all()
     assert len(db.get(Contract, world.contract.id).versions) == 1
+
+
+def test_edit_sets_work_list_terms_and_refuses_out_of_range(as_role, world, db):
+    c = as_role("inkoper")
+    r = c.post(f"/contracten/{world.contract.id}/bewerken", data=edit_data(world, acceptance_days="0"))
+    assert r.status_code == 422
+    assert "1 tot en met 90" in field_error(r, "acceptance_days")
+    r = c.post(f"/contracten/{world.contract.id}/bewerken",
+               data=edit_data(world, acceptance_days="5", durability_months="12", inactivity_days=""))
+    assert r.status_code == 302
+    db.expire_all()
+    terms = db.get(Contract, world.contract.id).terms
+    assert (terms.acceptance_days, terms.durability_months, terms.inactivity_days) == (5, 12, 60)

@@ -16,7 +16,9 @@ from tests.conftest import login
 def test_demo_has_everything_the_readme_promises(app, db):
     with app.app_context():
         summary = load_demo(db, seed=7)
-    assert summary == {"gemeenten": 3, "providers": 5, "users": 8, "clients": 300, "tenders": 2, "contracts": 4}
+    assert summary["trajecten"] > 60
+    assert {k: v for k, v in summary.items() if k != "trajecten"} == {
+        "gemeenten": 3, "providers": 5, "users": 8, "clients": 300, "tenders": 2, "contracts": 4}
 
     gemeenten = db.scalars(select(Gemeente)).all()
     assert len({g.executing_body_id for g in gemeenten}) == 1 and gemeenten[0].executing_body_id
@@ -56,3 +58,22 @@ def test_demo_cli_loads_only_into_an_empty_database(app):
     assert "Demo loaded" in first.output, first.output
     second = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "not loaded" in second.output
+
+
+def test_demo_trajecten_follow_the_lifecycle_rules(app, db):
+    from app.models import Traject
+    from app.trajecten.services import history, needs_confirmation
+    from contracts.lifecycle import TrajectStatus, replay
+
+    with app.app_context():
+        load_demo(db, seed=7)
+    trajecten = db.scalars(select(Traject)).all()
+    for t in trajecten:
+        assert replay(t.referral_date, history(t)).status == t.status, t.id
+        assert t.contract_version.contract_id == t.contract_id
+        assert t.gemeente_id == t.client.gemeente_id
+    statuses = Counter(t.status for t in trajecten)
+    assert {TrajectStatus.REFERRED, TrajectStatus.STARTED, TrajectStatus.PLACED} <= set(statuses)
+    events = [e for t in trajecten for e in t.events]
+    assert any(needs_confirmation(e) for e in events), "the demo shows outcomes waiting for confirmation"
+    assert any(e.confirmation is not None for e in events)

@@ -28,6 +28,7 @@ from app.auth.permissions import Permission, requires
 from app.db import session
 from app.listing import paginate
 from app.models.procurement import (
+    TERM_FIELDS,
     Bid,
     Contract,
     ContractEvaluation,
@@ -43,6 +44,7 @@ from app.models.registers import Gemeente, Provider, ProviderStatus
 from app.procurement.forms import parse_payment_model
 from app.procurement.simulation import simulation_page, template_choices, template_model
 from app.registers.common import commit_form, optional_select_value, validate_submission
+from app.trajecten.services import places_taken, volume_ceiling
 from app.validators import DutchDateField, MoneyField, NormalisedStringField
 from contracts.model import ModelError, PaymentModel
 
@@ -168,6 +170,19 @@ class CeilingFields:
     def validate_budget_ceiling(self, field):
         if field.data is not None and field.data <= 0:
             raise ValidationError(str(_l("Het budgetplafond moet groter zijn dan € 0.")))
+
+    # Service terms for the klantmanager's work list; empty means the default shown as the hint.
+    acceptance_days = IntegerField(_l("Antwoordtermijn van de aanbieder (dagen)"), validators=[
+        Optional(), NumberRange(min=1, max=90, message=_l("Vul een aantal dagen van 1 tot en met 90 in."))])
+    inactivity_days = IntegerField(_l("Geparkeerd na (dagen zonder activiteit)"), validators=[
+        Optional(), NumberRange(min=7, max=365, message=_l("Vul een aantal dagen van 7 tot en met 365 in."))])
+    durability_months = IntegerField(_l("Duurzaamheid controleren na (maanden)"), validators=[
+        Optional(), NumberRange(min=1, max=36, message=_l("Vul een aantal maanden van 1 tot en met 36 in."))])
+    max_duration_months = IntegerField(_l("Maximale duur van een traject (maanden)"), validators=[
+        Optional(), NumberRange(min=1, max=60, message=_l("Vul een aantal maanden van 1 tot en met 60 in."))])
+
+    def terms_data(self) -> dict[str, int | None]:
+        return {name: self[name].data for name in TERM_FIELDS}
 
 
 def _end_after_start(start: date | None, end: date | None) -> None:
@@ -413,6 +428,7 @@ def create():
             extension_options=_strip(form.extension_options.data),
             volume_ceiling=form.volume_ceiling.data,
             budget_ceiling=form.budget_ceiling.data,
+            **form.terms_data(),
             gemeenten=list(session.scalars(select(Gemeente).where(Gemeente.id.in_(form.gemeenten.data)))),
         )
         # Stored in Dutch whatever the interface language: it is part of the contract's record.
@@ -457,6 +473,9 @@ def detail(contract_id: int):
         referral_stop=referral_stop(contract),
         ends_soon=ends_soon(contract, today),
         lot_url=_lot_url(contract),
+        ceiling=volume_ceiling(contract, today),
+        places_taken=places_taken(contract.id),
+        terms=contract.terms,
         history=history_for(session, "contract", contract.id),
     )
 
@@ -484,6 +503,8 @@ def edit(contract_id: int):
         contract.extension_options = _strip(form.extension_options.data)
         contract.volume_ceiling = form.volume_ceiling.data
         contract.budget_ceiling = form.budget_ceiling.data
+        for name, value in form.terms_data().items():
+            setattr(contract, name, value)
         if gemeenten is not None:
             contract.gemeenten = gemeenten
         if commit_form(form):
