@@ -26,7 +26,10 @@ class MenuItem:
 
 
 MENU = (
+    MenuItem("trajecten.worklist", _l("Werklijst"), Permission.VIEW_TRAJECTEN),
+    MenuItem("trajecten.index", _l("Trajecten"), Permission.VIEW_TRAJECTEN),
     MenuItem("clients.index", _l("Cliënten"), Permission.VIEW_CLIENTS),
+    MenuItem("imports.index", _l("Importeren"), Permission.IMPORT_EVENTS),
     MenuItem("providers.index", _l("Aanbieders"), Permission.VIEW_PROVIDERS),
     MenuItem("tenders.index", _l("Aanbestedingen"), Permission.VIEW_TENDERS),
     MenuItem("contracts.index", _l("Contracten"), Permission.VIEW_CONTRACTS),
@@ -64,6 +67,7 @@ AUDIT_ACTION_LABELS = {
     "delete": _l("verwijderd"),
     "reveal_bsn": _l("BSN ingezien"),
     "lockout": _l("account geblokkeerd"),
+    "view_evidence": _l("bewijsstuk ingezien"),
 }
 
 
@@ -88,6 +92,10 @@ ENTITY_LABELS = {
     "contract": _l("contract"),
     "contract_version": _l("contractversie"),
     "contract_evaluation": _l("evaluatie"),
+    "traject": _l("traject"),
+    "traject_event": _l("gebeurtenis"),
+    "event_confirmation": _l("bevestiging"),
+    "evidence_file": _l("bewijsstuk"),
 }
 
 

@@ -81,9 +81,10 @@ def connection(engine):
 
 
 @pytest.fixture
-def app(connection, database_url):
+def app(connection, database_url, tmp_path):
     """The app, with no context pushed: each test-client request gets its own app context, as in production."""
-    return create_app("testing", overrides={"DATABASE_URL": database_url}, bind=connection)
+    overrides = {"DATABASE_URL": database_url, "EVIDENCE_DIR": str(tmp_path / "evidence")}
+    return create_app("testing", overrides=overrides, bind=connection)
 
 
 @pytest.fixture
@@ -112,6 +113,7 @@ class World:
     clients: list
     tender: object = None
     contract: object = None
+    traject: object = None
 
 
 @pytest.fixture
@@ -173,9 +175,52 @@ def world(app, db) -> World:
         clients.append(client)
     db.add_all(clients)
     tender, contract = _procurement(db, [g1, g2], groups[0], p1)
+    traject = _traject(app, db, clients[0], contract, users)
     db.commit()
     db.info.pop("actor")
-    return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract)
+    return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject)
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _traject(app, db, client, contract, users):
+    """A running traject of the first client: accepted, started, and a placement the provider reported
+    with evidence, not yet confirmed."""
+    import hashlib
+    from pathlib import Path
+
+    from app.models import EvidenceFile, Traject, TrajectEvent
+    from contracts.events import EventType, WorkKind
+    from contracts.lifecycle import TrajectStatus
+
+    today = date.today()
+    referral = today - timedelta(days=40)
+    traject = Traject(client=client, contract=contract, contract_version=contract.versions[0],
+                      provider=contract.provider, gemeente=client.gemeente, client_group="algemeen",
+                      price=Decimal("2500.00"),
+                      referral_date=referral, status=TrajectStatus.PLACED, last_event_on=today - timedelta(days=5),
+                      referred_by=users["klantmanager"])
+    db.add(traject)
+    db.flush()  # ids for the lot key and the evidence
+    traject.open_lot_key = contract.lot_key
+    digest = hashlib.sha256(PDF_BYTES).hexdigest()
+    folder = Path(app.config["EVIDENCE_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / digest).write_bytes(PDF_BYTES)
+    evidence = EvidenceFile(traject_id=traject.id, filename="arbeidsovereenkomst.pdf", media_type="application/pdf",
+                            size=len(PDF_BYTES), sha256=digest, uploaded_by=users["provider"])
+    provider = users["provider"]
+    traject.events.extend([
+        TrajectEvent(type=EventType.ACCEPTED, event_date=referral + timedelta(days=2), recorded_by=provider,
+                     by_provider=True),
+        TrajectEvent(type=EventType.STARTED, event_date=referral + timedelta(days=10), recorded_by=provider,
+                     by_provider=True),
+        TrajectEvent(type=EventType.PLACEMENT, event_date=today - timedelta(days=5), employer="Bakkerij Aastad",
+                     hours_per_week=Decimal("32"), work_kind=WorkKind.REGULAR, contract_months=12,
+                     recorded_by=provider, by_provider=True, evidence=evidence),
+    ])
+    return traject
 
 
 TIERS_MODEL = {

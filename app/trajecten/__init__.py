@@ -1,0 +1,1 @@
+"""Referrals, traject events, evidence and imports: the klantmanager's and provider's work."""

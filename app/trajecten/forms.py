@@ -1,0 +1,152 @@
+"""Forms for referrals, events, corrections and confirmations, and the labels of the traject vocabulary."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.trajecten.services import EventInput
+from app.validators import DutchDateField, MoneyField
+from contracts.events import EventType, ExitReason, WorkKind
+from contracts.lifecycle import NEEDS_REASON, STATUS_LABELS, TrajectStatus, may_record
+from contracts.worklist import ACTION_LABELS, ActionKind
+
+E = EventType
+
+EVENT_LABELS = {
+    E.ACCEPTED: _l("geaccepteerd door de aanbieder"),
+    E.REFUSED: _l("geweigerd door de aanbieder"),
+    E.INTAKE: _l("intake"),
+    E.PLAN_SUBMITTED: _l("trajectplan ingediend"),
+    E.PLAN_APPROVED: _l("trajectplan goedgekeurd"),
+    E.STARTED: _l("gestart"),
+    E.PROGRESS_REPORT: _l("voortgangsrapportage"),
+    E.PLACEMENT: _l("plaatsing"),
+    E.PLACEMENT_ENDED: _l("einde plaatsing"),
+    E.STILL_EMPLOYED: _l("bevestiging: werkt nog"),
+    E.BENEFIT_EXIT: _l("uitstroom uit de uitkering"),
+    E.DROPOUT: _l("uitval"),
+    E.RETURNED: _l("teruggemeld door de aanbieder"),
+    E.ENDED: _l("beëindigd"),
+    E.FALL_BACK: _l("terugval in de uitkering"),
+    E.CORRECTION: _l("correctie"),
+}
+
+EXIT_REASON_LABELS = {
+    ExitReason.WORK: _l("werk"),
+    ExitReason.MOVED_AWAY: _l("verhuisd"),
+    ExitReason.PARTNER_INCOME: _l("inkomen van de partner"),
+    ExitReason.OTHER: _l("andere reden"),
+}
+
+WORK_KIND_LABELS = {
+    WorkKind.REGULAR: _l("regulier werk"),
+    WorkKind.SUBSIDISED: _l("gesubsidieerd werk (loonkostensubsidie)"),
+    WorkKind.TEMPORARY: _l("tijdelijk werk"),
+}
+
+
+def status_label(status: str) -> str:
+    return gettext(STATUS_LABELS[TrajectStatus(status)])
+
+
+def action_label(kind: str) -> str:
+    return gettext(ACTION_LABELS[ActionKind(kind)])
+
+
+class ReferralForm(FlaskForm):
+    contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
+    referral_date = DutchDateField(_l("Verwijsdatum"), validators=[InputRequired()], default=date.today)
+    motivation = TextAreaField(_l("Toelichting voor de aanbieder"), validators=[Length(max=2000)])
+
+    def validate_referral_date(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError(str(_l("Een verwijzing kan niet in de toekomst liggen.")))
+
+    def validate_contract_id(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(str(_l("Kies een contract uit de lijst.")))
+
+
+class EventForm(FlaskForm):
+    type = SelectField(_l("Gebeurtenis"), validate_choice=False)
+    event_date = DutchDateField(_l("Datum"), validators=[InputRequired()], default=date.today)
+    reason = StringField(_l("Reden"), validators=[Length(max=500)])
+    exit_reason = SelectField(_l("Reden van uitstroom"), validate_choice=False)
+    employer = StringField(_l("Werkgever"), validators=[Length(max=200)])
+    hours_per_week = DecimalField(_l("Uren per week"), places=None, validators=[
+        Optional(), NumberRange(min=0, max=80, message=_l("Vul een aantal uren van 0 tot en met 80 in."))])
+    work_kind = SelectField(_l("Soort werk"), validate_choice=False)
+    contract_months = IntegerField(_l("Contractduur in maanden"), validators=[
+        Optional(), NumberRange(min=0, max=120, message=_l("Vul een aantal maanden van 0 tot en met 120 in."))])
+    open_ended = BooleanField(_l("Contract voor onbepaalde tijd"))
+    wage = MoneyField(_l("Brutoloon per maand"))
+    note = TextAreaField(_l("Notitie"), validators=[Length(max=4000)])
+    evidence = FileField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
+
+    def __init__(self, *args, by_provider: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type.choices = [(t.value, str(EVENT_LABELS[t])) for t in EventType
+                             if t != E.CORRECTION and may_record(t, by_provider)]
+        self.exit_reason.choices = [("", "—")] + [(r.value, str(label)) for r, label in EXIT_REASON_LABELS.items()]
+        self.work_kind.choices = [("", "—")] + [(k.value, str(label)) for k, label in WORK_KIND_LABELS.items()]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.type.data not in {value for value, _label in self.type.choices}:
+            self.type.errors = [*self.type.errors, str(_l("Kies een gebeurtenis uit de lijst."))]
+            return False
+        kind = EventType(self.type.data)
+        required: list = []
+        if kind == E.PLACEMENT:
+            required = [self.employer, self.hours_per_week, self.work_kind]
+            if not self.open_ended.data:
+                required.append(self.contract_months)
+        elif kind == E.BENEFIT_EXIT:
+            required = [self.exit_reason]
+        elif kind in NEEDS_REASON:
+            required = [self.reason]
+        for field in required:
+            if field.data in (None, "") and not field.errors:
+                field.errors = [*field.errors, str(_l("Vul dit in voor deze gebeurtenis."))]
+                ok = False
+        return ok
+
+    def to_input(self) -> EventInput:
+        kind = EventType(self.type.data)
+        placement = kind == E.PLACEMENT
+        return EventInput(
+            type=kind,
+            event_date=self.event_date.data,
+            note=self.note.data or "",
+            reason=(self.reason.data or "") if kind in NEEDS_REASON else "",
+            exit_reason=ExitReason(self.exit_reason.data) if kind == E.BENEFIT_EXIT else None,
+            employer=(self.employer.data or "") if placement else "",
+            hours_per_week=Decimal(self.hours_per_week.data) if placement else None,
+            work_kind=WorkKind(self.work_kind.data) if placement else None,
+            contract_months=self.contract_months.data if placement else None,
+            open_ended=bool(self.open_ended.data) if placement else False,
+            wage=self.wage.data if placement else None,
+        )
+
+
+class CorrectionForm(FlaskForm):
+    revokes_id = SelectField(_l("Te corrigeren gebeurtenis"), coerce=int, validate_choice=False)
+    event_date = DutchDateField(_l("Datum van de correctie"), validators=[InputRequired()], default=date.today)
+    reason = TextAreaField(_l("Reden van de correctie"), validators=[InputRequired(), Length(max=1000)])
+
+    def validate_revokes_id(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(str(_l("Kies een gebeurtenis uit de lijst.")))
+
+
+class ConfirmForm(FlaskForm):
+    evidence = FileField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
+    note = TextAreaField(_l("Notitie"), validators=[Length(max=2000)])

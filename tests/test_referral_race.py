@@ -1,0 +1,116 @@
+"""Two referrals at the same moment never pass a contract's volume ceiling.
+
+This test needs committed data and real concurrent connections, so it builds its own database instead
+of using the rolled-back test transaction. Eight klantmanager requests refer eight different clients to a
+contract with room for three, all released at once by a barrier. On PostgreSQL the contract row lock
+makes them queue, so exactly three succeed; SQLite lets one writer in at a time and refuses the others
+with "database is locked" rather than letting them through, so there at most three succeed.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.db import make_engine
+from app.migrate import upgrade
+from tests.conftest import TIERS_MODEL
+
+CEILING = 3
+RACERS = 8
+
+
+def _world(url: str) -> tuple[int, list[int], int]:
+    from app.models import (
+        BenefitType,
+        Client,
+        Contract,
+        ContractStatus,
+        ContractVersion,
+        Gemeente,
+        Provider,
+        Role,
+        TargetGroup,
+        User,
+    )
+
+    engine = make_engine(url)
+    today = date.today()
+    with Session(engine) as db:
+        db.info["actor"] = (None, "test")
+        gemeente = Gemeente(name="Racestad", cbs_code="GM8101")
+        group = TargetGroup(code="algemeen", name="Algemeen")
+        provider = Provider(name="Snel B.V.", kvk_number="12345678", vat_number="NL111222333B01",
+                            iban="NL91ABNA0417164300", city="Racestad")
+        user = User(username="km", full_name="Klantmanager", email="km@x.nl", role=Role.KLANTMANAGER,
+                    gemeenten=[gemeente], password_hash="x")
+        contract = Contract(number="C-RACE", title="Race", provider=provider, status=ContractStatus.ACTIVE,
+                            start_date=today - timedelta(days=30), end_date=today + timedelta(days=300),
+                            volume_ceiling=CEILING, gemeenten=[gemeente])
+        contract.versions.append(ContractVersion(number=1, effective_from=contract.start_date, reason="Gunning",
+                                                 payment_model=TIERS_MODEL))
+        bsns = ("111222333", "123456782", "100000009", "100000010", "100000022", "100000034", "100000046",
+                "100000058")
+        clients = [Client(bsn=bsn, first_name="C", last_name=str(i), gemeente=gemeente,
+                          benefit_type=BenefitType.PARTICIPATIEWET, monthly_benefit=Decimal("1000.00"),
+                          target_group=group, phase=2, ladder_rung=3) for i, bsn in enumerate(bsns[:RACERS])]
+        db.add_all([gemeente, group, provider, user, contract, *clients])
+        db.commit()
+        ids = contract.id, [c.id for c in clients], user.id
+    engine.dispose()
+    return ids
+
+
+def test_simultaneous_referrals_never_exceed_the_volume_ceiling(fresh_database_url):
+    from app.models import Client, Traject, User
+    from app.trajecten.services import TrajectError, refer
+
+    url = fresh_database_url()
+    upgrade(url)
+    contract_id, client_ids, user_id = _world(url)
+    app = create_app("testing", overrides={"DATABASE_URL": url})
+    barrier = threading.Barrier(RACERS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def race(client_id: int) -> None:
+        with app.app_context():
+            from app.db import session
+
+            user = session.get(User, user_id)
+            client = session.get(Client, client_id)
+            barrier.wait()
+            try:
+                refer(client, contract_id, date.today(), user)
+                session.commit()
+                result = "referred"
+            except TrajectError:
+                session.rollback()
+                result = "ceiling"
+            except Exception as error:  # SQLite: "database is locked" for a writer that came second
+                session.rollback()
+                result = f"refused: {type(error).__name__}"
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=race, args=(cid,)) for cid in client_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    engine = make_engine(url)
+    with Session(engine) as db:
+        stored = db.scalar(select(func.count()).select_from(Traject).where(Traject.contract_id == contract_id))
+    engine.dispose()
+    assert len(outcomes) == RACERS
+    assert stored == outcomes.count("referred")
+    assert stored <= CEILING
+    if url.startswith("postgresql"):
+        assert stored == CEILING, outcomes
+        assert outcomes.count("ceiling") == RACERS - CEILING
