@@ -114,6 +114,7 @@ class World:
     tender: object = None
     contract: object = None
     traject: object = None
+    batch: object = None
 
 
 @pytest.fixture
@@ -176,9 +177,26 @@ def world(app, db) -> World:
     db.add_all(clients)
     tender, contract = _procurement(db, [g1, g2], groups[0], p1)
     traject = _traject(app, db, clients[0], contract, users)
+    batch = _batch(db, users["klantmanager"], traject)
     db.commit()
     db.info.pop("actor")
-    return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject)
+    return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject, batch)
+
+
+def _batch(db, owner, traject):
+    """A checked events import of one progress report, uploaded by the klantmanager."""
+    import hashlib
+
+    from app.models import ImportBatch, ImportKind, ImportStatus
+    from app.trajecten.imports import EVENT_COLUMNS
+
+    row = [traject.reference, "progress_report", date.today().isoformat()] + [""] * (len(EVENT_COLUMNS) - 3)
+    content = ";".join(EVENT_COLUMNS) + "\n" + ";".join(row) + "\n"
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    batch = ImportBatch(kind=ImportKind.EVENTS, filename="rapportage.csv", sha256=digest, content=content,
+                        status=ImportStatus.CHECKED, total_rows=1, checked_rows=1, problems=[], uploaded_by=owner)
+    db.add(batch)
+    return batch
 
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -17,6 +17,7 @@ PROCUREMENT = frozenset({"admin", "inkoper"})
 CASEWORK = frozenset({"admin", "klantmanager"})
 READERS = frozenset({"admin", "inkoper", "klantmanager", "finance", "management"})
 TENDER_READERS = frozenset({"admin", "inkoper", "management"})
+TRAJECT_WORKERS = frozenset({"admin", "klantmanager", "provider"})
 
 # Routes that anyone may reach: the login page itself, log-out and the language switch.
 PUBLIC = {"static", "auth.login", "auth.logout", "i18n.switch"}
@@ -40,6 +41,22 @@ def _lot(w):
 
 def _contract(w):
     return {"contract_id": w.contract.id}
+
+
+def _traject(w):
+    return {"traject_id": w.traject.id}
+
+
+def _placement(w):
+    return {**_traject(w), "event_id": w.traject.events[-1].id}
+
+
+def _batch(w):
+    return {"batch_id": w.batch.id}
+
+
+def _evidence(w):
+    return {**_traject(w), "evidence_id": w.traject.events[-1].evidence_id}
 
 
 # endpoint: (roles allowed, methods to try, url arguments from the test world)
@@ -105,6 +122,22 @@ ROUTES = {
     ),
     "contracts.evaluation_create": (PROCUREMENT, ("GET", "POST"), _contract),
     "contracts.simulate": (READERS, ("GET", "POST"), _contract),
+    "trajecten.index": (TRAJECT_WORKERS, ("GET",), lambda w: {}),
+    "trajecten.worklist": (TRAJECT_WORKERS, ("GET",), lambda w: {}),
+    "trajecten.detail": (TRAJECT_WORKERS, ("GET",), _traject),
+    "trajecten.add_event": (TRAJECT_WORKERS, ("POST",), _traject),
+    "trajecten.correct": (CASEWORK, ("GET", "POST"), _traject),
+    "trajecten.confirm_event": (CASEWORK, ("GET", "POST"), _placement),
+    "trajecten.evidence": (TRAJECT_WORKERS, ("GET",), _evidence),
+    "trajecten.refer_client": (CASEWORK, ("GET", "POST"), _client),
+    "trajecten.client_timeline": (CASEWORK, ("GET",), _client),
+    "imports.index": (TRAJECT_WORKERS, ("GET",), lambda w: {}),
+    "imports.upload": (TRAJECT_WORKERS, ("POST",), lambda w: {}),
+    "imports.download_template": (TRAJECT_WORKERS, ("GET",), lambda w: {"kind": "events"}),
+    "imports.batch": (CASEWORK, ("GET",), _batch),
+    "imports.check": (CASEWORK, ("POST",), _batch),
+    "imports.run": (frozenset({"klantmanager"}), ("POST",), _batch),
+    "imports.discard": (CASEWORK, ("POST",), _batch),
     "admin.users": (ADMIN, ("GET",), lambda w: {}),
     "admin.user_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.user_detail": (ADMIN, ("GET",), lambda w: {"user_id": w.users["inkoper"].id}),
@@ -117,6 +150,11 @@ ROUTES = {
     "api.providers": (READERS, ("GET",), lambda w: {}),
     "api.provider": (READERS, ("GET",), _provider),
 }
+
+# A batch is its uploader's (the klantmanager's): another user who may import gets 404 for it, not 403, so
+# that a batch's existence is not given away.
+NOT_FOUND_FOR = {"imports.batch": {"provider"}, "imports.check": {"provider"}, "imports.run": {"provider"},
+                 "imports.discard": {"provider"}}
 
 CASES = [(endpoint, method) for endpoint, (_, methods, _) in ROUTES.items() for method in methods]
 
@@ -161,7 +199,9 @@ def test_role_gets_page_or_403(app, world, as_role, role, endpoint, method):
     allowed = role in ROUTES[endpoint][0]
     url = _url(app, world, endpoint)
     response = as_role(role).open(url, method=method, data={})
-    if not allowed:
+    if role in NOT_FOUND_FOR.get(endpoint, ()):
+        assert response.status_code == 404, f"{role} must not find {method} {url}"
+    elif not allowed:
         assert response.status_code == 403, f"{role} must not reach {method} {url}"
     elif method == "GET":
         assert response.status_code in (200, 302), f"{role} should reach {url}: {response.status_code}"

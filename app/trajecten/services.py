@@ -169,6 +169,9 @@ def _refresh(traject: Traject) -> State:
 
 def record_event(traject: Traject, data: EventInput, user: User, today: date,
                  evidence: EvidenceFile | None = None, import_key: str | None = None) -> TrajectEvent:
+    # Lock the traject first, so that two events recorded at the same moment are checked one after the
+    # other against the history (PostgreSQL; SQLite admits one writer at a time anyway).
+    session.execute(select(Traject.id).where(Traject.id == traject.id).with_for_update())
     by_provider = user.role == Role.PROVIDER
     if not may_record(data.type, by_provider):
         raise TrajectError(Message(N_("Dit soort gebeurtenis legt de gemeente vast.")), "type")

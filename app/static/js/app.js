@@ -48,10 +48,75 @@
     });
   }
 
+  // (d) Check an uploaded import in steps: a form[data-auto-step] is posted by fetch() again and again
+  // (Accept: application/json answers {checked, total, done}), its progress bar follows, and the page
+  // reloads when the check is done. Without JavaScript the form's own button takes one step at a time.
+  function bindAutoStep() {
+    var form = document.querySelector('form[data-auto-step]');
+    if (!form || typeof window.fetch !== 'function' || typeof window.FormData !== 'function') {
+      return;
+    }
+    var bar = document.getElementById(form.dataset.progress);
+    var text = document.getElementById(form.dataset.progressText);
+    var template = form.dataset.progressTemplate || '';
+    var button = form.querySelector('button[type="submit"]');
+    var from = form.elements.namedItem('from');
+
+    function show(checked, total) {
+      if (bar) {
+        bar.max = total;
+        bar.value = checked;
+        bar.textContent = checked + ' / ' + total;
+      }
+      if (text && template) {
+        text.textContent = template.replace('{checked}', checked).replace('{total}', total);
+      }
+    }
+
+    function stop() {
+      if (button) {
+        button.disabled = false;
+      }
+      if (text && form.dataset.errorText) {
+        text.textContent = form.dataset.errorText;
+      }
+    }
+
+    function step() {
+      window.fetch(form.action, {
+        method: 'POST',
+        body: new FormData(form),
+        headers: {'Accept': 'application/json'},
+        credentials: 'same-origin'
+      }).then(function (response) {
+        if (!response.ok) {
+          throw new Error('HTTP ' + response.status);
+        }
+        return response.json();
+      }).then(function (data) {
+        show(data.checked, data.total);
+        if (from) {
+          from.value = data.checked;
+        }
+        if (data.done) {
+          window.location.reload();
+        } else {
+          step();
+        }
+      }).catch(stop);
+    }
+
+    if (button) {
+      button.disabled = true;
+    }
+    step();
+  }
+
   function init() {
     focusErrorSummary();
     bindConfirmForms();
     bindAutosubmit();
+    bindAutoStep();
   }
 
   if (document.readyState === 'loading') {
