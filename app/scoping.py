@@ -8,6 +8,8 @@ from app.models.clients import Client
 from app.models.trajecten import Traject
 from app.models.users import Role, User, user_gemeente
 
+MAX_ID = 2**31 - 1  # larger numbers cannot be a database id (and would overflow the driver)
+
 
 def client_scope(user: User) -> ColumnElement[bool]:
     """Admin sees all clients; a klantmanager those of their own gemeenten; other roles none (yet)."""

@@ -32,7 +32,7 @@ from app.models.registers import Gemeente
 from app.models.users import Role, User, user_gemeente
 from app.navigation import BENEFIT_LABELS
 from app.registers.common import commit_form, validate_submission
-from app.scoping import client_scope, gemeente_ids_for
+from app.scoping import MAX_ID, client_scope, gemeente_ids_for
 from app.validators import DutchDateField, MoneyField, NormalisedStringField, normalise_bsn, validate_bsn
 
 bp = Blueprint("clients", __name__, url_prefix="/clienten")
@@ -43,7 +43,6 @@ PHASES = range(1, 5)
 LADDER_RUNGS = range(1, 7)
 MAX_MONTHLY_BENEFIT = Decimal("100000.00")
 EARLIEST_DATE = date(1900, 1, 1)
-MAX_ID = 2**31 - 1  # larger numbers cannot be a database id (and would overflow the driver)
 
 LADDER_LABELS = {
     1: _l("1 – geïsoleerd"),

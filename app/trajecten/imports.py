@@ -55,7 +55,7 @@ from app.models.registers import Gemeente
 from app.models.trajecten import ImportBatch, ImportKind, ImportStatus, Traject
 from app.models.users import Role, User
 from app.registers.clients import EARLIEST_DATE, LADDER_RUNGS, MAX_MONTHLY_BENEFIT, PHASES
-from app.scoping import gemeente_ids_for, traject_scope
+from app.scoping import MAX_ID, gemeente_ids_for, traject_scope
 from app.trajecten.services import EventInput, TrajectError, engine_event, history, record_event
 from app.validators import normalise_bsn, normalise_cbs, validate_bsn
 from contracts.events import EventType, ExitReason, WorkKind
@@ -64,7 +64,6 @@ from contracts.messages import N_, Message
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 
-MAX_ID = 2**31 - 1
 MAX_ROWS = 10_000
 CHUNK = 500  # ids per IN (...) query
 

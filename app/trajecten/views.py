@@ -20,7 +20,7 @@ from app.models.clients import Client
 from app.models.registers import Provider
 from app.models.trajecten import EvidenceFile, Traject, TrajectEvent
 from app.models.users import Role
-from app.scoping import client_scope, traject_scope
+from app.scoping import MAX_ID, client_scope, traject_scope
 from app.trajecten import evidence as evidence_store
 from app.trajecten.forms import (
     EVENT_LABELS,
@@ -52,7 +52,6 @@ from contracts.worklist import ActionKind
 
 bp = Blueprint("trajecten", __name__)
 
-MAX_ID = 2**31 - 1
 
 
 @bp.app_context_processor
