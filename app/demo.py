@@ -40,7 +40,8 @@ from app.models.trajecten import EventConfirmation, Traject, TrajectEvent
 from app.models.users import Role, User
 from app.procurement.workflow import award_reason, score
 from app.trajecten.evidence import evidence_file
-from contracts.events import Event, EventType, ExitReason, WorkKind
+from app.trajecten.services import engine_event, keep_state
+from contracts.events import EventType, ExitReason, WorkKind
 from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, NEEDS_CONFIRMATION, may_record, replay
 from contracts.model import PaymentModel
 from contracts.procurement import TenderStatus, standstill_end
@@ -411,10 +412,6 @@ def _trajecten(session: Session, rng: random.Random, today: date, users: list[Us
                         event.confirmation = EventConfirmation(evidence=event.evidence,
                                                                confirmed_by=client.klantmanager)
             traject.events.append(event)
-        state = replay(referral, [Event(id=str(i), type=e.type, date=e.event_date) for i, e in
-                                  enumerate(traject.events)])
-        traject.status = state.status
-        traject.open_lot_key = contract.lot_key if state.is_open else None
-        traject.last_event_on = state.last_event_on or referral
+        keep_state(traject, replay(referral, [engine_event(e, str(i)) for i, e in enumerate(traject.events)]))
         count += 1
     return count

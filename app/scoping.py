@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from flask import abort
 from sqlalchemy import ColumnElement, false, select, true
 
+from app.db import session
 from app.models.clients import Client
 from app.models.trajecten import Traject
 from app.models.users import Role, User, user_gemeente
@@ -31,6 +33,14 @@ def traject_scope(user: User) -> ColumnElement[bool]:
     if user.role == Role.PROVIDER and user.provider_id is not None:
         return Traject.provider_id == user.provider_id
     return false()
+
+
+def get_scoped_or_404(model, object_id: int, scope: ColumnElement[bool]):
+    """The row if the user may see it; 404 otherwise (never 403: no hint that it exists)."""
+    found = session.scalar(select(model).where(model.id == object_id, scope)) if object_id <= MAX_ID else None
+    if found is None:
+        abort(404)
+    return found
 
 
 def gemeente_ids_for(user: User) -> set[int] | None:

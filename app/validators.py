@@ -23,6 +23,9 @@ from wtforms.validators import ValidationError
 
 KVK_PATTERN = re.compile(r"^\d{8}$")
 CBS_PATTERN = re.compile(r"^GM\d{4}$")
+# Dates as <input type=date> and spreadsheets send them (2026-12-31) and as people type them (31-12-2026).
+# The first is also how a form writes a date back into <input type=date>, which takes nothing else.
+DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y")
 
 
 def normalise_bsn(value: str) -> str:
@@ -62,13 +65,23 @@ def _run(check, value: str, message) -> None:
         raise ValidationError(str(message)) from exc
 
 
+def bsn_problem(typed: str) -> str | None:
+    """Why ``typed`` is no BSN, or None: the 11-test, on exactly the nine digits typed (stdnum would pad a
+    shorter number with zeros). For forms and for imports alike."""
+    digits = re.sub(r"[\s.\-]", "", typed or "")
+    if digits.isdigit() and len(digits) != 9:
+        return str(_l("Een BSN bestaat uit precies 9 cijfers."))
+    try:
+        std_bsn.validate(normalise_bsn(typed))
+    except StdnumError:
+        return str(_l("Dit is geen geldig BSN: het moet 9 cijfers hebben en de elfproef doorstaan."))
+    return None
+
+
 def validate_bsn(_form, field) -> None:
-    """The 11-test, on exactly the nine digits typed (stdnum would pad a shorter number with zeros)."""
-    typed = re.sub(r"[\s.\-]", "", field.raw_data[0] if field.raw_data else field.data or "")
-    if typed.isdigit() and len(typed) != 9:
-        raise ValidationError(str(_l("Een BSN bestaat uit precies 9 cijfers.")))
-    message = _l("Dit is geen geldig BSN: het moet 9 cijfers hebben en de elfproef doorstaan.")
-    _run(std_bsn.validate, field.data or "", message)
+    problem = bsn_problem(field.raw_data[0] if field.raw_data else field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 def validate_iban(_form, field) -> None:
@@ -118,7 +131,7 @@ class DutchDateField(DateField):
     """A date field: ``<input type=date>`` sends ISO dates, people type 31-12-2026; both work."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d-%m-%Y"])
+        kwargs.setdefault("format", list(DATE_FORMATS))
         super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):

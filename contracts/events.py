@@ -72,7 +72,8 @@ class Event:
 
     @property
     def sort_key(self) -> tuple:
-        return (self.date, _TYPE_ORDER[self.type], self.id)
+        # Ids are compared shorter first, so that numbered ids keep their numeric order ("9" before "10").
+        return (self.date, _TYPE_ORDER[self.type], len(self.id), self.id)
 
 
 @dataclass(frozen=True)

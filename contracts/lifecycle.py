@@ -62,8 +62,21 @@ GEMEENTE_ONLY = frozenset({E.PLAN_APPROVED, E.FALL_BACK, E.CORRECTION})
 PROVIDER_MAY_RECORD = frozenset(set(EventType) - GEMEENTE_ONLY)
 # Outcomes a provider reports count for payment only once a klantmanager has confirmed them against evidence.
 NEEDS_CONFIRMATION = frozenset({E.PLACEMENT, E.BENEFIT_EXIT, E.STILL_EMPLOYED})
-# Events that need a reason (a refusal, a return, an exit, ...).
-NEEDS_REASON = frozenset({E.REFUSED, E.BENEFIT_EXIT, E.DROPOUT, E.RETURNED, E.ENDED, E.CORRECTION})
+# Events that need a reason (a refusal, a return, an end, ...); an exit from benefit has a coded reason instead.
+NEEDS_REASON = frozenset({E.REFUSED, E.DROPOUT, E.RETURNED, E.ENDED, E.CORRECTION})
+PLACEMENT_DETAILS = ("employer", "hours_per_week", "work_kind")
+
+
+def required_details(event_type: EventType, open_ended: bool = False) -> tuple[str, ...]:
+    """The facts an event of this type must carry, named as in the app's event input; the form, the import
+    and the service that stores events all ask here, so the three cannot drift apart."""
+    if event_type == E.PLACEMENT:
+        return PLACEMENT_DETAILS if open_ended else (*PLACEMENT_DETAILS, "contract_months")
+    if event_type == E.BENEFIT_EXIT:
+        return ("exit_reason",)
+    if event_type in NEEDS_REASON:
+        return ("reason",)
+    return ()
 
 
 def _day(d: date) -> str:

@@ -209,19 +209,17 @@ def _traject(app, db, client, contract, users):
     from pathlib import Path
 
     from app.models import EvidenceFile, Traject, TrajectEvent
+    from app.trajecten.services import history, keep_state
     from contracts.events import EventType, WorkKind
-    from contracts.lifecycle import TrajectStatus
+    from contracts.lifecycle import replay
 
     today = date.today()
     referral = today - timedelta(days=40)
     traject = Traject(client=client, contract=contract, contract_version=contract.versions[0],
                       provider=contract.provider, gemeente=client.gemeente, client_group="algemeen",
-                      price=Decimal("2500.00"),
-                      referral_date=referral, status=TrajectStatus.PLACED, last_event_on=today - timedelta(days=5),
-                      referred_by=users["klantmanager"])
+                      price=Decimal("2500.00"), referral_date=referral, referred_by=users["klantmanager"])
     db.add(traject)
-    db.flush()  # ids for the lot key and the evidence
-    traject.open_lot_key = contract.lot_key
+    db.flush()  # an id for the evidence
     digest = hashlib.sha256(PDF_BYTES).hexdigest()
     folder = Path(app.config["EVIDENCE_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
@@ -238,6 +236,8 @@ def _traject(app, db, client, contract, users):
                      hours_per_week=Decimal("32"), work_kind=WorkKind.REGULAR, contract_months=12,
                      recorded_by=provider, by_provider=True, evidence=evidence),
     ])
+    db.flush()
+    keep_state(traject, replay(referral, history(traject)))
     return traject
 
 

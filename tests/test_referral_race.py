@@ -110,7 +110,7 @@ def test_simultaneous_referrals_never_exceed_the_volume_ceiling(fresh_database_u
     engine.dispose()
     assert len(outcomes) == RACERS
     assert stored == outcomes.count("referred")
-    assert stored <= CEILING
+    assert 1 <= stored <= CEILING  # the first writer always gets in; nobody passes the ceiling
     if url.startswith("postgresql"):
         assert stored == CEILING, outcomes
         assert outcomes.count("ceiling") == RACERS - CEILING

@@ -904,3 +904,24 @@ def test_client_without_trajecten_has_an_empty_timeline(as_role, world):
     page = text(r)
     assert "Deze cliënt is nog niet verwezen." in page
     assert "Nog geen gebeurtenissen." in page
+
+
+def test_the_service_refuses_an_event_without_its_required_details(app, world):
+    # Below the form and the import: a caller that forgets the employer gets a refusal at that field.
+    from app.db import session
+    from app.models import User
+    from app.trajecten.services import EventInput, TrajectError, record_event
+
+    with app.app_context():
+        traject = session.get(Traject, world.traject.id)
+        user = session.get(User, world.users["klantmanager"].id)
+        count = len(traject.events)
+        data = EventInput(type=EventType.PLACEMENT_ENDED, event_date=date.today(), reason="Einde proeftijd")
+        record_event(traject, data, user, date.today())
+        data = EventInput(type=EventType.PLACEMENT, event_date=date.today(), hours_per_week=Decimal("20"),
+                          work_kind=WorkKind.REGULAR, contract_months=6)
+        with pytest.raises(TrajectError) as refused:
+            record_event(traject, data, user, date.today())
+        assert refused.value.field == "employer"
+        assert len(traject.events) == count + 1
+        session.rollback()

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,7 +32,7 @@ from app.models.registers import Gemeente
 from app.models.users import Role, User, user_gemeente
 from app.navigation import BENEFIT_LABELS
 from app.registers.common import commit_form, validate_submission
-from app.scoping import MAX_ID, client_scope, gemeente_ids_for
+from app.scoping import MAX_ID, client_scope, gemeente_ids_for, get_scoped_or_404
 from app.validators import DutchDateField, MoneyField, NormalisedStringField, normalise_bsn, validate_bsn
 
 bp = Blueprint("clients", __name__, url_prefix="/clienten")
@@ -237,13 +237,7 @@ def _helpers() -> dict[str, Any]:
 
 
 def _scoped_client(client_id: int) -> Client:
-    """The client if the current user may see it; 404 otherwise (never 403: no hint that it exists)."""
-    client = None
-    if client_id <= MAX_ID:
-        client = session.scalar(select(Client).where(Client.id == client_id, client_scope(current_user)))
-    if client is None:
-        abort(404)
-    return client
+    return get_scoped_or_404(Client, client_id, client_scope(current_user))
 
 
 def _int_filter(column: Any, allowed: Any = None):

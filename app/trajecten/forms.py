@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from app.trajecten.services import EventInput
 from app.validators import DutchDateField, MoneyField
 from contracts.events import EventType, ExitReason, WorkKind
-from contracts.lifecycle import NEEDS_REASON, STATUS_LABELS, TrajectStatus, may_record
+from contracts.lifecycle import NEEDS_REASON, STATUS_LABELS, TrajectStatus, may_record, required_details
 from contracts.worklist import ACTION_LABELS, ActionKind
 
 E = EventType
@@ -103,17 +103,7 @@ class EventForm(FlaskForm):
         if self.type.data not in {value for value, _label in self.type.choices}:
             self.type.errors = [*self.type.errors, str(_l("Kies een gebeurtenis uit de lijst."))]
             return False
-        kind = EventType(self.type.data)
-        required: list = []
-        if kind == E.PLACEMENT:
-            required = [self.employer, self.hours_per_week, self.work_kind]
-            if not self.open_ended.data:
-                required.append(self.contract_months)
-        elif kind == E.BENEFIT_EXIT:
-            required = [self.exit_reason]
-        elif kind in NEEDS_REASON:
-            required = [self.reason]
-        for field in required:
+        for field in (self[name] for name in required_details(EventType(self.type.data), bool(self.open_ended.data))):
             if field.data in (None, "") and not field.errors:
                 field.errors = [*field.errors, str(_l("Vul dit in voor deze gebeurtenis."))]
                 ok = False

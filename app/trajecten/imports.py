@@ -57,9 +57,9 @@ from app.models.users import Role, User
 from app.registers.clients import EARLIEST_DATE, LADDER_RUNGS, MAX_MONTHLY_BENEFIT, PHASES
 from app.scoping import MAX_ID, gemeente_ids_for, traject_scope
 from app.trajecten.services import EventInput, TrajectError, engine_event, history, record_event
-from app.validators import normalise_bsn, normalise_cbs, validate_bsn
+from app.validators import DATE_FORMATS, bsn_problem, normalise_bsn, normalise_cbs
 from contracts.events import EventType, ExitReason, WorkKind
-from contracts.lifecycle import NEEDS_REASON, check_new, may_record
+from contracts.lifecycle import check_new, may_record, required_details
 from contracts.messages import N_, Message
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -209,7 +209,7 @@ def parse_number(text: str) -> Decimal | None:
 
 
 def parse_date(text: str) -> date | None:
-    for pattern in ("%d-%m-%Y", "%Y-%m-%d"):
+    for pattern in DATE_FORMATS:
         try:
             return datetime.strptime(text, pattern).date()
         except ValueError:
@@ -347,14 +347,6 @@ class ClientData:
     ladder_rung: int
 
 
-class _Field:
-    """Just enough of a form field for :func:`app.validators.validate_bsn`."""
-
-    def __init__(self, raw: str, data: str):
-        self.raw_data = [raw]
-        self.data = data
-
-
 class ClientChecker:
     """Checks client rows for ``user`` and writes new clients; an existing client is never changed."""
 
@@ -377,13 +369,11 @@ class ClientChecker:
         if not raw:
             cells.checked.fail("bsn", REQUIRED)
             return None
-        bsn = normalise_bsn(raw)
-        try:
-            validate_bsn(None, _Field(raw, bsn))
-        except ValidationError as error:
-            cells.checked.fail("bsn", error)
+        problem = bsn_problem(raw)
+        if problem:
+            cells.checked.fail("bsn", problem)
             return None
-        return bsn
+        return normalise_bsn(raw)
 
     def check(self, row: Row) -> Checked:
         checked = Checked(row.line)
@@ -554,24 +544,27 @@ class EventChecker:
             checked.fail("datum", translate(Message(N_("De datum %(date)s ligt in de toekomst."), date=_day(day))))
         note = cells.text("notitie", 4000)
         data = EventInput(type=kind or EventType.INTAKE, event_date=day or self.today, note=note)
-        if kind == EventType.BENEFIT_EXIT:
+        placement = kind == EventType.PLACEMENT
+        data.open_ended = cells.yes_no("onbepaalde_tijd") if placement else False
+        needed = set(required_details(kind, data.open_ended)) if kind is not None else set()
+        if "exit_reason" in needed:
             reason = cells.choice("reden", [r.value for r in ExitReason],
                                   _("Kies als reden van uitstroom een van: %(values)s.",
                                     values=", ".join(r.value for r in ExitReason)), missing=FILL_IN)
             data.exit_reason = ExitReason(reason) if reason else None
-        elif kind in NEEDS_REASON:
+        elif "reason" in needed:
             data.reason = cells.text("reden", 500, required=True, missing=FILL_IN)
-        if kind == EventType.PLACEMENT:
-            data.employer = cells.text("werkgever", 200, required=True, missing=FILL_IN)
+        if placement:
+            data.employer = cells.text("werkgever", 200, required="employer" in needed, missing=FILL_IN)
             data.hours_per_week = cells.number("uren_per_week", 0, 80, _("Vul een aantal uren van 0 tot en met 80 in."),
-                                               required=True, missing=FILL_IN)
+                                               required="hours_per_week" in needed, missing=FILL_IN)
             work_kind = cells.choice("soort_werk", [k.value for k in WorkKind],
                                      _("Kies als soort werk een van: %(values)s.",
-                                       values=", ".join(k.value for k in WorkKind)), missing=FILL_IN)
+                                       values=", ".join(k.value for k in WorkKind)),
+                                     required="work_kind" in needed, missing=FILL_IN)
             data.work_kind = WorkKind(work_kind) if work_kind else None
-            data.open_ended = cells.yes_no("onbepaalde_tijd")
             months = cells.number("contractduur_maanden", 0, 120, _("Vul een aantal maanden van 0 tot en met 120 in."),
-                                  required=not data.open_ended, missing=FILL_IN, integer=True)
+                                  required="contract_months" in needed, missing=FILL_IN, integer=True)
             data.contract_months = int(months) if months is not None else None
             data.wage = cells.amount("brutoloon", required=False)
         if checked.problems:

@@ -23,7 +23,15 @@ from app.models.users import Role, User
 from contracts.engine import Entitlement, evaluate
 from contracts.events import Event, EventType, ExitReason, WorkKind
 from contracts.events import Traject as EngineTraject
-from contracts.lifecycle import NEEDS_CONFIRMATION, State, TrajectStatus, check_new, may_record, replay
+from contracts.lifecycle import (
+    NEEDS_CONFIRMATION,
+    State,
+    TrajectStatus,
+    check_new,
+    may_record,
+    replay,
+    required_details,
+)
 from contracts.messages import N_, Message
 from contracts.model import PaymentModel
 from contracts.worklist import Action, Terms, actions
@@ -158,13 +166,12 @@ def history(traject: Traject) -> list[Event]:
     return [engine_event(e, str(e.id)) for e in traject.events]
 
 
-def _refresh(traject: Traject) -> State:
-    """Bring the kept status, open-lot key and last activity in line with the events."""
-    state = replay(traject.referral_date, history(traject))
+def keep_state(traject: Traject, state: State) -> None:
+    """Bring the kept status, open-lot key and last activity in line with the replayed events; the one
+    place that writes them (the demo and tests call it too)."""
     traject.status = state.status
     traject.open_lot_key = traject.contract.lot_key if state.is_open else None
     traject.last_event_on = state.last_event_on or traject.referral_date
-    return state
 
 
 def record_event(traject: Traject, data: EventInput, user: User, today: date,
@@ -175,6 +182,9 @@ def record_event(traject: Traject, data: EventInput, user: User, today: date,
     by_provider = user.role == Role.PROVIDER
     if not may_record(data.type, by_provider):
         raise TrajectError(Message(N_("Dit soort gebeurtenis legt de gemeente vast.")), "type")
+    for name in required_details(data.type, data.open_ended):
+        if getattr(data, name) in (None, ""):
+            raise TrajectError(Message(N_("Vul dit in voor deze gebeurtenis.")), name)
     problem = check_new(traject.referral_date, history(traject), engine_event(data, NEW_EVENT_ID), today)
     if problem is not None:
         raise TrajectError(problem, "revokes_id" if data.type == EventType.CORRECTION else "type")
@@ -186,7 +196,7 @@ def record_event(traject: Traject, data: EventInput, user: User, today: date,
                          import_key=import_key, recorded_by_id=user.id)
     session.add(event)
     session.flush()
-    _refresh(traject)
+    keep_state(traject, replay(traject.referral_date, history(traject)))
     return event
 
 
@@ -219,14 +229,18 @@ def payment_model(traject: Traject) -> PaymentModel:
     return PaymentModel.from_dict(traject.contract_version.payment_model)
 
 
+def awaiting_confirmation(traject: Traject) -> list[TrajectEvent]:
+    """Outcomes a provider reported that a klantmanager has yet to confirm (a corrected one waits for nothing)."""
+    revoked = revoked_ids(traject)
+    return [e for e in traject.events if needs_confirmation(e) and e.id not in revoked]
+
+
 def engine_traject(traject: Traject, include_unconfirmed: bool = False) -> EngineTraject:
     """The traject as the engine reads it: outcomes a provider reported count once confirmed.
 
-    ``include_unconfirmed`` adds the reports still waiting for confirmation (not those already corrected),
-    to show what confirming them would add."""
-    revoked = revoked_ids(traject) if include_unconfirmed else set()
-    events = [engine_event(e, str(e.id)) for e in traject.events
-              if not needs_confirmation(e) or (include_unconfirmed and e.id not in revoked)]
+    ``include_unconfirmed`` adds the reports awaiting confirmation, to show what confirming them would add."""
+    waiting = {e.id for e in awaiting_confirmation(traject)} if include_unconfirmed else set()
+    events = [engine_event(e, str(e.id)) for e in traject.events if not needs_confirmation(e) or e.id in waiting]
     return EngineTraject(id=str(traject.id), referral_date=traject.referral_date, events=tuple(events),
                          client_group=traject.client_group, price=traject.price)
 
@@ -260,8 +274,7 @@ def money(traject: Traject, as_of: date) -> Money:
     model = payment_model(traject)
     dates = {str(e.id): e.event_date for e in traject.events}
     counted = evaluate(model, engine_traject(traject), as_of)
-    revoked = revoked_ids(traject)
-    if any(needs_confirmation(e) and e.id not in revoked for e in traject.events):
+    if awaiting_confirmation(traject):
         everything = evaluate(model, engine_traject(traject, include_unconfirmed=True), as_of)
         known = {e.key for e in counted.entitlements}
         pending = _by_trigger([e for e in everything.entitlements if e.key not in known], dates)
@@ -275,8 +288,7 @@ def money(traject: Traject, as_of: date) -> Money:
 
 def open_actions(traject: Traject, today: date) -> list[Action]:
     state = replay(traject.referral_date, history(traject))
-    unconfirmed = sum(1 for e in traject.events if needs_confirmation(e) and e.id not in revoked_ids(traject))
-    return actions(state, terms_for(traject), today, unconfirmed)
+    return actions(state, terms_for(traject), today, len(awaiting_confirmation(traject)))
 
 
 def terms_for(traject: Traject) -> Terms:

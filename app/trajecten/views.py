@@ -20,7 +20,7 @@ from app.models.clients import Client
 from app.models.registers import Provider
 from app.models.trajecten import EvidenceFile, Traject, TrajectEvent
 from app.models.users import Role
-from app.scoping import MAX_ID, client_scope, traject_scope
+from app.scoping import MAX_ID, client_scope, get_scoped_or_404, traject_scope
 from app.trajecten import evidence as evidence_store
 from app.trajecten.forms import (
     EVENT_LABELS,
@@ -65,16 +65,8 @@ def _labels():
     }
 
 
-def _scoped(model, object_id: int, scope):
-    """The row if the user may see it; 404 otherwise (never 403: no hint that it exists)."""
-    found = session.scalar(select(model).where(model.id == object_id, scope)) if object_id <= MAX_ID else None
-    if found is None:
-        abort(404)
-    return found
-
-
 def _traject(traject_id: int) -> Traject:
-    return _scoped(Traject, traject_id, traject_scope(current_user))
+    return get_scoped_or_404(Traject, traject_id, traject_scope(current_user))
 
 
 # --- caseload -------------------------------------------------------------------------------------
@@ -158,7 +150,7 @@ def worklist():
 @bp.route("/clienten/<int:client_id>/verwijzen", methods=["GET", "POST"])
 @requires(Permission.REFER_CLIENTS)
 def refer_client(client_id: int):
-    client = _scoped(Client, client_id, client_scope(current_user))
+    client = get_scoped_or_404(Client, client_id, client_scope(current_user))
     form = ReferralForm()
     day = form.referral_date.data if form.is_submitted() and form.referral_date.data else date.today()
     candidates = candidate_contracts(client, day)
@@ -318,7 +310,7 @@ def evidence(traject_id: int, evidence_id: int):
 @requires(Permission.VIEW_CLIENTS)
 def client_timeline(client_id: int):
     """All of a client's trajecten on one time line, with what each event made owed."""
-    client = _scoped(Client, client_id, client_scope(current_user))
+    client = get_scoped_or_404(Client, client_id, client_scope(current_user))
     trajecten = list(session.scalars(select(Traject).where(Traject.client_id == client.id,
                                                            traject_scope(current_user))
                                      .order_by(Traject.referral_date)))

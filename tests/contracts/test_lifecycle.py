@@ -25,6 +25,7 @@ from contracts.lifecycle import (
     effective,
     may_record,
     replay,
+    required_details,
 )
 from contracts.messages import Message
 
@@ -665,3 +666,27 @@ def test_shuffle_helper_is_deterministic_for_the_fixed_example():
         rnd.shuffle(events)
         assert replay(REFERRAL, events) == expected
     assert expected.status == S.PLACED
+
+
+# --- required details and tie order -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "open_ended", "expected"), [
+    (E.PLACEMENT, False, ("employer", "hours_per_week", "work_kind", "contract_months")),
+    (E.PLACEMENT, True, ("employer", "hours_per_week", "work_kind")),
+    (E.BENEFIT_EXIT, False, ("exit_reason",)),
+    (E.REFUSED, False, ("reason",)),
+    (E.DROPOUT, False, ("reason",)),
+    (E.RETURNED, False, ("reason",)),
+    (E.ENDED, False, ("reason",)),
+    (E.CORRECTION, False, ("reason",)),
+    (E.STARTED, False, ()),
+    (E.PROGRESS_REPORT, False, ()),
+])
+def test_required_details_per_event_type(kind, open_ended, expected):
+    assert required_details(kind, open_ended) == expected
+
+
+def test_numbered_ids_break_ties_in_numeric_order():
+    events = [ev(i, E.PROGRESS_REPORT, "2026-03-02") for i in ("10", "9", "100")]
+    assert [e.id for e in effective(events)] == ["9", "10", "100"]
