@@ -1,0 +1,93 @@
+"""Matching a provider's own invoice, line by line, against what the contract says is owed.
+
+A provider names each line by traject and milestone (the payment rule's id, as on the statement).
+Each line gets one verdict; finance sees the differences and decides per line.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from contracts.messages import N_
+from invoicing.lines import Owed
+
+
+class Verdict(enum.StrEnum):
+    MATCHED = "matched"
+    AMOUNT_DIFFERS = "amount_differs"
+    ALREADY_INVOICED = "already_invoiced"
+    NOT_YET_DUE = "not_yet_due"
+    UNKNOWN = "unknown"
+    DUPLICATE = "duplicate"
+
+
+VERDICT_LABELS = {
+    Verdict.MATCHED: N_("klopt"),
+    Verdict.AMOUNT_DIFFERS: N_("bedrag wijkt af"),
+    Verdict.ALREADY_INVOICED: N_("al gefactureerd"),
+    Verdict.NOT_YET_DUE: N_("nog niet verschuldigd"),
+    Verdict.UNKNOWN: N_("onbekend"),
+    Verdict.DUPLICATE: N_("dubbel op deze factuur"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    line: int
+    traject_id: int
+    rule: str
+    amount: Decimal
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    claim: Claim
+    verdict: Verdict
+    owed: Owed | None = None
+
+    @property
+    def difference(self) -> Decimal | None:
+        return self.claim.amount - self.owed.amount if self.owed is not None else None
+
+
+def match(claims: Iterable[Claim], due: Iterable[Owed], invoiced: Iterable[Owed],
+          pending: Iterable[Owed]) -> list[Match]:
+    """Judge each claim.
+
+    ``due``: owed now and not on a live invoice; ``invoiced``: already on a live invoice; ``pending``:
+    known but not owed yet (due after the invoice period, or waiting for a klantmanager's confirmation).
+    A claim takes an unused entitlement of its traject and rule (the one with the same amount, else the
+    first, positive ones first), so two lines claiming the same fee are caught as a duplicate rather than
+    both matched; a claim that repeats an amount already invoiced under its rule is "already invoiced".
+    """
+    def index(items: Iterable[Owed]) -> dict[tuple[int | None, str], list[Owed]]:
+        found: dict[tuple[int | None, str], list[Owed]] = {}
+        for o in sorted(items, key=lambda o: (o.amount < 0, o.due_on, o.key)):
+            found.setdefault((o.traject_id, o.rule), []).append(o)
+        return found
+
+    open_, done, later = index(due), index(invoiced), index(pending)
+    used: set[str] = set()
+    out = []
+    for claim in claims:
+        key = (claim.traject_id, claim.rule)
+        candidates = [o for o in open_.get(key, ()) if o.key not in used]
+        if candidates:
+            owed = next((o for o in candidates if o.amount == claim.amount), candidates[0])
+            used.add(owed.key)
+            verdict = Verdict.MATCHED if owed.amount == claim.amount else Verdict.AMOUNT_DIFFERS
+            out.append(Match(claim, verdict, owed))
+            continue
+        # Nothing open is left for this claim: say why, preferring the explanation with the same amount.
+        same = [(Verdict.ALREADY_INVOICED, o) for o in done.get(key, ()) if o.amount == claim.amount]
+        same += [(Verdict.NOT_YET_DUE, o) for o in later.get(key, ()) if o.amount == claim.amount]
+        fallback = ([(Verdict.DUPLICATE, o) for o in open_.get(key, ())]
+                    + [(Verdict.ALREADY_INVOICED, o) for o in done.get(key, ())]
+                    + [(Verdict.NOT_YET_DUE, o) for o in later.get(key, ())])
+        verdict, owed = (same or fallback or [(Verdict.UNKNOWN, None)])[0]
+        out.append(Match(claim, verdict, owed))
+    return out
