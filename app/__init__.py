@@ -35,6 +35,8 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
     from app.home.views import bp as home_bp
+    from app.invoicing.budgets import bp as budgets_bp
+    from app.invoicing.views import bp as invoices_bp
     from app.procurement.contracts import bp as contracts_bp
     from app.procurement.tenders import bp as tenders_bp
     from app.registers.clients import bp as clients_bp
@@ -44,7 +46,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.trajecten.views import bp as trajecten_bp
 
     blueprints = (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, tenders_bp, contracts_bp,
-                  trajecten_bp, imports_bp, api_bp)
+                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, api_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -79,4 +79,9 @@ def load_config(env: str | None = None) -> dict:
         # Above this a request is refused before it is read (413); evidence and CSV files fit well within.
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "IMPORT_CHECK_ROWS_PER_STEP": 500,
+        # Four-eyes: an invoice whose total (incl. VAT) exceeds this needs two different approvers.
+        "INVOICE_SECOND_APPROVER_ABOVE": os.environ.get("INVOICE_SECOND_APPROVER_ABOVE", "25000.00"),
+        # Budget warnings: "much left unspent" from this month on, below this share of the budget.
+        "BUDGET_LATE_FROM_MONTH": 10,
+        "BUDGET_UNDERSPENT_SHARE": "0.75",
     }

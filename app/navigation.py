@@ -30,6 +30,8 @@ MENU = (
     MenuItem("trajecten.index", _l("Trajecten"), Permission.VIEW_TRAJECTEN),
     MenuItem("clients.index", _l("Cliënten"), Permission.VIEW_CLIENTS),
     MenuItem("imports.index", _l("Importeren"), Permission.IMPORT_EVENTS),
+    MenuItem("invoices.index", _l("Facturen"), Permission.VIEW_INVOICES),
+    MenuItem("budgets.index", _l("Budgetten"), Permission.VIEW_BUDGETS),
     MenuItem("providers.index", _l("Aanbieders"), Permission.VIEW_PROVIDERS),
     MenuItem("tenders.index", _l("Aanbestedingen"), Permission.VIEW_TENDERS),
     MenuItem("contracts.index", _l("Contracten"), Permission.VIEW_CONTRACTS),
@@ -96,6 +98,11 @@ ENTITY_LABELS = {
     "traject_event": _l("gebeurtenis"),
     "event_confirmation": _l("bevestiging"),
     "evidence_file": _l("bewijsstuk"),
+    "invoice": _l("factuur"),
+    "invoice_line": _l("factuurregel"),
+    "invoice_step": _l("factuurstap"),
+    "invoice_export": _l("export"),
+    "budget": _l("budget"),
 }
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, false, select, true
 
 from app.db import session
 from app.models.clients import Client
+from app.models.invoicing import Invoice
 from app.models.trajecten import Traject
 from app.models.users import Role, User, user_gemeente
 
@@ -33,6 +34,13 @@ def traject_scope(user: User) -> ColumnElement[bool]:
     if user.role == Role.PROVIDER and user.provider_id is not None:
         return Traject.provider_id == user.provider_id
     return false()
+
+
+def invoice_scope(user: User) -> ColumnElement[bool]:
+    """A provider's user sees only its own provider's invoices; the roles allowed invoices at all see every one."""
+    if user.role == Role.PROVIDER:
+        return Invoice.provider_id == user.provider_id if user.provider_id is not None else false()
+    return true()
 
 
 def get_scoped_or_404(model, object_id: int, scope: ColumnElement[bool]):

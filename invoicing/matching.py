@@ -60,9 +60,9 @@ def match(claims: Iterable[Claim], due: Iterable[Owed], invoiced: Iterable[Owed]
 
     ``due``: owed now and not on a live invoice; ``invoiced``: already on a live invoice; ``pending``:
     known but not owed yet (due after the invoice period, or waiting for a klantmanager's confirmation).
-    A claim takes an unused entitlement of its traject and rule (the one with the same amount, else the
-    first, positive ones first), so two lines claiming the same fee are caught as a duplicate rather than
-    both matched; a claim that repeats an amount already invoiced under its rule is "already invoiced".
+    Exact matches (same traject, rule and amount) are settled first, whatever the order of the lines. A
+    line left over is "already invoiced" or "not yet due" when an entitlement of that amount is, else
+    takes an unused entitlement of its rule as "amount differs", else is a duplicate of a line above.
     """
     def index(items: Iterable[Owed]) -> dict[tuple[int | None, str], list[Owed]]:
         found: dict[tuple[int | None, str], list[Owed]] = {}
@@ -72,22 +72,30 @@ def match(claims: Iterable[Claim], due: Iterable[Owed], invoiced: Iterable[Owed]
 
     open_, done, later = index(due), index(invoiced), index(pending)
     used: set[str] = set()
-    out = []
-    for claim in claims:
-        key = (claim.traject_id, claim.rule)
-        candidates = [o for o in open_.get(key, ()) if o.key not in used]
-        if candidates:
-            owed = next((o for o in candidates if o.amount == claim.amount), candidates[0])
+    found: dict[int, Match] = {}
+    claims = list(claims)
+    # Exact matches first, whatever the order of the lines, so that a line repeating an invoiced amount
+    # cannot take the entitlement another line claims exactly.
+    for n, claim in enumerate(claims):
+        owed = next((o for o in open_.get((claim.traject_id, claim.rule), ())
+                     if o.key not in used and o.amount == claim.amount), None)
+        if owed is not None:
             used.add(owed.key)
-            verdict = Verdict.MATCHED if owed.amount == claim.amount else Verdict.AMOUNT_DIFFERS
-            out.append(Match(claim, verdict, owed))
+            found[n] = Match(claim, Verdict.MATCHED, owed)
+    for n, claim in enumerate(claims):
+        if n in found:
             continue
-        # Nothing open is left for this claim: say why, preferring the explanation with the same amount.
+        key = (claim.traject_id, claim.rule)
+        # Say why no exact match was left, preferring the explanation with the same amount.
         same = [(Verdict.ALREADY_INVOICED, o) for o in done.get(key, ()) if o.amount == claim.amount]
         same += [(Verdict.NOT_YET_DUE, o) for o in later.get(key, ()) if o.amount == claim.amount]
+        differs = [(Verdict.AMOUNT_DIFFERS, o) for o in open_.get(key, ()) if o.key not in used]
         fallback = ([(Verdict.DUPLICATE, o) for o in open_.get(key, ())]
                     + [(Verdict.ALREADY_INVOICED, o) for o in done.get(key, ())]
                     + [(Verdict.NOT_YET_DUE, o) for o in later.get(key, ())])
-        verdict, owed = (same or fallback or [(Verdict.UNKNOWN, None)])[0]
-        out.append(Match(claim, verdict, owed))
+        verdict, owed = (same or differs or fallback or [(Verdict.UNKNOWN, None)])[0]
+        if verdict == Verdict.AMOUNT_DIFFERS:
+            used.add(owed.key)
+        found[n] = Match(claim, verdict, owed)
+    out = [found[n] for n in range(len(claims))]
     return out

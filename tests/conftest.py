@@ -115,6 +115,9 @@ class World:
     contract: object = None
     traject: object = None
     batch: object = None
+    invoice: object = None
+    export: object = None
+    budget: object = None
 
 
 @pytest.fixture
@@ -136,13 +139,16 @@ def world(app, db) -> World:
 
     db.info["actor"] = (None, "test")
     body = ExecutingBody(name="Sociale Dienst Testland", description="")
-    g1 = Gemeente(name="Aastad", cbs_code="GM8001", executing_body=body)
-    g2 = Gemeente(name="Beedorp", cbs_code="GM8002", executing_body=body)
+    g1 = Gemeente(name="Aastad", cbs_code="GM8001", executing_body=body, oin="00000001001234567000",
+                  street="Raadhuisplein 1", postcode="1234 AB", city="Aastad")
+    g2 = Gemeente(name="Beedorp", cbs_code="GM8002", executing_body=body, oin="00000001007654321000",
+                  street="Dorpsstraat 2", postcode="2345 BC", city="Beedorp")
     g3 = Gemeente(name="Ceeveen", cbs_code="GM8003")
     groups = [TargetGroup(code="algemeen", name="Algemeen"), TargetGroup(code="jongeren", name="Jongeren")]
     today = date.today()
     p1 = Provider(name="Werk Eerst B.V.", kvk_number="12345678", vat_number="NL111222333B01",
-                  iban="NL91ABNA0417164300", city="Aastad", status=ProviderStatus.ACTIVE)
+                  iban="NL91ABNA0417164300", street="Werkweg", house_number="10", postcode="1234 CD",
+                  city="Aastad", status=ProviderStatus.ACTIVE)
     p1.quality_marks.append(QualityMark(name="Keurmerk", valid_until=today + timedelta(days=200)))
     p1.contacts.append(ProviderContact(name="Petra Contact", function="Accountmanager", email="petra@werkeerst.nl"))
     p2 = Provider(name="Stap Twee", kvk_number="87654321", vat_number="NL123456782B01",
@@ -160,6 +166,8 @@ def world(app, db) -> World:
         "klantmanager_c": User(username="klantmanager_c", full_name="Klantmanager C", email="kc@x.nl",
                                role=Role.KLANTMANAGER, gemeenten=[g3]),
         "finance": User(username="finance", full_name="Finance", email="f@x.nl", role=Role.FINANCE),
+        "finance2": User(username="finance2", full_name="Finance Twee", email="f2@x.nl", role=Role.FINANCE),
+        "finance3": User(username="finance3", full_name="Finance Drie", email="f3@x.nl", role=Role.FINANCE),
         "management": User(username="management", full_name="Management", email="m@x.nl", role=Role.MANAGEMENT),
         "provider": User(username="provider", full_name="Provider", email="p@x.nl", role=Role.PROVIDER, provider=p1),
     }
@@ -180,7 +188,33 @@ def world(app, db) -> World:
     batch = _batch(db, users["klantmanager"], traject)
     db.commit()
     db.info.pop("actor")
-    return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject, batch)
+    invoice, export = _invoicing(app, db, contract, users["finance"])
+    from app.models import Budget
+
+    budget = Budget(gemeente=g3, year=today.year - 5, funding_source="Participatiebudget", amount=Decimal("1000.00"))
+    db.add(budget)
+    db.commit()
+    return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject, batch, invoice,
+                 export, budget)
+
+
+def _invoicing(app, db, contract, finance):
+    """A draft self-billing invoice for what the traject earned by its start (70% of 2500), made by a payment
+    run of ``finance`` through the service, and an (empty) export batch."""
+    from app.db import session
+    from app.invoicing.services import payment_run
+    from app.models import Contract, Invoice, InvoiceExport, User
+
+    today = date.today()
+    with app.app_context():
+        session.info["actor"] = (finance.id, finance.username)
+        run = payment_run([session.get(Contract, contract.id)], (today - timedelta(days=60), today),
+                          session.get(User, finance.id), today)
+        export = InvoiceExport(created_by_id=finance.id)
+        session.add(export)
+        session.commit()
+        ids = run.invoices[0].id, export.id
+    return db.get(Invoice, ids[0]), db.get(InvoiceExport, ids[1])
 
 
 def _batch(db, owner, traject):

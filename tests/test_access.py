@@ -18,6 +18,10 @@ CASEWORK = frozenset({"admin", "klantmanager"})
 READERS = frozenset({"admin", "inkoper", "klantmanager", "finance", "management"})
 TENDER_READERS = frozenset({"admin", "inkoper", "management"})
 TRAJECT_WORKERS = frozenset({"admin", "klantmanager", "provider"})
+FINANCE = frozenset({"admin", "finance"})
+FINANCE_READERS = frozenset({"admin", "finance", "management"})
+INVOICE_READERS = frozenset({"admin", "finance", "management", "provider"})
+INVOICE_SENDERS = frozenset({"admin", "finance", "provider"})
 
 # Routes that anyone may reach: the login page itself, log-out and the language switch.
 PUBLIC = {"static", "auth.login", "auth.logout", "i18n.switch"}
@@ -53,6 +57,10 @@ def _placement(w):
 
 def _batch(w):
     return {"batch_id": w.batch.id}
+
+
+def _invoice(w):
+    return {"invoice_id": w.invoice.id}
 
 
 def _evidence(w):
@@ -138,6 +146,24 @@ ROUTES = {
     "imports.check": (CASEWORK, ("POST",), _batch),
     "imports.run": (frozenset({"klantmanager"}), ("POST",), _batch),
     "imports.discard": (CASEWORK, ("POST",), _batch),
+    "invoices.index": (INVOICE_READERS, ("GET",), lambda w: {}),
+    "invoices.payment_run": (FINANCE, ("GET", "POST"), lambda w: {}),
+    "invoices.provider_invoice": (INVOICE_SENDERS, ("GET", "POST"), lambda w: {}),
+    "invoices.claim_template": (INVOICE_SENDERS, ("GET",), lambda w: {}),
+    "invoices.detail": (INVOICE_READERS, ("GET",), _invoice),
+    "invoices.take_step": (INVOICE_SENDERS, ("POST",), lambda w: {**_invoice(w), "step": "submit"}),
+    "invoices.decide": (FINANCE, ("POST",), lambda w: {**_invoice(w), "line_id": w.invoice.lines[0].id}),
+    "invoices.redo": (FINANCE, ("POST",), _invoice),
+    "invoices.ubl": (INVOICE_READERS, ("GET",), _invoice),
+    "invoices.statement": (INVOICE_READERS, ("GET",), _invoice),
+    "invoices.exports": (FINANCE, ("GET", "POST"), lambda w: {}),
+    "invoices.export_file": (FINANCE, ("GET",), lambda w: {"batch_id": w.export.id, "fmt": "csv"}),
+    "invoices.overdue": (INVOICE_READERS, ("GET",), lambda w: {}),
+    "budgets.index": (FINANCE_READERS, ("GET",), lambda w: {}),
+    "budgets.template": (FINANCE_READERS, ("GET",), lambda w: {}),
+    "budgets.create": (FINANCE, ("GET", "POST"), lambda w: {}),
+    "budgets.edit": (FINANCE, ("GET", "POST"), lambda w: {"budget_id": w.budget.id}),
+    "budgets.import_budgets": (FINANCE, ("GET", "POST"), lambda w: {}),
     "admin.users": (ADMIN, ("GET",), lambda w: {}),
     "admin.user_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.user_detail": (ADMIN, ("GET",), lambda w: {"user_id": w.users["inkoper"].id}),

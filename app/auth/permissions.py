@@ -39,6 +39,11 @@ class Permission(enum.StrEnum):
     CONFIRM_OUTCOMES = "trajecten.confirm"
     IMPORT_CLIENTS = "import.clients"
     IMPORT_EVENTS = "import.events"
+    VIEW_INVOICES = "invoices.view"
+    SUBMIT_INVOICES = "invoices.submit"
+    PROCESS_INVOICES = "invoices.process"
+    VIEW_BUDGETS = "budgets.view"
+    EDIT_BUDGETS = "budgets.edit"
 
 
 P = Permission
@@ -53,10 +58,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CLIENTS, P.EDIT_CLIENTS, P.REVEAL_BSN, P.VIEW_CONTRACTS,
          P.VIEW_TRAJECTEN, P.REFER_CLIENTS, P.RECORD_EVENTS, P.CONFIRM_OUTCOMES, P.IMPORT_CLIENTS, P.IMPORT_EVENTS}
     ),
-    Role.FINANCE: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CONTRACTS}),
-    Role.MANAGEMENT: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_TENDERS, P.VIEW_CONTRACTS}),
-    # A provider's user works only on its own provider's trajecten (see app.scoping.traject_scope).
-    Role.PROVIDER: frozenset({P.VIEW_TRAJECTEN, P.RECORD_EVENTS, P.IMPORT_EVENTS}),
+    Role.FINANCE: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CONTRACTS, P.VIEW_INVOICES, P.SUBMIT_INVOICES,
+                             P.PROCESS_INVOICES, P.VIEW_BUDGETS, P.EDIT_BUDGETS}),
+    Role.MANAGEMENT: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_TENDERS, P.VIEW_CONTRACTS, P.VIEW_INVOICES,
+                                P.VIEW_BUDGETS}),
+    # A provider's user works only on its own provider's trajecten and invoices (see app.scoping).
+    Role.PROVIDER: frozenset({P.VIEW_TRAJECTEN, P.RECORD_EVENTS, P.IMPORT_EVENTS, P.VIEW_INVOICES, P.SUBMIT_INVOICES}),
 }
 
 

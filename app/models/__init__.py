@@ -2,6 +2,16 @@
 
 from app.models.audit import Audited, AuditEntry
 from app.models.clients import BenefitType, Client, ClientPhaseRecord, TargetGroup
+from app.models.invoicing import (
+    Budget,
+    Invoice,
+    InvoicedEntitlement,
+    InvoiceExport,
+    InvoiceLine,
+    InvoiceSource,
+    InvoiceStep,
+    LineDecision,
+)
 from app.models.procurement import (
     AwardCriterion,
     Bid,
@@ -46,6 +56,7 @@ __all__ = [
     "Bid",
     "BidScore",
     "BidSelection",
+    "Budget",
     "Client",
     "ClientPhaseRecord",
     "Contract",
@@ -60,6 +71,13 @@ __all__ = [
     "ImportBatch",
     "ImportKind",
     "ImportStatus",
+    "Invoice",
+    "InvoiceExport",
+    "InvoiceLine",
+    "InvoiceSource",
+    "InvoiceStep",
+    "InvoicedEntitlement",
+    "LineDecision",
     "Lot",
     "LotAward",
     "Procedure",

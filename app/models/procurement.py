@@ -251,6 +251,13 @@ class Contract(Audited, Base):
     inactivity_days: Mapped[int | None]
     durability_months: Mapped[int | None]
     max_duration_months: Mapped[int | None]
+    # Invoicing terms: VAT treatment (category S with a rate, or E with the exemption reason that must be
+    # on every invoice), the payment term and the budget the costs are charged to.
+    vat_category: Mapped[str] = mapped_column(String(1), default="S")
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("21.00"))
+    vat_exemption_reason: Mapped[str] = mapped_column(Text, default="")
+    payment_term_days: Mapped[int] = mapped_column(default=30)
+    funding_source: Mapped[str] = mapped_column(String(80), default="Participatiebudget")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     provider: Mapped[Provider] = relationship()

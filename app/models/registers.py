@@ -36,6 +36,11 @@ class Gemeente(Audited, Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     cbs_code: Mapped[str] = mapped_column(String(6), unique=True)
     executing_body_id: Mapped[int | None] = mapped_column(ForeignKey("executing_body.id"), index=True)
+    # Invoice addressee details that e-invoices need (organisatie-identificatienummer and postal address).
+    oin: Mapped[str] = mapped_column(String(20), default="")
+    street: Mapped[str] = mapped_column(String(120), default="")
+    postcode: Mapped[str] = mapped_column(String(7), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
 
     executing_body: Mapped[ExecutingBody | None] = relationship(back_populates="gemeenten")
 

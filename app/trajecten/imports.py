@@ -136,7 +136,7 @@ def _column_name(cell: str) -> str:
     return re.sub(r"[\s\-]+", "_", cell.strip().lower())
 
 
-def _records(text: str) -> Iterator[list[str]]:
+def records(text: str) -> Iterator[list[str]]:
     try:
         yield from csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     except csv.Error:
@@ -145,13 +145,16 @@ def _records(text: str) -> Iterator[list[str]]:
 
 def parse(text: str, kind: ImportKind) -> list[Row]:
     """The data rows of a file, after checking its header against the documented columns."""
-    records = _records(text)
+    return rows_of(records(text), COLUMNS[kind])
+
+
+def rows_of(records: Iterator[list[str]], expected: tuple[str, ...]) -> list[Row]:
+    """The data rows of a sheet's records (CSV or spreadsheet), after checking the header against ``expected``."""
     header = [_column_name(c) for c in next(records, [])]
     while header and not header[-1]:
         header.pop()
     if not header:
         raise FileError(_("Het bestand is leeg."))
-    expected = COLUMNS[kind]
     problems = []
     unknown = [name or "(leeg)" for name in header if name not in expected]
     if unknown:
@@ -668,14 +671,14 @@ def _row_problems(checked: Checked) -> list[dict]:
     return [_problem(checked.line, column, message) for column, message in checked.problems]
 
 
-def rows_of(batch: ImportBatch) -> list[Row]:
+def batch_rows(batch: ImportBatch) -> list[Row]:
     return parse(batch.content, batch.kind)
 
 
 def check_step(batch: ImportBatch, size: int, today: date) -> None:
     """Check the next ``size`` rows; with the last of them, the checks that need the whole file."""
     checker = make_checker(batch.kind, batch.uploaded_by, today)
-    rows = rows_of(batch)
+    rows = batch_rows(batch)
     start = batch.checked_rows
     step = rows[start:start + max(size, 1)]
     checker.prefetch(step)
@@ -712,7 +715,7 @@ def import_batch(batch: ImportBatch, user: User, only_valid: bool, today: date) 
     imported a row the database refuses after all is skipped and reported instead of spoiling the rest.
     """
     checker = make_checker(batch.kind, user, today)
-    rows = rows_of(batch)
+    rows = batch_rows(batch)
     checker.prefetch(rows)
     results = [checker.check(row) for row in rows]
     problems = [p for c in results for p in _row_problems(c)]

@@ -1,0 +1,1 @@
+"""Invoices and budgets: storage, pages and exports around the pure :mod:`invoicing` package."""

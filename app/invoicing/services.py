@@ -1,0 +1,357 @@
+"""Finance's actions on invoices, between the pages and the pure rules of :mod:`invoicing`.
+
+Each function is one action that leaves its changes in the session for the caller to commit as one
+transaction. Refusals are :class:`InvoiceError` with a translatable message and the field to show it at.
+
+What is owed comes from the entitlement engine, run per traject under the traject's own contract
+version, then through the contract's ceilings and its bonus/malus rules (:func:`contracts.settlement.settle`),
+which are settled per contract year (twelve months from the contract's start date).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from app.db import session
+from app.models.invoicing import (
+    Invoice,
+    InvoicedEntitlement,
+    InvoiceExport,
+    InvoiceLine,
+    InvoiceSource,
+    InvoiceStep,
+    LineDecision,
+)
+from app.models.procurement import Contract
+from app.models.trajecten import Traject
+from app.models.users import Role, User
+from app.trajecten.services import engine_traject, payment_model
+from contracts.dates import add_period
+from contracts.engine import evaluate
+from contracts.messages import N_, Message
+from contracts.model import PaymentModel
+from contracts.settlement import settle
+from invoicing.budget import split
+from invoicing.lines import Owed, collect, owed_from
+from invoicing.matching import Claim, Match, Verdict, match
+from invoicing.status import APPROVED_STATUSES, LIVE_STATUSES, Hands, InvoiceStatus, Step, after, refusal
+from invoicing.totals import VatTreatment, totals
+
+
+class InvoiceError(ValueError):
+    def __init__(self, message: Message, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- what is owed ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ContractOwed:
+    """Everything a contract's trajecten are owed as of a date, and what would follow confirmation."""
+
+    owed: list[Owed]
+    pending: list[Owed]
+    gemeente_of: dict[int, int]
+    contract_gemeenten: dict[str, dict[int, int]]
+
+
+def contract_years(contract: Contract, as_of: date) -> list[tuple[date, date]]:
+    """The contract years (twelve months from the start date) that have ended on ``as_of``."""
+    years, start = [], contract.start_date
+    while True:
+        end = add_period(start, months=12) - timedelta(days=1)
+        if end > as_of or start > contract.end_date:
+            return years
+        years.append((start, min(end, contract.end_date)))
+        start = end + timedelta(days=1)
+
+
+def owed_for(contract: Contract, as_of: date) -> ContractOwed:
+    trajecten = session.scalars(select(Traject).where(Traject.contract_id == contract.id).order_by(Traject.id)).all()
+    results, owed, pending = [], [], []
+    for traject in trajecten:
+        model = payment_model(traject)
+        result = evaluate(model, engine_traject(traject), as_of)
+        results.append(result)
+        everything = evaluate(model, engine_traject(traject, include_unconfirmed=True), as_of)
+        known = {e.key for e in result.entitlements}
+        pending += owed_from([e for e in everything.entitlements if e.key not in known], traject.id, f"t{traject.id}")
+    gemeente_of = {t.id: t.gemeente_id for t in trajecten}
+    version = contract.version_on(as_of) or (contract.versions[-1] if contract.versions else None)
+    contract_gemeenten: dict[str, dict[int, int]] = {}
+    if version is None:
+        return ContractOwed(owed, pending, gemeente_of, contract_gemeenten)
+    model = PaymentModel.from_dict(version.payment_model)
+    years = contract_years(contract, as_of) or [(contract.start_date, contract.end_date)]
+    for number, (start, end) in enumerate(years):
+        settlement = settle(model, results, start, end, as_of)
+        if number == 0:
+            for e in settlement.traject_entitlements:
+                owed += owed_from([e], int(e.traject_id), f"t{e.traject_id}")
+        contract_lines = owed_from(settlement.contract_entitlements, None, f"c{contract.id}")
+        cohort = Counter(t.gemeente_id for t in trajecten if start <= t.referral_date <= end)
+        for line in contract_lines:
+            contract_gemeenten[line.key] = dict(cohort) or {g.id: 1 for g in contract.gemeenten}
+        owed += contract_lines
+    return ContractOwed(owed, pending, gemeente_of, contract_gemeenten)
+
+
+def invoiced_amounts(keys: set[str] | None = None) -> dict[str, Decimal]:
+    query = select(InvoicedEntitlement.key, InvoicedEntitlement.amount)
+    if keys is not None:
+        query = query.where(InvoicedEntitlement.key.in_(keys))
+    return dict(session.execute(query).all())
+
+
+# --- creating invoices ----------------------------------------------------------------------------
+
+
+def vat_of(contract: Contract) -> VatTreatment:
+    rate = Decimal("0") if contract.vat_category == "E" else contract.vat_rate
+    return VatTreatment(contract.vat_category, rate, contract.vat_exemption_reason)
+
+
+def _new_invoice(contract: Contract, source: InvoiceSource, period: tuple[date, date], issue_date: date,
+                 user: User, **extra) -> Invoice:
+    invoice = Invoice(
+        number=f"tmp-{uuid.uuid4().hex}", source=source, contract=contract, provider_id=contract.provider_id,
+        period_start=period[0], period_end=period[1], issue_date=issue_date,
+        due_date=issue_date + timedelta(days=contract.payment_term_days), status=InvoiceStatus.DRAFT,
+        vat_category=contract.vat_category, vat_rate=vat_of(contract).rate,
+        vat_exemption_reason=contract.vat_exemption_reason, subtotal=Decimal("0.00"), vat=Decimal("0.00"),
+        total=Decimal("0.00"), created_by_id=user.id, **extra,
+    )
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def _number(invoice: Invoice) -> None:
+    prefix = "C" if invoice.credit_note else ("F" if invoice.source == InvoiceSource.SELF_BILLING else "A")
+    invoice.number = f"{prefix}{invoice.issue_date.year}-{invoice.id:06d}"
+
+
+def recompute(invoice: Invoice) -> None:
+    """Totals from the lines: VAT once on the subtotal (see :mod:`invoicing.totals`)."""
+    figures = totals((line.amount for line in invoice.lines), VatTreatment(
+        invoice.vat_category, invoice.vat_rate if invoice.vat_category != "E" else Decimal("0"),
+        invoice.vat_exemption_reason))
+    invoice.subtotal, invoice.vat, invoice.total = figures.subtotal, figures.vat, figures.total
+
+
+def _claim(invoice: Invoice, owed: Owed) -> None:
+    session.add(InvoicedEntitlement(key=owed.key, invoice_id=invoice.id, amount=owed.amount))
+
+
+def _lines_for(owed: Owed, found: ContractOwed) -> list[tuple[int | None, Decimal]]:
+    """(gemeente, amount) parts of one entitlement: a traject's gemeente, or a contract-level amount split."""
+    if owed.traject_id is not None:
+        return [(found.gemeente_of.get(owed.traject_id), owed.amount)]
+    parts = split(owed.amount, found.contract_gemeenten.get(owed.key, {}))
+    return [(gemeente, amount) for gemeente, amount in sorted(parts.items()) if amount]
+
+
+def _last_invoice(contract: Contract) -> Invoice | None:
+    return session.scalar(select(Invoice).where(
+        Invoice.contract_id == contract.id, Invoice.credit_note.is_(False),
+        Invoice.status.in_(APPROVED_STATUSES)).order_by(Invoice.issue_date.desc(), Invoice.id.desc()).limit(1))
+
+
+@dataclass
+class RunResult:
+    invoices: list[Invoice]
+    changed: list[tuple[Contract, Owed, Decimal]]
+    nothing_due: list[Contract]
+
+
+def payment_run(contracts: list[Contract], period: tuple[date, date], user: User, today: date) -> RunResult:
+    """Draft a self-billing invoice per contract for what fell due up to the period's end and was not invoiced.
+
+    A run whose entitlements another run took first fails on the register's unique key and stores nothing.
+    """
+    result = RunResult([], [], [])
+    for contract in contracts:
+        found = owed_for(contract, period[1])
+        collected = collect(found.owed, invoiced_amounts({o.key for o in found.owed}), period[1])
+        result.changed += [(contract, owed, was) for owed, was in collected.changed]
+        if not collected.lines:
+            result.nothing_due.append(contract)
+            continue
+        credit = collected.subtotal < 0
+        invoice = _new_invoice(contract, InvoiceSource.SELF_BILLING, period, today, user, credit_note=credit,
+                               credits_invoice=_last_invoice(contract) if credit else None)
+        position = 0
+        for owed in collected.lines:
+            _claim(invoice, owed)
+            for gemeente_id, amount in _lines_for(owed, found):
+                position += 1
+                invoice.lines.append(InvoiceLine(
+                    position=position, traject_id=owed.traject_id, gemeente_id=gemeente_id,
+                    entitlement_key=owed.key, rule=owed.rule, description=owed.explanation, due_on=owed.due_on,
+                    amount=amount, decision=LineDecision.ACCEPT))
+        recompute(invoice)
+        _number(invoice)
+        result.invoices.append(invoice)
+    session.flush()
+    return result
+
+
+def enter_provider_invoice(contract: Contract, external_number: str, issue_date: date, period: tuple[date, date],
+                           claims: list[Claim], user: User, replaces: Invoice | None = None) -> Invoice:
+    """Store a provider's own invoice with every line matched against what the contract says is owed.
+
+    Matched lines hold their entitlement at once, so that a payment run cannot invoice it a second time.
+    """
+    found = owed_for(contract, period[1])
+    taken = invoiced_amounts({o.key for o in found.owed})
+    due = [o for o in found.owed if o.key not in taken and o.due_on <= period[1] and o.amount]
+    done = [o for o in found.owed if o.key in taken]
+    later = found.pending + [o for o in found.owed if o.key not in taken and o.due_on > period[1]]
+    matches = match(claims, due, done, later)
+    invoice = _new_invoice(contract, InvoiceSource.PROVIDER, period, issue_date, user,
+                           external_number=external_number.strip(), replaces=replaces,
+                           claimed_total=sum((c.amount for c in claims), Decimal("0.00")))
+    for position, m in enumerate(matches, start=1):
+        invoice.lines.append(_claimed_line(invoice, position, m, found))
+    recompute(invoice)
+    _number(invoice)
+    session.flush()
+    return invoice
+
+
+def _claimed_line(invoice: Invoice, position: int, m: Match, found: ContractOwed) -> InvoiceLine:
+    payable = m.verdict in (Verdict.MATCHED, Verdict.AMOUNT_DIFFERS)
+    if payable:
+        _claim(invoice, m.owed)
+    ours = m.claim.traject_id in found.gemeente_of  # a traject of another contract is named, not linked
+    description = m.claim.description or (m.owed.explanation if m.owed else "")
+    return InvoiceLine(
+        position=position, traject_id=m.claim.traject_id if ours else None,
+        gemeente_id=found.gemeente_of.get(m.claim.traject_id), entitlement_key=m.owed.key if payable else None,
+        rule=m.claim.rule, description=description if ours else f"T{m.claim.traject_id:06d}: {description}",
+        due_on=m.owed.due_on if m.owed else None, amount=m.owed.amount if payable else Decimal("0.00"),
+        claimed_amount=m.claim.amount, verdict=m.verdict,
+        decision=LineDecision.ACCEPT if m.verdict == Verdict.MATCHED else None)
+
+
+# --- steps ----------------------------------------------------------------------------------------
+
+
+def locked(invoice_id: int) -> Invoice | None:
+    """The invoice, locked for this transaction and read fresh (``FOR UPDATE`` on PostgreSQL), so that two
+    people acting on it at the same moment are handled one after the other."""
+    return session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
+def hands(invoice: Invoice) -> Hands:
+    by = {s.step: s.user_id for s in invoice.steps}
+    return Hands(created_by=invoice.created_by_id, submitted_by=by.get(Step.SUBMIT), checked_by=by.get(Step.CHECK),
+                 approved_by=tuple(s.user_id for s in invoice.steps if s.step == Step.APPROVE))
+
+
+def approval_threshold() -> Decimal:
+    return Decimal(str(current_app.config["INVOICE_SECOND_APPROVER_ABOVE"]))
+
+
+def undecided(invoice: Invoice) -> list[InvoiceLine]:
+    return [line for line in invoice.lines if line.decision is None]
+
+
+def take_step(invoice_id: int, step: Step, user: User, today: date, note: str = "") -> Invoice:
+    invoice = locked(invoice_id)
+    if invoice is None:
+        raise InvoiceError(Message(N_("Deze factuur bestaat niet.")))
+    if user.role == Role.PROVIDER and (step != Step.SUBMIT or invoice.provider_id != user.provider_id):
+        raise InvoiceError(Message(N_("Een aanbieder kan alleen een eigen factuur indienen.")))
+    problem = refusal(step, invoice.status, hands(invoice), user.id)
+    if problem is None and step == Step.CHECK and undecided(invoice):
+        problem = Message(N_("Beslis eerst over elke regel die afwijkt (%(n)s open)."), n=len(undecided(invoice)))
+    if problem is None and step == Step.REJECT and not note.strip():
+        raise InvoiceError(Message(N_("Geef de reden van afkeuring.")), "note")
+    if problem is not None:
+        raise InvoiceError(problem)
+    status = after(step, hands(invoice), invoice.total, approval_threshold())
+    invoice.steps.append(InvoiceStep(step=step, user_id=user.id, note=note.strip()))
+    invoice.status = status
+    if step == Step.REJECT:
+        invoice.rejection_reason = note.strip()
+        session.execute(delete(InvoicedEntitlement).where(InvoicedEntitlement.invoice_id == invoice.id))
+    if step == Step.PAY:
+        invoice.paid_on = today
+    session.flush()
+    return invoice
+
+
+def decide(invoice: Invoice, line: InvoiceLine, decision: LineDecision, note: str) -> None:
+    """Finance's decision on one line of a provider's invoice: pay what is owed, or not at all."""
+    if invoice.status != InvoiceStatus.SUBMITTED:
+        raise InvoiceError(Message(N_("Over regels wordt beslist bij de controle van een ingediende factuur.")))
+    if decision == LineDecision.ACCEPT and line.entitlement_key is None:
+        raise InvoiceError(Message(N_("Tegenover deze regel staat niets verschuldigds; hij kan alleen worden "
+                                      "afgewezen.")), "decision")
+    if decision == LineDecision.REJECT and not note.strip():
+        raise InvoiceError(Message(N_("Geef de reden waarom de regel wordt afgewezen.")), "note")
+    if line.entitlement_key is not None:
+        held = session.get(InvoicedEntitlement, line.entitlement_key)
+        if decision == LineDecision.REJECT and held is not None:
+            session.delete(held)
+        elif decision == LineDecision.ACCEPT and held is None:
+            owed = line.amount if line.decision != LineDecision.REJECT else _owed_amount(invoice, line)
+            line.amount = owed
+            session.add(InvoicedEntitlement(key=line.entitlement_key, invoice_id=invoice.id, amount=owed))
+    if decision == LineDecision.REJECT:
+        line.amount = Decimal("0.00")
+    line.decision, line.decision_note = decision, note.strip()
+    recompute(invoice)
+    session.flush()
+
+
+def _owed_amount(invoice: Invoice, line: InvoiceLine) -> Decimal:
+    found = owed_for(invoice.contract, invoice.period_end)
+    owed = next((o for o in found.owed if o.key == line.entitlement_key), None)
+    if owed is None:
+        raise InvoiceError(Message(N_("Het bedrag dat hier tegenover stond, is er niet meer.")), "decision")
+    return owed.amount
+
+
+def redo(rejected: Invoice, user: User, today: date) -> Invoice | None:
+    """A corrected self-billing invoice for a rejected one: what is owed for its period, collected afresh."""
+    if rejected.status != InvoiceStatus.REJECTED or rejected.source != InvoiceSource.SELF_BILLING:
+        raise InvoiceError(Message(N_("Alleen een afgekeurde verzamelfactuur wordt opnieuw opgemaakt.")))
+    if session.scalar(select(Invoice.id).where(Invoice.replaces_id == rejected.id)) is not None:
+        raise InvoiceError(Message(N_("Deze factuur is al vervangen.")))
+    run = payment_run([rejected.contract], (rejected.period_start, rejected.period_end), user, today)
+    if not run.invoices:
+        return None
+    run.invoices[0].replaces = rejected
+    return run.invoices[0]
+
+
+def export(invoices: list[Invoice], user: User, today: date) -> InvoiceExport:
+    batch = InvoiceExport(created_by_id=user.id)
+    session.add(batch)
+    for invoice in invoices:
+        take_step(invoice.id, Step.EXPORT, user, today)
+        invoice.export = batch
+    session.flush()
+    return batch
+
+
+def overdue(today: date, provider_id: int | None = None) -> list[Invoice]:
+    """Live, unpaid invoices past their payment term: the gemeente is late, whatever the reason."""
+    query = select(Invoice).where(Invoice.status.in_(LIVE_STATUSES - {InvoiceStatus.PAID, InvoiceStatus.DRAFT}),
+                                  Invoice.due_date < today).order_by(Invoice.due_date, Invoice.id)
+    if provider_id is not None:
+        query = query.where(Invoice.provider_id == provider_id)
+    return list(session.scalars(query))

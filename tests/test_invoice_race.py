@@ -1,0 +1,129 @@
+"""Two approvals at the same moment can't both take effect.
+
+Like the referral race, this needs committed data and real concurrent connections, so it builds its own
+database. Approvers act on one checked invoice at once, released by a barrier. The invoice row is locked
+(``FOR UPDATE``) and read afresh before the four-eyes rules are asked, so on PostgreSQL the approvals
+queue: with one approval needed exactly one takes effect and the rest are told the invoice is already
+approved; with two needed both count and the invoice ends approved (without the lock both would read
+"no approvals yet" and the invoice would stay checked with two approvals). SQLite admits one writer at a
+time and refuses the others, so there the stored result is checked for consistency only.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.db import make_engine
+from app.migrate import upgrade
+from tests.conftest import TIERS_MODEL
+
+
+def _world(url: str, approvers: int) -> tuple[int, list[int]]:
+    from app.models import (
+        Contract,
+        ContractStatus,
+        ContractVersion,
+        Gemeente,
+        Invoice,
+        InvoiceSource,
+        InvoiceStep,
+        Provider,
+        Role,
+        User,
+    )
+    from invoicing.status import InvoiceStatus, Step
+
+    engine = make_engine(url)
+    today = date.today()
+    with Session(engine) as db:
+        db.info["actor"] = (None, "test")
+        gemeente = Gemeente(name="Racestad", cbs_code="GM8101")
+        provider = Provider(name="Snel B.V.", kvk_number="12345678", vat_number="NL111222333B01",
+                            iban="NL91ABNA0417164300", city="Racestad")
+        contract = Contract(number="C-RACE", title="Race", provider=provider, status=ContractStatus.ACTIVE,
+                            start_date=today - timedelta(days=30), end_date=today + timedelta(days=300),
+                            gemeenten=[gemeente])
+        contract.versions.append(ContractVersion(number=1, effective_from=contract.start_date, reason="Gunning",
+                                                 payment_model=TIERS_MODEL))
+        users = [User(username=f"f{i}", full_name=f"F{i}", email=f"f{i}@x.nl", role=Role.FINANCE, password_hash="x")
+                 for i in range(2 + approvers)]
+        db.add_all([gemeente, provider, contract, *users])
+        db.flush()
+        invoice = Invoice(number="F-RACE", source=InvoiceSource.SELF_BILLING, contract=contract, provider=provider,
+                          period_start=today, period_end=today, issue_date=today, due_date=today,
+                          status=InvoiceStatus.CHECKED, vat_category="S", vat_rate=Decimal("21"),
+                          subtotal=Decimal("1000.00"), vat=Decimal("210.00"), total=Decimal("1210.00"),
+                          created_by_id=users[0].id)
+        invoice.steps = [InvoiceStep(step=Step.SUBMIT, user_id=users[0].id),
+                         InvoiceStep(step=Step.CHECK, user_id=users[1].id)]
+        db.add(invoice)
+        db.commit()
+        ids = invoice.id, [u.id for u in users[2:]]
+    engine.dispose()
+    return ids
+
+
+@pytest.mark.parametrize(("threshold", "approvers"), [("100000.00", 4), ("1000.00", 2)])
+def test_simultaneous_approvals_take_effect_one_after_the_other(fresh_database_url, threshold, approvers):
+    from app.invoicing.services import InvoiceError, take_step
+    from app.models import Invoice, InvoiceStep, User
+    from invoicing.status import InvoiceStatus, Step
+
+    url = fresh_database_url()
+    upgrade(url)
+    invoice_id, user_ids = _world(url, approvers)
+    app = create_app("testing", overrides={"DATABASE_URL": url, "INVOICE_SECOND_APPROVER_ABOVE": threshold})
+    barrier = threading.Barrier(approvers)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def approve(user_id: int) -> None:
+        with app.app_context():
+            from app.db import session
+
+            session.info["actor"] = (user_id, "race")
+            user = session.get(User, user_id)
+            session.get(Invoice, invoice_id)  # everybody has read the invoice before anybody acts
+            barrier.wait()
+            try:
+                take_step(invoice_id, Step.APPROVE, user, date.today())
+                session.commit()
+                result = "approved"
+            except InvoiceError:
+                session.rollback()
+                result = "refused"
+            except Exception as error:  # SQLite: "database is locked" for a writer that came second
+                session.rollback()
+                result = f"locked: {type(error).__name__}"
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=approve, args=(uid,)) for uid in user_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    engine = make_engine(url)
+    with Session(engine) as db:
+        invoice = db.get(Invoice, invoice_id)
+        approvals = db.scalars(select(InvoiceStep).where(InvoiceStep.invoice_id == invoice_id,
+                                                         InvoiceStep.step == Step.APPROVE)).all()
+        status = invoice.status
+    engine.dispose()
+    needed = 1 if threshold == "100000.00" else 2
+    assert len(outcomes) == approvers
+    assert len(approvals) == outcomes.count("approved")
+    assert 1 <= len(approvals) <= needed
+    assert (status == InvoiceStatus.APPROVED) == (len(approvals) == needed)
+    if url.startswith("postgresql"):
+        assert len(approvals) == needed, outcomes
+        assert status == InvoiceStatus.APPROVED
+        assert outcomes.count("refused") == approvers - needed

@@ -1,0 +1,419 @@
+"""Invoices through the web: payment runs, a provider's own invoice, four-eyes approval, exports, UBL, overdue.
+
+The world's traject earned 70% of 2500 at its start (TIERS_MODEL); its placement, reported by the
+provider, adds the other 750 once a klantmanager confirms it. The world's draft invoice (made by the
+``finance`` user's payment run) holds the 1750.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+from openpyxl import load_workbook
+from peppol import check_rules, validate_xsd
+from sqlalchemy import select
+
+from app.models import Invoice, InvoicedEntitlement, InvoiceLine, Role, User
+from app.models.trajecten import TrajectEvent
+from contracts.events import EventType
+from invoicing.status import InvoiceStatus
+from tests.conftest import PASSWORD
+from tests.test_trajecten import count, error_at, text
+
+TODAY = date.today()
+EFFORT = "price/effort"
+WORK = "price/work"
+
+
+def run(c, start: date = TODAY - timedelta(days=60), end: date = TODAY, contract: int = 0):
+    return c.post("/facturen/betaalrun", data={"period_start": start.strftime("%d-%m-%Y"),
+                                               "period_end": end.strftime("%d-%m-%Y"), "contract_id": contract})
+
+
+def step(c, invoice, name: str, note: str = ""):
+    return c.post(f"/facturen/{invoice.id}/stap/{name}", data={"note": note})
+
+
+def confirm_placement(as_role, world):
+    placement = next(e for e in world.traject.events if e.type == EventType.PLACEMENT)
+    r = as_role("klantmanager").post(f"/trajecten/{world.traject.id}/gebeurtenissen/{placement.id}/bevestigen",
+                                     data={"note": "gezien"}, content_type="multipart/form-data")
+    assert r.status_code == 302
+
+
+def invoices(db) -> list[Invoice]:
+    db.expire_all()
+    return list(db.scalars(select(Invoice).order_by(Invoice.id)))
+
+
+# --- payment run ----------------------------------------------------------------------------------
+
+
+def test_the_run_drafts_what_is_owed_with_vat_on_the_subtotal(world, as_role):
+    invoice = world.invoice
+    assert invoice.status == InvoiceStatus.DRAFT
+    assert [(line.entitlement_key, line.amount) for line in invoice.lines] == [
+        (f"t{world.traject.id}:{EFFORT}", Decimal("1750.00"))]
+    assert invoice.lines[0].gemeente_id == world.gemeenten[0].id  # the client's gemeente pays
+    assert (invoice.subtotal, invoice.vat, invoice.total) == (Decimal("1750.00"), Decimal("367.50"),
+                                                              Decimal("2117.50"))
+    assert invoice.due_date == invoice.issue_date + timedelta(days=30)
+    page = text(as_role("finance").get(f"/facturen/{invoice.id}"))
+    assert "€ 2.117,50" in page and "€ 367,50" in page and "70% van € 2.500,00" in page
+
+
+def test_a_second_run_invoices_nothing_twice(world, as_role, db):
+    c = as_role("finance")
+    r = run(c)
+    assert r.status_code == 200
+    assert "niets te factureren" in text(r)
+    assert len(invoices(db)) == 1
+
+
+def test_a_confirmed_placement_is_invoiced_once_in_the_next_run(world, as_role, db):
+    confirm_placement(as_role, world)
+    c = as_role("finance")
+    assert run(c).status_code == 200
+    found = invoices(db)
+    assert len(found) == 2
+    assert [(line.entitlement_key, line.amount) for line in found[1].lines] == [
+        (f"t{world.traject.id}:{WORK}", Decimal("750.00"))]
+    assert found[1].total == Decimal("907.50")
+    run(c)
+    assert len(invoices(db)) == 2
+    keys = db.scalars(select(InvoicedEntitlement.key)).all()
+    assert sorted(keys) == sorted([f"t{world.traject.id}:{EFFORT}", f"t{world.traject.id}:{WORK}"])
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_at_the_field(world, as_role, db):
+    r = run(as_role("finance"), start=TODAY, end=TODAY - timedelta(days=1))
+    assert r.status_code == 422
+    assert "vóór het begin" in error_at(r, "period_end")
+    assert len(invoices(db)) == 1
+
+
+def test_a_clawback_becomes_a_credit_note_against_the_last_approved_invoice(world, as_role, db, app):
+    """Correcting the start voids the 1750 already invoiced: the next run is a credit note."""
+    invoice = world.invoice
+    approve_fully(as_role, invoice)
+    start = next(e for e in world.traject.events if e.type == EventType.STARTED)
+    r = as_role("klantmanager").post(f"/trajecten/{world.traject.id}/correctie", data={
+        "revokes_id": start.id, "event_date": TODAY.strftime("%d-%m-%Y"), "reason": "nooit begonnen"})
+    assert r.status_code in (302, 422)
+    if r.status_code == 422:  # the later placement depends on the start: correct that first
+        placement = next(e for e in world.traject.events if e.type == EventType.PLACEMENT)
+        assert as_role("klantmanager").post(f"/trajecten/{world.traject.id}/correctie", data={
+            "revokes_id": placement.id, "event_date": TODAY.strftime("%d-%m-%Y"),
+            "reason": "geen plaatsing"}).status_code == 302
+        assert as_role("klantmanager").post(f"/trajecten/{world.traject.id}/correctie", data={
+            "revokes_id": start.id, "event_date": TODAY.strftime("%d-%m-%Y"),
+            "reason": "nooit begonnen"}).status_code == 302
+    assert run(as_role("finance")).status_code == 200
+    credit = invoices(db)[-1]
+    assert credit.credit_note
+    assert credit.credits_invoice_id == invoice.id
+    assert credit.subtotal == Decimal("-1750.00")
+    assert credit.total == Decimal("-2117.50")
+    assert credit.number.startswith("C")
+    # The credit nets out its original.
+    assert invoice.subtotal + credit.subtotal == 0
+    ok, errors = validate_xsd(as_role("finance").get(f"/facturen/{credit.id}/ubl.xml").data)
+    assert ok, errors
+
+
+# --- four eyes ------------------------------------------------------------------------------------
+
+
+def approve_fully(as_role, invoice):
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    assert step(as_role("finance2"), invoice, "check").status_code == 302
+    assert step(as_role("finance3"), invoice, "approve").status_code == 302
+
+
+def test_the_provider_submits_and_two_other_people_check_and_approve(world, as_role, db):
+    invoice = world.invoice
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    r = step(as_role("finance"), invoice, "check")  # made it: may not check it
+    assert r.status_code == 422
+    assert "Vier ogen" in error_at(r, "note-check")
+    assert step(as_role("finance2"), invoice, "check").status_code == 302
+    r = step(as_role("finance2"), invoice, "approve")  # checked it: may not approve it
+    assert r.status_code == 422 and "Vier ogen" in text(r)
+    r = step(as_role("finance"), invoice, "approve")  # made it
+    assert r.status_code == 422
+    assert step(as_role("finance3"), invoice, "approve").status_code == 302
+    db.expire_all()
+    assert db.get(Invoice, invoice.id).status == InvoiceStatus.APPROVED
+    page = text(as_role("management").get(f"/facturen/{invoice.id}"))
+    assert "Finance Twee" in page and "Finance Drie" in page and "goedgekeurd" in page
+
+
+def test_above_the_threshold_two_different_approvers_are_needed(world, as_role, db, app):
+    app.config["INVOICE_SECOND_APPROVER_ABOVE"] = "2000.00"
+    invoice = world.invoice  # 2117.50 > 2000.00
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    assert step(as_role("finance2"), invoice, "check").status_code == 302
+    assert step(as_role("finance3"), invoice, "approve").status_code == 302
+    db.expire_all()
+    assert db.get(Invoice, invoice.id).status == InvoiceStatus.CHECKED
+    r = step(as_role("finance3"), invoice, "approve")
+    assert r.status_code == 422 and "tweede goedkeurder" in text(r)
+    assert step(as_role("admin"), invoice, "approve").status_code == 302
+    db.expire_all()
+    assert db.get(Invoice, invoice.id).status == InvoiceStatus.APPROVED
+
+
+def test_a_rejection_needs_a_reason_and_frees_the_entitlements_for_a_corrected_invoice(world, as_role, db):
+    invoice = world.invoice
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    r = step(as_role("finance2"), invoice, "reject")
+    assert r.status_code == 422
+    assert "reden" in error_at(r, "note-reject")
+    assert step(as_role("finance2"), invoice, "reject", "Periode klopt niet").status_code == 302
+    db.expire_all()
+    rejected = db.get(Invoice, invoice.id)
+    assert rejected.status == InvoiceStatus.REJECTED and rejected.rejection_reason == "Periode klopt niet"
+    assert count(db, InvoicedEntitlement) == 0
+    r = as_role("finance").post(f"/facturen/{invoice.id}/opnieuw")
+    assert r.status_code == 302
+    new = invoices(db)[-1]
+    assert new.replaces_id == invoice.id and new.total == invoice.total
+    assert [line.entitlement_key for line in new.lines] == [line.entitlement_key for line in invoice.lines]
+    # Only once.
+    as_role("finance").post(f"/facturen/{invoice.id}/opnieuw")
+    assert len(invoices(db)) == 2
+
+
+def test_an_approved_invoice_is_exported_then_paid(world, as_role, db):
+    approve_fully(as_role, world.invoice)
+    c = as_role("finance")
+    assert c.post("/facturen/export").status_code == 302
+    db.expire_all()
+    invoice = db.get(Invoice, world.invoice.id)
+    assert invoice.status == InvoiceStatus.EXPORTED and invoice.export_id is not None
+    rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{invoice.export_id}.csv")
+                                        .data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "factuurnummer"
+    assert rows[1][0] == invoice.number and rows[1][8] == "Aastad"
+    assert rows[1][-3:] == ["1750,00", "367,50", "2117,50"]
+    sheet = load_workbook(io.BytesIO(c.get(f"/facturen/export/{invoice.export_id}.xlsx").data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[1][0] == invoice.number
+    assert [Decimal(str(v)) for v in values[1][-3:]] == [Decimal("1750"), Decimal("367.5"), Decimal("2117.5")]
+    assert step(c, invoice, "pay").status_code == 302
+    db.expire_all()
+    assert db.get(Invoice, invoice.id).status == InvoiceStatus.PAID
+    assert db.get(Invoice, invoice.id).paid_on == TODAY
+
+
+def test_illegal_steps_are_refused(world, as_role, db):
+    c = as_role("finance2")
+    for name in ("check", "approve", "pay"):
+        r = step(c, world.invoice, name)
+        assert r.status_code == 422, name
+        assert "kan niet" in text(r)
+    assert step(c, world.invoice, "export").status_code == 404  # export has its own page
+    db.expire_all()
+    assert db.get(Invoice, world.invoice.id).status == InvoiceStatus.DRAFT
+
+
+# --- scoping --------------------------------------------------------------------------------------
+
+
+def test_another_providers_user_cannot_see_or_submit_the_invoice(world, app, db, client):
+    from app.auth.passwords import hash_password
+    from tests.conftest import login
+
+    with app.app_context():
+        hashed = hash_password(PASSWORD)
+    db.add(User(username="other", full_name="Ander", email="o@x.nl", role=Role.PROVIDER,
+                provider=world.providers[1], password_hash=hashed))
+    db.commit()
+    assert login(client, "other").status_code == 302
+    assert client.get(f"/facturen/{world.invoice.id}").status_code == 404
+    assert client.get(f"/facturen/{world.invoice.id}/ubl.xml").status_code == 404
+    assert step(client, world.invoice, "submit").status_code == 404
+    assert world.invoice.number not in text(client.get("/facturen/"))
+
+
+def test_a_provider_may_only_submit(world, as_role, db):
+    c = as_role("provider")
+    assert step(c, world.invoice, "submit").status_code == 302
+    assert step(c, world.invoice, "check").status_code == 403
+
+
+# --- a provider's own invoice ---------------------------------------------------------------------
+
+
+def upload(c, world, body: str, number: str = "INV-77"):
+    return c.post("/facturen/aanbiederfactuur", content_type="multipart/form-data", data={
+        "contract_id": world.contract.id, "external_number": number, "issue_date": TODAY.strftime("%d-%m-%Y"),
+        "period_start": (TODAY - timedelta(days=60)).strftime("%d-%m-%Y"), "period_end": TODAY.strftime("%d-%m-%Y"),
+        "file": (io.BytesIO(body.encode("utf-8")), "factuur.csv")})
+
+
+def test_every_line_of_a_providers_invoice_gets_a_verdict(world, as_role, db):
+    confirm_placement(as_role, world)
+    ref = world.traject.reference
+    body = (f"traject;regel;bedrag;omschrijving\n{ref};price;800,00;plaatsing\n{ref};price;1750,00;start\n"
+            f"{ref};bonus;100,00;bonus\nT999999;price;10,00;onbekend\n")
+    r = upload(as_role("provider"), world, body)
+    assert r.status_code == 302
+    invoice = invoices(db)[-1]
+    assert invoice.source == "provider" and invoice.external_number == "INV-77"
+    verdicts = [(line.claimed_amount, line.verdict, line.amount) for line in invoice.lines]
+    assert verdicts == [
+        (Decimal("800.00"), "amount_differs", Decimal("750.00")),
+        (Decimal("1750.00"), "already_invoiced", Decimal("0.00")),
+        (Decimal("100.00"), "unknown", Decimal("0.00")),
+        (Decimal("10.00"), "unknown", Decimal("0.00")),
+    ]
+    assert invoice.claimed_total == Decimal("2660.00")
+    assert invoice.subtotal == Decimal("750.00")  # what is owed, not what was asked
+    # The differing line holds its entitlement: a payment run cannot take it too.
+    run(as_role("finance"))
+    assert len(invoices(db)) == 2
+
+
+def test_finance_decides_every_differing_line_before_checking(world, as_role, db):
+    confirm_placement(as_role, world)
+    ref = world.traject.reference
+    upload(as_role("provider"), world, f"traject;regel;bedrag;omschrijving\n{ref};price;800,00;x\n{ref};nee;5;y\n")
+    invoice = invoices(db)[-1]
+    differs, unknown = invoice.lines
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    c = as_role("finance2")
+    r = step(c, invoice, "check")
+    assert r.status_code == 422 and "Beslis eerst" in text(r)
+    r = c.post(f"/facturen/{invoice.id}/regels/{unknown.id}", data={f"line{unknown.id}-decision": "accept"})
+    assert r.status_code == 422 and "alleen worden afgewezen" in text(r)
+    r = c.post(f"/facturen/{invoice.id}/regels/{unknown.id}", data={f"line{unknown.id}-decision": "reject"})
+    assert r.status_code == 422 and "reden" in text(r)
+    assert c.post(f"/facturen/{invoice.id}/regels/{unknown.id}", data={
+        f"line{unknown.id}-decision": "reject", f"line{unknown.id}-note": "geen betaalregel"}).status_code == 302
+    assert c.post(f"/facturen/{invoice.id}/regels/{differs.id}",
+                  data={f"line{differs.id}-decision": "accept"}).status_code == 302
+    assert step(c, invoice, "check").status_code == 302
+    db.expire_all()
+    checked = db.get(Invoice, invoice.id)
+    assert checked.status == InvoiceStatus.CHECKED and checked.subtotal == Decimal("750.00")
+
+
+def test_a_rejected_line_lets_its_entitlement_go(world, as_role, db):
+    confirm_placement(as_role, world)
+    upload(as_role("provider"), world, f"traject;regel;bedrag;omschrijving\n{world.traject.reference};price;750;x\n")
+    invoice = invoices(db)[-1]
+    line = invoice.lines[0]
+    assert line.verdict == "matched" and line.decision == "accept"
+    step(as_role("provider"), invoice, "submit")
+    as_role("finance").post(f"/facturen/{invoice.id}/regels/{line.id}", data={
+        f"line{line.id}-decision": "reject", f"line{line.id}-note": "dubbel ingediend"})
+    db.expire_all()
+    assert db.get(InvoiceLine, line.id).amount == Decimal("0.00")
+    assert db.get(InvoicedEntitlement, f"t{world.traject.id}:{WORK}") is None
+
+
+def test_a_file_with_errors_stores_nothing_and_lists_every_bad_row(world, as_role, db):
+    body = "traject;regel;bedrag;omschrijving\nXX;price;10;a\nT1;;abc;b\nT1;price;1,234;c\n"
+    r = upload(as_role("provider"), world, body)
+    assert r.status_code == 422
+    page = text(r)
+    assert "3 fouten" in page or "4 fouten" in page
+    assert "trajectnummer" in page and "Dit veld is verplicht" in page and "bedrag in euro" in page
+    assert len(invoices(db)) == 1
+
+
+def test_a_wrong_header_is_refused_at_the_file_field(world, as_role, db):
+    r = upload(as_role("provider"), world, "traject;bedrag\nT1;10\n")
+    assert r.status_code == 422
+    assert "ontbreken: regel, omschrijving" in error_at(r, "file")
+    assert len(invoices(db)) == 1
+
+
+def test_an_xlsx_file_is_read_too(world, as_role, db):
+    from openpyxl import Workbook
+
+    confirm_placement(as_role, world)
+    book = Workbook()
+    book.active.append(["traject", "regel", "bedrag", "omschrijving"])
+    book.active.append([world.traject.reference, "price", 750, "plaatsing"])
+    out = io.BytesIO()
+    book.save(out)
+    r = as_role("provider").post("/facturen/aanbiederfactuur", content_type="multipart/form-data", data={
+        "contract_id": world.contract.id, "external_number": "X1", "issue_date": TODAY.strftime("%d-%m-%Y"),
+        "period_start": TODAY.strftime("%d-%m-%Y"), "period_end": TODAY.strftime("%d-%m-%Y"),
+        "file": (io.BytesIO(out.getvalue()), "factuur.xlsx")})
+    assert r.status_code == 302
+    assert invoices(db)[-1].lines[0].verdict == "matched"
+
+
+def test_the_template_has_the_columns(world, as_role):
+    body = as_role("provider").get("/facturen/aanbiederfactuur/sjabloon.csv").data.decode("utf-8-sig")
+    assert body.splitlines()[0] == "traject;regel;bedrag;omschrijving"
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+def test_the_ubl_document_is_valid_and_carries_the_figures(world, as_role):
+    r = as_role("finance").get(f"/facturen/{world.invoice.id}/ubl.xml")
+    assert r.status_code == 200 and r.mimetype == "application/xml"
+    ok, errors = validate_xsd(r.data)
+    assert ok, errors
+    assert [f for f in check_rules(r.data) if f.severity == "fatal"] == []
+    root = etree.fromstring(r.data)
+    ns = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+          "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"}
+    assert root.findtext("cbc:ID", namespaces=ns) == world.invoice.number
+    assert root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=ns) == "2117.50"
+    assert root.findtext("cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID",
+                         namespaces=ns) == "00000001001234567000"
+
+
+def test_without_the_gemeentes_address_there_is_no_ubl_but_a_clear_reason(world, as_role, db):
+    g = world.gemeenten[0]
+    g.street = ""
+    db.commit()
+    r = as_role("finance").get(f"/facturen/{world.invoice.id}/ubl.xml", follow_redirects=True)
+    assert "Geen UBL-document" in text(r) and "adres van de gemeente" in text(r)
+
+
+def test_the_printable_statement_shows_every_line(world, as_role):
+    page = text(as_role("provider").get(f"/facturen/{world.invoice.id}/afdruk"))
+    assert world.invoice.number in page and world.traject.reference in page
+    assert "€ 1.750,00" in page and "€ 2.117,50" in page and "per aanspraak" in page
+
+
+# --- overdue --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "listed"), [("submitted", True), ("paid", False), ("draft", False)])
+def test_unpaid_invoices_past_their_term_are_overdue(world, as_role, db, status, listed):
+    invoice = db.get(Invoice, world.invoice.id)
+    invoice.status = InvoiceStatus(status)
+    invoice.due_date = TODAY - timedelta(days=12)
+    db.commit()
+    page = text(as_role("finance").get("/facturen/achterstallig"))
+    assert (invoice.number in page) is listed
+    if listed:
+        assert ">12<" in page.replace(" ", "")
+
+
+def test_the_list_filters_by_status(world, as_role):
+    c = as_role("finance")
+    assert world.invoice.number in text(c.get("/facturen/?status=draft"))
+    assert world.invoice.number not in text(c.get("/facturen/?status=paid"))
+
+
+def test_a_corrected_event_is_kept_from_the_provider_invoice_match(world, as_role, db):
+    """An unconfirmed placement is 'not yet due': it waits for the klantmanager, not for finance."""
+    r = upload(as_role("provider"), world,
+               f"traject;regel;bedrag;omschrijving\n{world.traject.reference};price;750,00;plaatsing\n")
+    assert r.status_code == 302
+    assert invoices(db)[-1].lines[0].verdict == "not_yet_due"
+    assert db.scalar(select(TrajectEvent).where(TrajectEvent.type == EventType.PLACEMENT)) is not None
