@@ -21,6 +21,7 @@ from stdnum.nl import bsn as std_bsn
 from app.auth.passwords import hash_password
 from app.config import PROJECT_ROOT
 from app.models.clients import BenefitType, Client, TargetGroup
+from app.models.invoicing import Budget
 from app.models.procurement import (
     AwardCriterion,
     Bid,
@@ -45,6 +46,7 @@ from contracts.events import EventType, ExitReason, WorkKind
 from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, NEEDS_CONFIRMATION, may_record, replay
 from contracts.model import PaymentModel
 from contracts.procurement import TenderStatus, standstill_end
+from invoicing.status import InvoiceStatus, Step
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105  (printed in the README on purpose)
 
@@ -128,7 +130,9 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
         name="Sociale Dienst Lindenland",
         description="Gemeenschappelijke regeling die de Participatiewet uitvoert voor drie gemeenten.",
     )
-    gemeenten = [Gemeente(name=name, cbs_code=code, executing_body=body) for name, code, _ in GEMEENTEN]
+    gemeenten = [Gemeente(name=name, cbs_code=code, executing_body=body, oin=f"00000001{800000000 + i * 12345:09d}000",
+                          street="Raadhuisplein 1", postcode=f"{7000 + i * 11} GA", city=name)
+                 for i, (name, code, _) in enumerate(GEMEENTEN)]
     groups = [TargetGroup(code=code, name=name) for code, name, _ in TARGET_GROUPS]
     session.add_all([body, *gemeenten, *groups])
 
@@ -177,6 +181,8 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
              role=Role.FINANCE),
         User(username="controller", full_name="Chris Controle", email="c.controle@lindenland.example",
              role=Role.FINANCE),
+        User(username="budgethouder", full_name="Bas Budget", email="b.budget@lindenland.example",
+             role=Role.FINANCE),
         User(username="management", full_name="Marieke Manager", email="m.manager@lindenland.example",
              role=Role.MANAGEMENT),
         User(username="aanbieder", full_name="Ali Aanbieder", email="portaal@aanbieder.example",
@@ -219,9 +225,65 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
     portal.provider = session.scalars(select(Contract).where(Contract.bid_id.is_not(None))
                                       .order_by(Contract.number)).first().provider
     trajecten = _trajecten(session, rng, today, users)
+    session.flush()
+    invoices = _invoices(today, {u.username: u for u in users})
+    _budgets(session, today, gemeenten)
     session.commit()
     return {"gemeenten": len(gemeenten), "providers": len(providers), "users": len(users), "clients": clients,
-            "tenders": tenders, "contracts": contracts, "trajecten": trajecten}
+            "tenders": tenders, "contracts": contracts, "trajecten": trajecten, "invoices": invoices}
+
+
+# How far the demo's monthly invoices have come, oldest month first: paid, exported, approved, checked,
+# and the last month's still a draft for the provider to check.
+INVOICE_PROGRESS = ((Step.SUBMIT, Step.CHECK, Step.APPROVE, Step.EXPORT, Step.PAY),
+                    (Step.SUBMIT, Step.CHECK, Step.APPROVE, Step.EXPORT),
+                    (Step.SUBMIT, Step.CHECK, Step.APPROVE),
+                    (Step.SUBMIT, Step.CHECK),
+                    ())
+
+
+def _invoices(today: date, users: dict[str, User]) -> int:
+    """Monthly payment runs over the last months, through the same services finance uses, with four eyes:
+    financien runs, the provider (or financien) submits, controller checks, budgethouder approves (and admin
+    as the second approver above the threshold)."""
+    from app.db import session as app_session
+    from app.invoicing.services import export, payment_run, take_step
+
+    contracts = list(app_session.scalars(select(Contract).where(Contract.bid_id.is_not(None))
+                                         .order_by(Contract.number)))
+    first = today.replace(day=1) - relativedelta(months=len(INVOICE_PROGRESS))
+    made = 0
+    for months, steps in enumerate(INVOICE_PROGRESS):
+        start = first + relativedelta(months=months)
+        end = start + relativedelta(months=1) - timedelta(days=1)
+        issued = end + timedelta(days=1)
+        run = payment_run(contracts, (start, end), users["financien"], issued)
+        made += len(run.invoices)
+        for invoice in run.invoices:
+            for step in steps:
+                if step == Step.EXPORT:
+                    export([invoice], users["financien"], issued)
+                    continue
+                actor = {Step.SUBMIT: "aanbieder" if invoice.provider_id == users["aanbieder"].provider_id
+                         else "financien", Step.CHECK: "controller", Step.APPROVE: "budgethouder",
+                         Step.PAY: "financien"}[step]
+                take_step(invoice.id, step, users[actor], issued + timedelta(days=20))
+                if step == Step.APPROVE and invoice.status == InvoiceStatus.CHECKED:
+                    take_step(invoice.id, step, users["admin"], issued + timedelta(days=20))
+    return made
+
+
+def _budgets(session: Session, today: date, gemeenten: list[Gemeente]) -> None:
+    """This year's and last year's Participatiebudget per gemeente; one row as a source reported it, with a
+    spent and remaining that do not add up, to show that the overview reconciles rather than trusts."""
+    for gemeente, (_name, _code, share) in zip(gemeenten, GEMEENTEN, strict=True):
+        base = (Decimal("400000") * Decimal(str(share))).quantize(Decimal("1000"))
+        session.add(Budget(gemeente=gemeente, year=today.year, funding_source="Participatiebudget", amount=base,
+                           carried_over=Decimal("0.00")))
+        session.add(Budget(gemeente=gemeente, year=today.year - 1, funding_source="Participatiebudget",
+                           amount=base, carried_over=Decimal("0.00"), spent_reported=base * Decimal("0.6"),
+                           remaining_reported=base * Decimal("0.4") - (Decimal("1250.00") if share < 0.2 else 0),
+                           note="Overgenomen uit de jaarrekening"))
 
 
 def _template(stem: str) -> dict:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from stdnum import iban
 from stdnum.nl import bsn, btw
 
+from app.db import session as app_session
 from app.demo import DEMO_PASSWORD, load_demo
 from app.models import BenefitType, Client, Gemeente, Provider, ProviderStatus, Role, User
 from tests.conftest import login
@@ -15,10 +16,11 @@ from tests.conftest import login
 
 def test_demo_has_everything_the_readme_promises(app, db):
     with app.app_context():
-        summary = load_demo(db, seed=7)
+        summary = load_demo(app_session, seed=7)
     assert summary["trajecten"] > 60
-    assert {k: v for k, v in summary.items() if k != "trajecten"} == {
-        "gemeenten": 3, "providers": 5, "users": 8, "clients": 300, "tenders": 2, "contracts": 4}
+    assert summary["invoices"] >= 5
+    assert {k: v for k, v in summary.items() if k not in ("trajecten", "invoices")} == {
+        "gemeenten": 3, "providers": 5, "users": 9, "clients": 300, "tenders": 2, "contracts": 4}
 
     gemeenten = db.scalars(select(Gemeente)).all()
     assert len({g.executing_body_id for g in gemeenten}) == 1 and gemeenten[0].executing_body_id
@@ -46,9 +48,9 @@ def test_demo_has_everything_the_readme_promises(app, db):
 
 def test_every_demo_login_works(app, db):
     with app.app_context():
-        load_demo(db, seed=7, clients=5)
+        load_demo(app_session, seed=7, clients=5)
     for username in ("admin", "inkoper", "klantmanager", "klantmanager2", "financien", "controller",
-                     "management", "aanbieder"):
+                     "budgethouder", "management", "aanbieder"):
         assert login(app.test_client(), username, DEMO_PASSWORD).status_code == 302, username
 
 
@@ -66,7 +68,7 @@ def test_demo_trajecten_follow_the_lifecycle_rules(app, db):
     from contracts.lifecycle import TrajectStatus, replay
 
     with app.app_context():
-        load_demo(db, seed=7)
+        load_demo(app_session, seed=7)
     trajecten = db.scalars(select(Traject)).all()
     for t in trajecten:
         assert replay(t.referral_date, history(t)).status == t.status, t.id
@@ -77,3 +79,25 @@ def test_demo_trajecten_follow_the_lifecycle_rules(app, db):
     events = [e for t in trajecten for e in t.events]
     assert any(needs_confirmation(e) for e in events), "the demo shows outcomes waiting for confirmation"
     assert any(e.confirmation is not None for e in events)
+
+
+def test_demo_invoices_went_through_four_eyes_and_budgets_are_reconciled(app, db):
+    from app.invoicing.services import hands
+    from app.models import Budget, Invoice
+    from invoicing.budget import BudgetFigures, reconcile
+    from invoicing.status import InvoiceStatus
+
+    with app.app_context():
+        load_demo(app_session, seed=7, clients=300)
+    invoices = db.scalars(select(Invoice)).all()
+    assert {InvoiceStatus.PAID, InvoiceStatus.EXPORTED, InvoiceStatus.APPROVED, InvoiceStatus.CHECKED,
+            InvoiceStatus.DRAFT} <= {i.status for i in invoices}
+    for invoice in invoices:
+        who = hands(invoice)
+        assert not set(who.approved_by) & {who.created_by, who.submitted_by, who.checked_by}, invoice.number
+        assert invoice.subtotal == sum(line.amount for line in invoice.lines)
+    budgets = db.scalars(select(Budget)).all()
+    reported = [b for b in budgets if b.spent_reported is not None]
+    assert reported and any(reconcile(BudgetFigures(b.amount, b.carried_over, b.spent_reported,
+                                                    b.remaining_reported)) for b in reported)
+    assert all(g.oin and g.street for g in db.scalars(select(Gemeente)))

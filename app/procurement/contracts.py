@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,7 +21,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.audit import history_for
@@ -183,6 +185,39 @@ class CeilingFields:
 
     def terms_data(self) -> dict[str, int | None]:
         return {name: self[name].data for name in TERM_FIELDS}
+
+    # Invoicing terms: VAT as agreed (standard rate, or exempt with the reason every invoice must state),
+    # the payment term and the budget that pays.
+    vat_category = SelectField(_l("Btw"), default="S", validate_choice=False, choices=[
+        SelectChoice("S", _l("belast met btw")), SelectChoice("E", _l("vrijgesteld van btw"))])
+    vat_rate = DecimalField(_l("Btw-tarief (%)"), default=Decimal("21"), places=None, validators=[
+        Optional(), NumberRange(min=0, max=99, message=_l("Vul een percentage van 0 tot 100 in."))])
+    vat_exemption_reason = StringField(_l("Reden van vrijstelling"), validators=[Length(max=300)])
+    payment_term_days = IntegerField(_l("Betaaltermijn (dagen)"), default=30, validators=[
+        Optional(),
+        NumberRange(min=1, max=120, message=_l("Vul een aantal dagen van 1 tot en met 120 in."))])
+    funding_source = StringField(_l("Financieringsbron"), default="Participatiebudget",
+                                 validators=[DataRequired(REQUIRED), Length(max=80)])
+
+    def validate_vat_category(self, field):
+        if field.data not in ("S", "E"):
+            raise ValidationError(str(_l("Kies belast of vrijgesteld.")))
+
+    def validate_vat_rate(self, field):
+        if self.vat_category.data == "S" and (field.data is None or not 0 < field.data < 100):
+            raise ValidationError(str(_l("Vul het btw-tarief in, bijvoorbeeld 21.")))
+
+    def validate_vat_exemption_reason(self, field):
+        if self.vat_category.data == "E" and not _strip(field.data):
+            raise ValidationError(str(_l("Een vrijgestelde factuur noemt de reden van vrijstelling.")))
+
+    def invoicing_data(self) -> dict:
+        exempt = self.vat_category.data == "E"
+        return {"vat_category": self.vat_category.data,
+                "vat_rate": Decimal("0") if exempt else self.vat_rate.data,
+                "vat_exemption_reason": _strip(self.vat_exemption_reason.data) if exempt else "",
+                "payment_term_days": self.payment_term_days.data or 30,
+                "funding_source": _strip(self.funding_source.data)}
 
 
 def _end_after_start(start: date | None, end: date | None) -> None:
@@ -429,6 +464,7 @@ def create():
             volume_ceiling=form.volume_ceiling.data,
             budget_ceiling=form.budget_ceiling.data,
             **form.terms_data(),
+            **form.invoicing_data(),
             gemeenten=list(session.scalars(select(Gemeente).where(Gemeente.id.in_(form.gemeenten.data)))),
         )
         # Stored in Dutch whatever the interface language: it is part of the contract's record.
@@ -503,7 +539,7 @@ def edit(contract_id: int):
         contract.extension_options = _strip(form.extension_options.data)
         contract.volume_ceiling = form.volume_ceiling.data
         contract.budget_ceiling = form.budget_ceiling.data
-        for name, value in form.terms_data().items():
+        for name, value in {**form.terms_data(), **form.invoicing_data()}.items():
             setattr(contract, name, value)
         if gemeenten is not None:
             contract.gemeenten = gemeenten

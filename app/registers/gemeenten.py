@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
@@ -33,6 +33,13 @@ class GemeenteForm(FlaskForm):
         _l("CBS-gemeentecode"), validators=[DataRequired(REQUIRED), validate_cbs], normaliser=normalise_cbs
     )
     executing_body_id = SelectField(_l("Uitvoeringsorganisatie"), coerce=int, default=0)
+    # What an e-invoice addressed to the gemeente needs (Peppol/NLCIUS: OIN and postal address).
+    oin = StringField(_l("OIN (organisatie-identificatienummer)"), validators=[
+        Optional(), Regexp(r"^\d{20}$", message=_l("Een OIN heeft 20 cijfers."))])
+    street = StringField(_l("Straat en huisnummer"), validators=[Length(max=120)])
+    postcode = StringField(_l("Postcode"), validators=[
+        Optional(), Regexp(r"^\d{4} ?[A-Za-z]{2}$", message=_l("Vul een postcode in als 1234 AB."))])
+    city = StringField(_l("Plaats"), validators=[Length(max=80)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,6 +82,11 @@ def _save_gemeente(form: GemeenteForm, gemeente: Gemeente | None):
         record.name = form.name.data.strip()
         record.cbs_code = form.cbs_code.data
         record.executing_body_id = optional_select_value(form.executing_body_id.data)
+        record.oin = (form.oin.data or "").strip()
+        record.street = (form.street.data or "").strip()
+        postcode = (form.postcode.data or "").strip().upper().replace(" ", "")
+        record.postcode = f"{postcode[:4]} {postcode[4:]}" if postcode else ""
+        record.city = (form.city.data or "").strip()
         session.add(record)
         if commit_form(form, {"cbs_code": CBS_TAKEN, "name": NAME_TAKEN}):
             flash(_("Gemeente %(name)s is opgeslagen.", name=record.name), "success")
