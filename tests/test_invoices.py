@@ -417,3 +417,40 @@ def test_a_corrected_event_is_kept_from_the_provider_invoice_match(world, as_rol
     assert r.status_code == 302
     assert invoices(db)[-1].lines[0].verdict == "not_yet_due"
     assert db.scalar(select(TrajectEvent).where(TrajectEvent.type == EventType.PLACEMENT)) is not None
+
+
+# --- terms on the contract and the gemeente -------------------------------------------------------
+
+
+def test_an_exempt_contract_needs_its_reason_and_invoices_without_vat(world, as_role, db):
+    from app.models import Contract
+    from tests.test_contracts import contract_data
+
+    c = as_role("inkoper")
+    r = c.post("/contracten/nieuw", data=contract_data(world, number="C-VRIJ", vat_category="E", vat_rate="21",
+                                                       payment_term_days="14", funding_source="Re-integratiebudget"))
+    assert r.status_code == 422
+    assert "reden van vrijstelling" in error_at(r, "vat_exemption_reason")
+    r = c.post("/contracten/nieuw", data=contract_data(
+        world, number="C-VRIJ", vat_category="E", vat_rate="21", vat_exemption_reason="Art. 11 lid 1 Wet OB",
+        payment_term_days="14", funding_source="Re-integratiebudget"))
+    assert r.status_code == 302
+    db.expire_all()
+    contract = db.scalar(select(Contract).where(Contract.number == "C-VRIJ"))
+    assert (contract.vat_category, contract.vat_rate, contract.payment_term_days, contract.funding_source) == (
+        "E", Decimal("0"), 14, "Re-integratiebudget")
+    r = c.post("/contracten/nieuw", data=contract_data(world, number="C-BTW", vat_rate=""))
+    assert r.status_code == 422 and "btw-tarief" in error_at(r, "vat_rate")
+
+
+def test_the_gemeentes_oin_and_postcode_are_checked(world, as_role, db):
+    g = world.gemeenten[2]
+    url = f"/gemeenten/{g.id}/bewerken"
+    data = {"name": g.name, "cbs_code": g.cbs_code, "executing_body_id": "0", "street": "Markt 1", "city": "Ceeveen"}
+    r = as_role("admin").post(url, data={**data, "oin": "123", "postcode": "12AB"})
+    assert r.status_code == 422
+    assert "20 cijfers" in error_at(r, "oin") and "1234 AB" in error_at(r, "postcode")
+    assert as_role("admin").post(url, data={**data, "oin": "00000001003214345000", "postcode": "3456cd"}
+                                 ).status_code == 302
+    db.expire_all()
+    assert (g.oin, g.postcode) == ("00000001003214345000", "3456 CD")

@@ -190,8 +190,7 @@ class CeilingFields:
     # the payment term and the budget that pays.
     vat_category = SelectField(_l("Btw"), default="S", validate_choice=False, choices=[
         SelectChoice("S", _l("belast met btw")), SelectChoice("E", _l("vrijgesteld van btw"))])
-    vat_rate = DecimalField(_l("Btw-tarief (%)"), default=Decimal("21"), places=None, validators=[
-        Optional(), NumberRange(min=0, max=99, message=_l("Vul een percentage van 0 tot 100 in."))])
+    vat_rate = DecimalField(_l("Btw-tarief (%)"), default=Decimal("21"), places=None)
     vat_exemption_reason = StringField(_l("Reden van vrijstelling"), validators=[Length(max=300)])
     payment_term_days = IntegerField(_l("Betaaltermijn (dagen)"), default=30, validators=[
         Optional(),
