@@ -73,8 +73,9 @@ def add_budget(db, gemeente, amount, year=YEAR, source=PB, **extra) -> Budget:
 _numbers = iter(range(1, 10_000))
 
 
-def add_invoice(db, contract, status, lines, credit=False) -> Invoice:
-    """An invoice with ``lines`` of (gemeente, due_on, amount), straight into the database."""
+def add_invoice(db, contract, status, lines, credit=False, traject=None) -> Invoice:
+    """An invoice with ``lines`` of (gemeente, due_on, amount), straight into the database; the first line is
+    for ``traject`` when one is given."""
     subtotal = sum((E(a) for _g, _d, a in lines), E("0.00"))
     invoice = Invoice(number=f"T-{next(_numbers):05d}", source=InvoiceSource.SELF_BILLING,
                       provider_id=contract.provider_id, contract_id=contract.id, period_start=date(YEAR - 1, 1, 1),
@@ -84,6 +85,7 @@ def add_invoice(db, contract, status, lines, credit=False) -> Invoice:
                       total=(subtotal * E("1.21")).quantize(E("0.01")))
     for position, (gemeente, due_on, amount) in enumerate(lines, start=1):
         invoice.lines.append(InvoiceLine(position=position, gemeente_id=gemeente.id if gemeente else None,
+                                         traject_id=traject.id if traject and position == 1 else None,
                                          due_on=due_on, amount=E(amount), description="test"))
     db.add(invoice)
     db.commit()
@@ -170,12 +172,19 @@ def test_realised_shows_on_the_overview_excluding_vat(as_role, db, world):
 # --- committed and expected --------------------------------------------------------------------------
 
 
-def test_outlook_of_the_worlds_open_traject_worked_out_by_hand(app, world):
+def test_outlook_of_the_worlds_open_traject_worked_out_by_hand(app, db, world):
     """TIERS at € 2.500: 70% at the start, 100% at a placement. The traject is started (€ 1.750 owed); the
-    placement the provider reported is not confirmed yet, so it does not count. At most € 750 more; with no
-    finished trajecten the expectation is half the maximum, € 1.250, of which nothing is left after € 1.750."""
+    placement the provider reported is not confirmed yet, so it does not count. While the € 1.750 is only on a
+    draft invoice nothing is realised: it can still cost € 2.500, and € 1.750 (what it is owed, more than half
+    the maximum) is expected. Once that invoice is approved, € 1.750 is realised: € 750 more at most, and
+    nothing more expected (half the maximum, € 1.250, is less than what was paid)."""
     from app.invoicing.budgets import outlook
 
+    with app.app_context():
+        found = outlook(TODAY)
+    assert found == {(world.gemeenten[0].id, PB): (E("2500.00"), E("1750.00"), 1, 0, 1)}
+    db.get(Invoice, world.invoice.id).status = InvoiceStatus.APPROVED
+    db.commit()
     with app.app_context():
         found = outlook(TODAY)
     assert found == {(world.gemeenten[0].id, PB): (E("750.00"), E("0.00"), 1, 0, 1)}
@@ -199,7 +208,7 @@ def test_outlook_per_client_gemeente_and_from_finished_trajecten(app, db, world)
     with app.app_context():
         after = outlook(TODAY)
     assert after[(g2.id, PB)] == (E("2500.00"), E("1750.00"), 1, 0, 0)
-    assert after[(g1.id, PB)] == (E("750.00"), E("0.00"), 1, 0, 0)
+    assert after[(g1.id, PB)] == (E("2500.00"), E("1750.00"), 1, 0, 0)  # owed 1.750, none of it approved
     assert len(after) == 2  # closed trajecten are no commitment
 
 
@@ -221,7 +230,8 @@ def test_overview_figures_and_warnings(as_role, db, world):
     add_budget(db, g1, "2500.00", carried_over=E("500.00"))  # 3.000 = realised 2.250 + committed 750
     add_budget(db, g2, "1000.00")  # forecast 1.250 above 1.000
     add_budget(db, g3, "0.00")  # not in use: no warnings
-    add_invoice(db, world.contract, InvoiceStatus.APPROVED, [(g1, TODAY, "1750.00"), (g1, TODAY, "500.00")])
+    add_invoice(db, world.contract, InvoiceStatus.APPROVED, [(g1, TODAY, "1750.00"), (g1, TODAY, "500.00")],
+                traject=world.traject)
     page = as_role("management").get("/budgetten/")
     assert page.status_code == 200
     first = cells(page, g1.id)
@@ -244,7 +254,7 @@ def test_committed_over_budget_and_money_without_a_budget_line(as_role, db, worl
     g1, g2, _g3 = world.gemeenten
     add_traject(db, world, world.clients[1], [ACCEPTED])
     add_budget(db, g1, "2000.00")  # the forecast, 1.750 realised, fits; 1.750 + 750 committed does not
-    add_invoice(db, world.contract, InvoiceStatus.PAID, [(g1, TODAY, "1750.00")])
+    add_invoice(db, world.contract, InvoiceStatus.PAID, [(g1, TODAY, "1750.00")], traject=world.traject)
     page = as_role("finance").get("/budgetten/")
     first = cells(page, g1.id)
     assert first[9] == "maximale verplichtingen boven het budget"
@@ -262,7 +272,7 @@ def test_underspent_late_in_the_year(app, db, world):
     with app.app_context():
         late = positions(year, date(year, 10, 1))
         early = positions(year, date(year, 9, 30))
-    assert late[0].position.committed == E("750.00")  # the year's own view: commitments count
+    assert late[0].position.committed == E("2500.00")  # the year's own view: commitments count
     assert late[0].warnings == [BudgetWarning.UNDERSPENT]
     assert early[0].warnings == []
 
@@ -399,7 +409,8 @@ def test_import_with_any_bad_row_stores_nothing_and_reports_every_row(as_role, d
         assert expected in table, expected
     assert " 2 " not in f" {table} ".split("3 gemeente_cbs", 1)[0]  # the good row is no problem
     db.expire_all()
-    assert count(db, Budget, NOT_THE_WORLDS) == 1 and db.scalar(select(Budget.amount).where(NOT_THE_WORLDS)) == E("1000.00")
+    assert count(db, Budget, NOT_THE_WORLDS) == 1
+    assert db.scalar(select(Budget.amount).where(NOT_THE_WORLDS)) == E("1000.00")
 
 
 def test_import_adds_updates_and_flags_rows_that_do_not_add_up(as_role, db, world):

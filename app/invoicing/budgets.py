@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -183,14 +183,16 @@ def _observed(contract_id: int, today: date, models: _Models) -> tuple[Decimal |
 def outlook(today: date) -> dict[Key, Outlook]:
     """Committed and expected money of the open trajecten, per client's gemeente and contract funding source.
 
-    For each open traject (``open_lot_key`` set), with what it is owed so far under its own contract version
-    (outcomes a provider reported count once confirmed, as everywhere else):
+    For each open traject (``open_lot_key`` set), with what approved invoices already paid for it (its
+    realised money) and what it is owed so far under its own contract version (outcomes a provider reported
+    count once confirmed, as everywhere else):
 
-    * committed = its maximum cost (:func:`~invoicing.budget.max_cost`) less what it is owed: whatever the
-      outcome, it cannot cost more, so realised plus committed within budget means no outcome overspends;
+    * committed = its maximum cost (:func:`~invoicing.budget.max_cost`) less what is realised: whatever the
+      outcome, it cannot cost more, so realised plus committed within budget means no outcome overspends.
+      Money owed but not yet on an approved invoice is still to be paid, so it stays in the commitment;
     * expected = its likely total (:func:`~invoicing.budget.expected_cost`: the average of the same contract's
-      finished trajecten when there are enough of them, else half the maximum) less what it is owed, never
-      above committed.
+      finished trajecten when there are enough of them, else half the maximum), and at least what it is
+      already owed, less what is realised; never above committed.
 
     A traject whose maximum cannot be determined (a percentage of a price it has not got) counts 0 and is
     counted in ``undetermined``, so that the page can say so rather than silently under-report.
@@ -203,6 +205,11 @@ def outlook(today: date) -> dict[Key, Outlook]:
     sums: dict[Key, _Sum] = {}
     open_ones = session.scalars(_with_events(select(Traject).where(Traject.open_lot_key.is_not(None))
                                              .order_by(Traject.id))).all()
+    paid = dict(session.execute(
+        select(InvoiceLine.traject_id, func.sum(InvoiceLine.amount)).join(Invoice)
+        .where(Invoice.status.in_(sorted(APPROVED_STATUSES)), InvoiceLine.traject_id.is_not(None),
+               InvoiceLine.traject_id.in_(select(Traject.id).where(Traject.open_lot_key.is_not(None))))
+        .group_by(InvoiceLine.traject_id)).all())
     for traject in open_ones:
         entry = sums.setdefault((traject.gemeente_id, traject.contract.funding_source), _Sum())
         entry.trajecten += 1
@@ -216,9 +223,10 @@ def outlook(today: date) -> dict[Key, Outlook]:
             observed[traject.contract_id] = _observed(traject.contract_id, today, models)
         average, count = observed[traject.contract_id]
         likely, basis = expected_cost(most, average, count, default_share=DEFAULT_SHARE)
-        committed = remaining(most, owed)
+        realised = Decimal(paid.get(traject.id) or ZERO)
+        committed = remaining(most, realised)
         entry.committed += committed
-        entry.expected += min(remaining(likely, owed), committed)
+        entry.expected += min(remaining(max(likely, owed), realised), committed)
         entry.by_default += basis == DEFAULT
     return {key: entry.outlook() for key, entry in sums.items()}
 
@@ -228,11 +236,12 @@ def outlook(today: date) -> dict[Key, Outlook]:
 
 @dataclass(frozen=True)
 class Bar:
-    """A horizontal bar in percentages of its scale: realised, expected after it, and where the budget ends."""
+    """A horizontal bar in percentages of its scale (to one decimal, for drawing only): realised, expected
+    after it, and where the budget ends."""
 
-    realised: float
-    expected: float
-    budget: float
+    realised: Decimal
+    expected: Decimal
+    budget: Decimal
 
 
 @dataclass
@@ -279,8 +288,8 @@ class PositionRow:
         if scale <= 0:
             return None
 
-        def share(amount: Decimal) -> float:
-            return round(float(amount / scale * 100), 1)
+        def share(amount: Decimal) -> Decimal:
+            return (amount / scale * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
         return Bar(share(realised_part), share(expected_part), share(max(p.budget, ZERO)))
 
