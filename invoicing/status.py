@@ -82,7 +82,7 @@ def approvals_needed(total: Decimal, threshold: Decimal) -> int:
 def refusal(step: Step, status: InvoiceStatus, hands: Hands, user_id: int) -> Message | None:
     """Why ``user_id`` may not take ``step`` now, or None when they may."""
     if status not in FROM[step]:
-        return Message(N_("Een factuur met status %(status)s kan niet %(step)s worden."),
+        return Message(N_("Bij een factuur met status %(status)s kan de stap ‘%(step)s’ niet."),
                        status=STATUS_LABELS[status], step=STEP_LABELS[step])
     if step == Step.CHECK and user_id in {hands.created_by, hands.submitted_by}:
         return Message(N_("Vier ogen: wie een factuur maakte of indiende, controleert haar niet."))

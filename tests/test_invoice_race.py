@@ -11,7 +11,6 @@ time and refuses the others, so there the stored result is checked for consisten
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from app.db import make_engine
 from app.migrate import upgrade
+from tests.concurrency import at_once
 from tests.conftest import TIERS_MODEL
 
 
@@ -80,36 +80,16 @@ def test_simultaneous_approvals_take_effect_one_after_the_other(fresh_database_u
     upgrade(url)
     invoice_id, user_ids = _world(url, approvers)
     app = create_app("testing", overrides={"DATABASE_URL": url, "INVOICE_SECOND_APPROVER_ABOVE": threshold})
-    barrier = threading.Barrier(approvers)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def approve(user_id: int) -> None:
-        with app.app_context():
-            from app.db import session
+    def prepare(user_id: int):
+        from app.db import session
 
-            session.info["actor"] = (user_id, "race")
-            user = session.get(User, user_id)
-            session.get(Invoice, invoice_id)  # everybody has read the invoice before anybody acts
-            barrier.wait()
-            try:
-                take_step(invoice_id, Step.APPROVE, user, date.today())
-                session.commit()
-                result = "approved"
-            except InvoiceError:
-                session.rollback()
-                result = "refused"
-            except Exception as error:  # SQLite: "database is locked" for a writer that came second
-                session.rollback()
-                result = f"locked: {type(error).__name__}"
-            with lock:
-                outcomes.append(result)
+        session.info["actor"] = (user_id, "race")
+        session.get(Invoice, invoice_id)  # everybody has read the invoice before anybody acts
+        return session.get(User, user_id)
 
-    threads = [threading.Thread(target=approve, args=(uid,)) for uid in user_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once(app, user_ids, prepare, lambda user: take_step(invoice_id, Step.APPROVE, user, date.today()),
+                       InvoiceError)
 
     engine = make_engine(url)
     with Session(engine) as db:
@@ -120,7 +100,7 @@ def test_simultaneous_approvals_take_effect_one_after_the_other(fresh_database_u
     engine.dispose()
     needed = 1 if threshold == "100000.00" else 2
     assert len(outcomes) == approvers
-    assert len(approvals) == outcomes.count("approved")
+    assert len(approvals) == outcomes.count("done")
     assert 1 <= len(approvals) <= needed
     assert (status == InvoiceStatus.APPROVED) == (len(approvals) == needed)
     if url.startswith("postgresql"):

@@ -216,7 +216,7 @@ def test_illegal_steps_are_refused(world, as_role, db):
     for name in ("check", "approve", "pay"):
         r = step(c, world.invoice, name)
         assert r.status_code == 422, name
-        assert "kan niet" in text(r)
+        assert "kan de stap" in text(r)
     assert step(c, world.invoice, "export").status_code == 404  # export has its own page
     db.expire_all()
     assert db.get(Invoice, world.invoice.id).status == InvoiceStatus.DRAFT
@@ -454,3 +454,23 @@ def test_the_gemeentes_oin_and_postcode_are_checked(world, as_role, db):
                                  ).status_code == 302
     db.expire_all()
     assert (g.oin, g.postcode) == ("00000001003214345000", "3456 CD")
+
+
+def test_a_line_accepted_again_after_a_run_took_its_entitlement_is_refused(world, as_role, db):
+    confirm_placement(as_role, world)
+    upload(as_role("provider"), world, f"traject;regel;bedrag;omschrijving\n{world.traject.reference};price;750;x\n")
+    invoice = invoices(db)[-1]
+    line = invoice.lines[0]
+    step(as_role("provider"), invoice, "submit")
+    c = as_role("finance")
+    c.post(f"/facturen/{invoice.id}/regels/{line.id}", data={
+        f"line{line.id}-decision": "reject", f"line{line.id}-note": "eerst uitzoeken"})
+    run(c)  # the released 750 goes on the next self-billing invoice
+    taken_by = invoices(db)[-1]
+    assert [ln.entitlement_key for ln in taken_by.lines] == [f"t{world.traject.id}:{WORK}"]
+    r = c.post(f"/facturen/{invoice.id}/regels/{line.id}", data={f"line{line.id}-decision": "accept"})
+    assert r.status_code == 422
+    assert taken_by.number in text(r)
+    db.expire_all()
+    assert db.get(InvoiceLine, line.id).amount == Decimal("0.00")
+    assert db.get(InvoicedEntitlement, f"t{world.traject.id}:{WORK}").invoice_id == taken_by.id

@@ -13,7 +13,18 @@ from zipfile import BadZipFile
 
 from flask_babel import gettext as _
 
-from app.trajecten.imports import FileError, decode, parse_number, records, rows_of, traject_number
+from app.trajecten.imports import (
+    BAD_AMOUNT,
+    REQUIRED,
+    TOO_MANY_CELLS,
+    TWO_DECIMALS,
+    FileError,
+    decode,
+    parse_number,
+    records,
+    rows_of,
+    traject_number,
+)
 from invoicing.matching import Claim
 
 CLAIM_COLUMNS = ("traject", "regel", "bedrag", "omschrijving")
@@ -32,25 +43,28 @@ def _xlsx_records(raw: bytes) -> Iterator[list[str]]:
         yield ["" if cell is None else str(cell) for cell in row]
 
 
-def read_claims(raw: bytes) -> tuple[list[Claim], list[tuple[int, str, str]]]:
-    """The claims in a file, and every problem as (line, column, reason); claims only count without problems."""
+def read_claims(raw: bytes) -> tuple[list[Claim], list[dict]]:
+    """The claims in a file, and every problem (line, column, message); claims only count without problems."""
     source = _xlsx_records(raw) if raw.startswith(XLSX_MAGIC) else records(decode(raw))
     rows = rows_of(source, CLAIM_COLUMNS)
     claims, problems = [], []
     for row in rows:
+        def fail(column: str, message, line: int = row.line) -> None:
+            problems.append({"line": line, "column": column, "message": str(message)})
+
         number = traject_number(row.values["traject"])
         amount = parse_number(row.values["bedrag"])
         rule = row.values["regel"].strip()
         if number is None:
-            problems.append((row.line, "traject", _("Vul een trajectnummer in, bijvoorbeeld T000012.")))
+            fail("traject", _("Vul een trajectnummer in, bijvoorbeeld T000012."))
         if not rule:
-            problems.append((row.line, "regel", _("Dit veld is verplicht.")))
+            fail("regel", REQUIRED)
         if amount is None:
-            problems.append((row.line, "bedrag", _("Vul een bedrag in euro's in, bijvoorbeeld 1.234,56.")))
+            fail("bedrag", BAD_AMOUNT)
         elif amount.as_tuple().exponent < -2:
-            problems.append((row.line, "bedrag", _("Hoogstens twee cijfers achter de komma.")))
+            fail("bedrag", TWO_DECIMALS)
         if row.too_many:
-            problems.append((row.line, "", _("Deze regel heeft meer kolommen dan de kopregel.")))
+            fail("", TOO_MANY_CELLS)
         if number is not None and rule and amount is not None:
             claims.append(Claim(row.line, number, rule, amount.quantize(Decimal("0.01")),
                                 row.values["omschrijving"].strip()))

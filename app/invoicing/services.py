@@ -304,7 +304,12 @@ def decide(invoice: Invoice, line: InvoiceLine, decision: LineDecision, note: st
         raise InvoiceError(Message(N_("Geef de reden waarom de regel wordt afgewezen.")), "note")
     if line.entitlement_key is not None:
         held = session.get(InvoicedEntitlement, line.entitlement_key)
-        if decision == LineDecision.REJECT and held is not None:
+        if held is not None and held.invoice_id != invoice.id:
+            if decision == LineDecision.ACCEPT:
+                other = session.get(Invoice, held.invoice_id)
+                raise InvoiceError(Message(N_("Dit bedrag staat inmiddels op factuur %(number)s."),
+                                           number=other.number), "decision")
+        elif decision == LineDecision.REJECT and held is not None:
             session.delete(held)
         elif decision == LineDecision.ACCEPT and held is None:
             owed = line.amount if line.decision != LineDecision.REJECT else _owed_amount(invoice, line)

@@ -127,7 +127,7 @@ def payment_run():
 def provider_invoice():
     form = ProviderInvoiceForm()
     form.contract_id.choices = [(c.id, str(c)) for c in _contracts_in_view()]
-    problems: list[tuple[int, str, str]] = []
+    problems: list[dict] = []
     if form.validate_on_submit():
         contract = session.get(Contract, form.contract_id.data)
         try:

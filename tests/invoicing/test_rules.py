@@ -357,7 +357,7 @@ def test_every_status_and_step(status, step):
         assert after(step, OTHERS, E("1000.00"), THRESHOLD) == TO[step]
     else:
         assert isinstance(message, Message)
-        assert "kan niet" in message
+        assert "kan de stap" in message and message.endswith("niet.")
         assert STATUS_LABELS[status] in message and STEP_LABELS[step] in message
         words = set(message.replace(".", "").split())
         assert not words & {status.value, step.value}, message  # Dutch labels, not the English values
