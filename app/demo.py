@@ -455,7 +455,7 @@ def _trajecten(session: Session, rng: random.Random, today: date, users: list[Us
         group = client.target_group.code
         traject = Traject(client=client, contract=contract, contract_version=version, provider=contract.provider,
                           gemeente=client.gemeente, client_group=group, price=model.price_for(group, None),
-                          referral_date=referral, referred_by=client.klantmanager,
+                          referral_date=referral, referred_by=client.klantmanager, phase_at_referral=client.phase,
                           motivation="Gemotiveerd, wil snel aan het werk." if rng.random() < 0.5 else "")
         session.add(traject)
         session.flush()

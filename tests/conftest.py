@@ -251,7 +251,8 @@ def _traject(app, db, client, contract, users):
     referral = today - timedelta(days=40)
     traject = Traject(client=client, contract=contract, contract_version=contract.versions[0],
                       provider=contract.provider, gemeente=client.gemeente, client_group="algemeen",
-                      price=Decimal("2500.00"), referral_date=referral, referred_by=users["klantmanager"])
+                      price=Decimal("2500.00"), referral_date=referral, referred_by=users["klantmanager"],
+                      phase_at_referral=client.phase)
     db.add(traject)
     db.flush()  # an id for the evidence
     digest = hashlib.sha256(PDF_BYTES).hexdigest()

@@ -37,6 +37,7 @@ from app.models.registers import (
     ProviderStatus,
     QualityMark,
 )
+from app.models.reports import PerformanceTarget
 from app.models.trajecten import (
     EventConfirmation,
     EvidenceFile,
@@ -80,6 +81,7 @@ __all__ = [
     "LineDecision",
     "Lot",
     "LotAward",
+    "PerformanceTarget",
     "Procedure",
     "Provider",
     "ProviderContact",

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, enum_type, utcnow
@@ -33,7 +33,9 @@ class Traject(Audited, Base):
     # One open traject per client and lot: ``open_lot_key`` is the lot (or, for a contract entered without
     # a tender, the contract) while the traject is open and NULL once it is closed; NULLs never collide.
     __table_args__ = (UniqueConstraint("client_id", "open_lot_key", name="one_open_per_lot"),
-                      CheckConstraint("price >= 0", name="price_not_negative"))
+                      CheckConstraint("price >= 0", name="price_not_negative"),
+                      Index("ix_traject_provider_referral", "provider_id", "referral_date"),
+                      Index("ix_traject_gemeente_referral", "gemeente_id", "referral_date"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
@@ -51,6 +53,22 @@ class Traject(Audited, Base):
     last_event_on: Mapped[date | None]
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The client's phase when referred: performance is compared per client group and phase at referral.
+    phase_at_referral: Mapped[int | None]
+    # Facts for the performance indicators (contracts.indicators.Facts), a kept copy of the confirmed events
+    # written with the status by the one service that adds events, so that reports are plain aggregates.
+    accepted_on: Mapped[date | None]
+    refused_on: Mapped[date | None]
+    started_on: Mapped[date | None]
+    placed_on: Mapped[date | None]
+    placement_kind: Mapped[str | None] = mapped_column(String(20))
+    durable_on: Mapped[date | None]
+    exited_on: Mapped[date | None]
+    exit_reason: Mapped[str | None] = mapped_column(String(20))
+    dropped_out_on: Mapped[date | None]
+    returned_on: Mapped[date | None]
+    ended_on: Mapped[date | None]
+    fell_back_on: Mapped[date | None]
 
     client: Mapped[Client] = relationship()
     contract: Mapped[Contract] = relationship()

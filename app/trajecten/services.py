@@ -23,6 +23,7 @@ from app.models.users import Role, User
 from contracts.engine import Entitlement, evaluate
 from contracts.events import Event, EventType, ExitReason, WorkKind
 from contracts.events import Traject as EngineTraject
+from contracts.indicators import FACT_FIELDS, facts_of
 from contracts.lifecycle import (
     NEEDS_CONFIRMATION,
     State,
@@ -128,7 +129,8 @@ def refer(client: Client, contract_id: int, day: date, user: User, motivation: s
     traject = Traject(client=client, contract=contract, contract_version=version, provider_id=contract.provider_id,
                       gemeente_id=client.gemeente_id, client_group=group, price=model.price_for(group, None),
                       referral_date=day, motivation=motivation.strip(), status=TrajectStatus.REFERRED,
-                      open_lot_key=contract.lot_key, last_event_on=day, referred_by_id=user.id)
+                      open_lot_key=contract.lot_key, last_event_on=day, referred_by_id=user.id,
+                      phase_at_referral=client.phase)
     session.add(traject)
     return traject
 
@@ -167,11 +169,20 @@ def history(traject: Traject) -> list[Event]:
 
 
 def keep_state(traject: Traject, state: State) -> None:
-    """Bring the kept status, open-lot key and last activity in line with the replayed events; the one
-    place that writes them (the demo and tests call it too)."""
+    """Bring the kept status, open-lot key, last activity and performance facts in line with the replayed
+    events; the one place that writes them (the demo and tests call it too)."""
     traject.status = state.status
     traject.open_lot_key = traject.contract.lot_key if state.is_open else None
     traject.last_event_on = state.last_event_on or traject.referral_date
+    keep_facts(traject)
+
+
+def keep_facts(traject: Traject) -> None:
+    """The performance facts (:mod:`contracts.indicators`) from the events the payment engine counts, so a
+    report never credits an outcome nobody confirmed; rewritten whole, so recomputing is always safe."""
+    facts = facts_of(engine_traject(traject).events, terms_for(traject).durability_months)
+    for name in FACT_FIELDS:
+        setattr(traject, name, getattr(facts, name))
 
 
 def record_event(traject: Traject, data: EventInput, user: User, today: date,
@@ -215,6 +226,7 @@ def confirm(event: TrajectEvent, user: User, evidence: EvidenceFile | None, note
         raise TrajectError(Message(N_("Bevestig een resultaat tegen bewijs: voeg een bestand toe.")), "evidence")
     confirmation = EventConfirmation(event=event, evidence=proof, note=note.strip(), confirmed_by_id=user.id)
     session.add(confirmation)
+    keep_facts(event.traject)
     return confirmation
 
 

@@ -1,0 +1,1 @@
+"""Provider performance and management reports: the indicators of :mod:`contracts.indicators`, computed in SQL."""

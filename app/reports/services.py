@@ -1,0 +1,379 @@
+"""Provider performance in SQL: one grouped query per table, whatever the number of trajecten.
+
+Every figure is a :class:`contracts.indicators.Figure` built from sums the database computes over the kept
+fact columns of ``traject`` (see :mod:`app.reports.sql`), so a page over a million trajecten reads a few
+hundred aggregated rows. The trajecten behind any figure come from :func:`members`, which uses the very same
+SQL condition, so the list a user opens and the number on the page cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select, true
+from sqlalchemy.sql.expression import ColumnElement
+
+from app.db import session
+from app.models.clients import Client
+from app.models.invoicing import Invoice, InvoiceLine
+from app.models.procurement import Contract, Lot
+from app.models.registers import Gemeente, Provider
+from app.models.trajecten import Traject
+from app.reports.sql import as_date, counted, days_between, earliest, months_between, tally
+from contracts.indicators import (
+    INDICATORS,
+    Basis,
+    Figure,
+    Indicator,
+    Kind,
+    Part,
+    cost_per,
+    cumulative_placed,
+    expected_rate,
+    rate,
+    standardised_ratio,
+    wilson,
+)
+from contracts.lifecycle import CLOSED_STATUSES
+from contracts.messages import N_
+from contracts.money import ZERO, to_cents
+from invoicing.status import APPROVED_STATUSES
+
+# What a table can be grouped by: the traject column, and how to name its values.
+GROUPS = {
+    "provider": N_("aanbieder"),
+    "contract": N_("contract"),
+    "lot": N_("perceel"),
+    "gemeente": N_("gemeente"),
+    "client_group": N_("doelgroep"),
+    "phase": N_("fase bij verwijzing"),
+}
+HORIZON_MONTHS = 12  # benefit saved is counted for at most this many months after the exit
+COHORT_MONTHS = 12   # cohort curves run this many months from the start
+
+
+def group_column(name: str) -> ColumnElement:
+    return {"provider": Traject.provider_id, "contract": Traject.contract_id, "lot": Contract.lot_id,
+            "gemeente": Traject.gemeente_id, "client_group": Traject.client_group,
+            "phase": Traject.phase_at_referral}[name]
+
+
+def group_labels(name: str, keys: list) -> dict:
+    """Readable names of group keys (a handful of rows, looked up after the aggregate)."""
+    ids = [k for k in keys if k is not None]
+    if name == "provider":
+        return dict(session.execute(select(Provider.id, Provider.name).where(Provider.id.in_(ids))).all())
+    if name == "contract":
+        return dict(session.execute(select(Contract.id, Contract.number).where(Contract.id.in_(ids))).all())
+    if name == "lot":
+        return {i: f"{n} {t}" for i, n, t in session.execute(
+            select(Lot.id, Lot.number, Lot.name).where(Lot.id.in_(ids))).all()}
+    if name == "gemeente":
+        return dict(session.execute(select(Gemeente.id, Gemeente.name).where(Gemeente.id.in_(ids))).all())
+    if name == "phase":
+        return {k: f"fase {k}" for k in ids}
+    return {k: str(k) for k in ids}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the user chose: period, basis, grouping and filters (by database id or code)."""
+
+    period: tuple[date, date]
+    basis: Basis = Basis.COHORT
+    group_by: str = "provider"
+    gemeente_ids: frozenset[int] | None = None  # None: all gemeenten the user may see
+    provider_id: int | None = None
+    contract_id: int | None = None
+    lot_id: int | None = None
+    client_group: str | None = None
+    phase: int | None = None
+
+    def scope(self) -> ColumnElement[bool]:
+        parts = [true()]
+        if self.gemeente_ids is not None:
+            parts.append(Traject.gemeente_id.in_(sorted(self.gemeente_ids)))
+        for value, column in ((self.provider_id, Traject.provider_id), (self.contract_id, Traject.contract_id),
+                              (self.lot_id, Contract.lot_id), (self.client_group, Traject.client_group),
+                              (self.phase, Traject.phase_at_referral)):
+            if value is not None:
+                parts.append(column == value)
+        return and_(*parts)
+
+    def in_play(self, indicators: list[Indicator]) -> ColumnElement[bool]:
+        """Rows that can count at all: on a cohort basis those referred in the period (the index serves it)."""
+        if self.basis == Basis.COHORT:
+            return Traject.referral_date.between(*self.period)
+        dates = {ind.numerator_date for ind in indicators} | {ind.denominator_date for ind in indicators}
+        return or_(*(getattr(Traject, d).between(*self.period) for d in sorted(dates)))
+
+
+def _base(query: Query, *columns) -> Select:
+    return select(*columns).select_from(Traject).join(Contract, Contract.id == Traject.contract_id)
+
+
+def _figure(indicator: Indicator, query: Query, k: int, n: int | None, value: Decimal | None = None) -> Figure:
+    if indicator.kind == Kind.COUNT:
+        return Figure(indicator.id, indicator.kind, query.basis, query.period, k, None, Decimal(k), None)
+    if indicator.kind == Kind.RATE:
+        interval = wilson(k, n) if query.basis == Basis.COHORT else None
+        return Figure(indicator.id, indicator.kind, query.basis, query.period, k, n, rate(k, n), interval)
+    return Figure(indicator.id, indicator.kind, query.basis, query.period, k, n, value, None)
+
+
+@dataclass
+class Table:
+    """Figures per group and over all groups, for the indicators asked."""
+
+    group_by: str
+    indicators: list[Indicator]
+    rows: list[tuple[object, str, dict[str, Figure]]]
+    total: dict[str, Figure]
+
+
+def table(query: Query, indicator_ids: list[str] | None = None) -> Table:
+    indicators = [INDICATORS[i] for i in (indicator_ids or list(INDICATORS))]
+    key = group_column(query.group_by)
+    sums = []
+    for ind in indicators:
+        sums.append(func.sum(tally(counted(ind, "numerator", query.basis, query.period))))
+        sums.append(func.sum(tally(counted(ind, "denominator", query.basis, query.period))))
+    stmt = (_base(query, key.label("key"), *sums).where(query.scope(), query.in_play(indicators))
+            .group_by(key))
+    raw = {row[0]: [int(v or 0) for v in row[1:]] for row in session.execute(stmt)}
+    medians = {ind.id: _medians(query, ind) for ind in indicators if ind.kind == Kind.MEDIAN_DAYS}
+    labels = group_labels(query.group_by, list(raw))
+    rows = []
+    totals = [0] * (2 * len(indicators))
+    for group, values in raw.items():
+        figures = {}
+        for i, ind in enumerate(indicators):
+            k, n = values[2 * i], values[2 * i + 1]
+            totals[2 * i] += k
+            totals[2 * i + 1] += n
+            figures[ind.id] = _figure(ind, query, k, n, medians.get(ind.id, {}).get(group))
+        rows.append((group, labels.get(group, "—") if group is not None else "—", figures))
+    rows.sort(key=lambda r: str(r[1]))
+    overall = {ind.id: _figure(ind, query, totals[2 * i], totals[2 * i + 1],
+                               medians.get(ind.id, {}).get("__all__"))
+               for i, ind in enumerate(indicators)}
+    return Table(query.group_by, indicators, rows, overall)
+
+
+def _medians(query: Query, indicator: Indicator) -> dict:
+    """Median days per group and over all, with window functions (no MEDIAN in SQLite, none needed in SQL)."""
+    days = days_between(getattr(Traject, indicator.start), getattr(Traject, indicator.end))
+    where = and_(query.scope(), counted(indicator, "numerator", query.basis, query.period))
+    out = {}
+    for grouped in (True, False):
+        key = group_column(query.group_by) if grouped else literal("__all__")
+        ranked = _base(query, key.label("g"), days.label("d"),
+                       func.row_number().over(partition_by=key, order_by=days).label("rn"),
+                       func.count().over(partition_by=key).label("cnt")).where(where).subquery()
+        middle = select(ranked.c.g, func.avg(ranked.c.d)).where(
+            ranked.c.rn.in_([(ranked.c.cnt + 1) / 2, (ranked.c.cnt + 2) / 2])).group_by(ranked.c.g)
+        for g, value in session.execute(middle):
+            out[g] = Decimal(str(value)).quantize(Decimal("0.1")) if value is not None else None
+    return out
+
+
+def members(query: Query, indicator_id: str, part: Part, group: object | None, limit: int = 500):
+    """The trajecten counted in a figure's numerator or denominator (the same SQL condition as the number)."""
+    indicator = INDICATORS[indicator_id]
+    stmt = (_base(query, Traject).where(query.scope(), counted(indicator, part, query.basis, query.period))
+            .order_by(Traject.id))
+    if group is not None:
+        stmt = stmt.where(group_column(query.group_by) == group)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return list(session.scalars(stmt.limit(limit))), total
+
+
+# --- fair comparison ------------------------------------------------------------------------------
+
+
+@dataclass
+class Standardised:
+    provider_id: int
+    provider: str
+    placed: int
+    started: int
+    actual: Decimal | None
+    expected: Decimal | None
+    ratio: Decimal | None
+    interval: tuple[Decimal, Decimal] | None
+
+
+def standardised(query: Query, indicator_id: str = "placement_rate") -> list[Standardised]:
+    """Each provider's rate beside the rate its mix of client groups and phases would predict (indirect
+    standardisation against all providers' rates in each stratum), with their ratio and its interval."""
+    indicator = INDICATORS[indicator_id]
+    num = func.sum(tally(counted(indicator, "numerator", query.basis, query.period)))
+    den = func.sum(tally(counted(indicator, "denominator", query.basis, query.period)))
+    strata = (Traject.client_group, Traject.phase_at_referral)
+    stmt = (_base(query, Traject.provider_id, *strata, num, den).where(query.scope(), query.in_play([indicator]))
+            .group_by(Traject.provider_id, *strata))
+    reference: dict = defaultdict(lambda: [0, 0])
+    by_provider: dict = defaultdict(dict)
+    for provider_id, group, phase, k, n in session.execute(stmt):
+        k, n = int(k or 0), int(n or 0)
+        reference[(group, phase)][0] += k
+        reference[(group, phase)][1] += n
+        by_provider[provider_id][(group, phase)] = (k, n)
+    names = group_labels("provider", list(by_provider))
+    out = []
+    for provider_id, cells in by_provider.items():
+        k = sum(c[0] for c in cells.values())
+        n = sum(c[1] for c in cells.values())
+        expected = expected_rate({s: c[1] for s, c in cells.items()},
+                                 {s: (v[0], v[1]) for s, v in reference.items()})
+        ratio = standardised_ratio(k, n, expected)
+        out.append(Standardised(provider_id, names.get(provider_id, "—"), k, n, rate(k, n), expected,
+                                ratio[0] if ratio else None, ratio[1] if ratio else None))
+    return sorted(out, key=lambda s: s.provider)
+
+
+# --- creaming and parking -------------------------------------------------------------------------
+
+
+@dataclass
+class Selection:
+    """Signs of creaming (refusing or returning the harder clients) and parking (no activity)."""
+
+    provider_id: int
+    provider: str
+    by_phase: dict[int | None, dict[str, Figure]] = field(default_factory=dict)
+    open: int = 0
+    inactive: int = 0
+
+    @property
+    def inactive_share(self) -> Decimal | None:
+        return rate(self.inactive, self.open)
+
+
+def selection(query: Query, today: date, inactive_days: int = 60) -> list[Selection]:
+    refusal, returns = INDICATORS["refusal_rate"], INDICATORS["return_rate"]
+    sums = [func.sum(tally(counted(ind, part, query.basis, query.period)))
+            for ind in (refusal, returns) for part in ("numerator", "denominator")]
+    stmt = (_base(query, Traject.provider_id, Traject.phase_at_referral, *sums)
+            .where(query.scope(), query.in_play([refusal, returns]))
+            .group_by(Traject.provider_id, Traject.phase_at_referral))
+    found: dict[int, Selection] = {}
+    for provider_id, phase, rk, rn, tk, tn in session.execute(stmt):
+        entry = found.setdefault(provider_id, Selection(provider_id, ""))
+        entry.by_phase[phase] = {"refusal_rate": _figure(refusal, query, int(rk or 0), int(rn or 0)),
+                                 "return_rate": _figure(returns, query, int(tk or 0), int(tn or 0))}
+    # Parking: open trajecten (as of today, within the scope) without any event for ``inactive_days``.
+    quiet = Traject.last_event_on < today - timedelta(days=inactive_days)
+    stmt = (_base(query, Traject.provider_id, func.count(), func.sum(tally(quiet)))
+            .where(query.scope(), Traject.status.not_in(sorted(CLOSED_STATUSES)))
+            .group_by(Traject.provider_id))
+    for provider_id, n, k in session.execute(stmt):
+        entry = found.setdefault(provider_id, Selection(provider_id, ""))
+        entry.open, entry.inactive = int(n or 0), int(k or 0)
+    names = group_labels("provider", list(found))
+    for entry in found.values():
+        entry.provider = names.get(entry.provider_id, "—")
+    return sorted(found.values(), key=lambda s: s.provider)
+
+
+# --- cohorts --------------------------------------------------------------------------------------
+
+
+def cohort_curves(query: Query, horizon: int = COHORT_MONTHS) -> dict[str, list[tuple[int, Decimal]]]:
+    """Per provider, the share of the trajecten started in the period that were placed within 0..horizon
+    months of their start (counted in SQL per provider and month, accumulated here)."""
+    started = and_(Traject.started_on.between(*query.period), Traject.started_on.is_not(None))
+    months = months_between(Traject.started_on, Traject.placed_on)
+    stmt = (_base(query, Traject.provider_id, months.label("m"), func.count())
+            .where(query.scope(), started).group_by(Traject.provider_id, months))
+    per: dict = defaultdict(list)
+    for provider_id, m, n in session.execute(stmt):
+        per[provider_id].extend([int(m) if m is not None else None] * int(n))
+    names = group_labels("provider", list(per))
+    return {names.get(p, "—"): cumulative_placed(values, horizon) for p, values in sorted(
+        per.items(), key=lambda item: names.get(item[0], ""))}
+
+
+# --- costs and savings ----------------------------------------------------------------------------
+
+
+@dataclass
+class Money:
+    """Costs and benefit saved of a group of trajecten, with the counts they are divided by."""
+
+    cost: Decimal
+    placements: int
+    durable: int
+    months_saved: int
+    euros_saved: Decimal
+
+    @property
+    def per_placement(self) -> Decimal | None:
+        return cost_per(self.cost, self.placements)
+
+    @property
+    def per_durable(self) -> Decimal | None:
+        return cost_per(self.cost, self.durable)
+
+    @property
+    def cost_saving_ratio(self) -> Decimal | None:
+        return (self.cost / self.euros_saved).quantize(Decimal("0.01")) if self.euros_saved else None
+
+
+MONEY_DEFINITIONS = {
+    "cost": N_("Goedgekeurde, geëxporteerde en betaalde factuurregels van de trajecten in de groep (zonder btw); "
+               "op cohortbasis de trajecten verwezen in de periode, op gebeurtenisbasis de regels die in de "
+               "periode verschuldigd werden."),
+    "per_placement": N_("Kosten gedeeld door het aantal plaatsingen van dezelfde groep."),
+    "per_durable": N_("Kosten gedeeld door het aantal duurzame plaatsingen van dezelfde groep."),
+    "saved": N_("Per traject met uitstroom: hele maanden van uitstroom tot terugval, tot de peildatum of tot "
+                "%(horizon)s maanden na de uitstroom (wat het eerst komt) maal de maandelijkse uitkering van "
+                "de cliënt; opgeteld."),
+    "ratio": N_("Kosten gedeeld door bespaarde uitkering: onder 1 kost het minder dan het bespaart."),
+}
+
+
+def money(query: Query, as_of: date) -> dict[object, Money]:
+    """Per group: cost (approved invoice lines), placements, durable placements and benefit saved."""
+    key = group_column(query.group_by)
+    placements, durable = INDICATORS["placements"], INDICATORS["durable_placements"]
+    cohort = query.basis == Basis.COHORT
+    # Cost per traject from approved invoices, summed in the database.
+    paid_lines = (select(InvoiceLine.traject_id.label("tid"), func.sum(InvoiceLine.amount).label("amount"))
+                  .join(Invoice).where(Invoice.status.in_(sorted(APPROVED_STATUSES)),
+                                       InvoiceLine.traject_id.is_not(None)))
+    if not cohort:
+        paid_lines = paid_lines.where(InvoiceLine.due_on.between(*query.period))
+    paid = paid_lines.group_by(InvoiceLine.traject_id).subquery()
+    end = earliest(Traject.fell_back_on, as_date(as_of))
+    whole = months_between(Traject.exited_on, end)
+    months = _clamp(whole, HORIZON_MONTHS)
+    exited = and_(Traject.exited_on.is_not(None), Traject.exited_on <= as_of,
+                  Traject.exited_on.between(*query.period) if not cohort else true())
+    saved_months = func.sum(tally(exited) * months)
+    saved_euros = func.sum(tally(exited) * months * Client.monthly_benefit)
+    stmt = (_base(query, key.label("key"), func.coalesce(func.sum(paid.c.amount), 0),
+                  func.sum(tally(counted(placements, "numerator", query.basis, query.period))),
+                  func.sum(tally(counted(durable, "numerator", query.basis, query.period))),
+                  saved_months, saved_euros)
+            .join(Client, Client.id == Traject.client_id).outerjoin(paid, paid.c.tid == Traject.id)
+            .where(query.scope(), Traject.referral_date.between(*query.period) if cohort else true())
+            .group_by(key))
+    out = {}
+    for group, cost, placed, lasting, m, euros in session.execute(stmt):
+        out[group] = Money(to_cents(Decimal(str(cost or 0))), int(placed or 0), int(lasting or 0), int(m or 0),
+                           to_cents(Decimal(str(euros or 0))))
+    return out
+
+
+def _clamp(value: ColumnElement, cap: int) -> ColumnElement:
+    return case((value > cap, cap), (value < 0, 0), else_=value)
+
+
+def totals_of(rows: dict[object, Money]) -> Money:
+    return Money(sum((m.cost for m in rows.values()), ZERO), sum(m.placements for m in rows.values()),
+                 sum(m.durable for m in rows.values()), sum(m.months_saved for m in rows.values()),
+                 sum((m.euros_saved for m in rows.values()), ZERO))
