@@ -1,0 +1,118 @@
+"""The management report (marap) of one gemeente over a period: what came in, what went out and why, where
+the trajecten stand, what was achieved, what it cost against the budget, and how providers compare.
+
+Every section is one grouped query (set-based, so the report takes the same few queries for a hundred or a
+million trajecten). The page, the XLSX and the PDF all render this one :class:`Marap`, so they cannot differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import extract, func, select
+
+from app.db import session
+from app.invoicing.budgets import realised
+from app.models.invoicing import Budget
+from app.models.registers import Gemeente
+from app.models.trajecten import Traject
+from app.reports.services import Money, Query, Table, money, table, totals_of
+from contracts.events import ExitReason, WorkKind
+from contracts.indicators import Basis
+from contracts.lifecycle import TrajectStatus
+from contracts.messages import N_
+
+# The indicators the provider comparison of a marap shows (all are on a cohort basis).
+MARAP_INDICATORS = ("referrals", "acceptance_rate", "starts", "placement_rate", "regular_placement_rate",
+                    "subsidised_placement_rate", "durable_rate", "dropout_rate", "return_rate", "days_to_start",
+                    "days_to_placement")
+CLOSING = {"refused_on": N_("geweigerd door de aanbieder"), "returned_on": N_("teruggemeld"),
+           "dropped_out_on": N_("uitgevallen"), "ended_on": N_("beëindigd")}
+
+
+@dataclass
+class Marap:
+    gemeente: str
+    gemeente_id: int
+    period: tuple[date, date]
+    made_on: date
+    months: list[tuple[str, int, int]]            # (yyyy-mm, referred, closed)
+    closed_by_reason: list[tuple[str, int]]       # closing fact → count of trajecten closed in the period
+    exits_by_reason: list[tuple[str, int]]        # ExitReason value → exits from benefit in the period
+    placements_by_kind: list[tuple[str, int]]     # WorkKind value → first placements in the period
+    status: list[tuple[str, int]]                 # TrajectStatus value → trajecten referred up to the end
+    budget: list[tuple[str, Decimal, Decimal]]    # funding source → (budget incl. carried over, realised)
+    comparison: Table
+    costs: dict[object, Money]
+    costs_total: Money
+
+    @property
+    def referred(self) -> int:
+        return sum(m[1] for m in self.months)
+
+    @property
+    def closed(self) -> int:
+        return sum(m[2] for m in self.months)
+
+
+def _closed_on():
+    return func.coalesce(Traject.refused_on, Traject.returned_on, Traject.dropped_out_on, Traject.ended_on)
+
+
+def _by_month(column, where, first: date, last: date) -> dict[str, int]:
+    year, month = extract("year", column), extract("month", column)
+    stmt = (select(year, month, func.count()).where(where, column.between(first, last)).group_by(year, month))
+    return {f"{int(y):04d}-{int(m):02d}": int(n) for y, m, n in session.execute(stmt)}
+
+
+def _months(first: date, last: date) -> list[str]:
+    out, y, m = [], first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def build(gemeente_id: int, period: tuple[date, date], today: date) -> Marap:
+    first, last = period
+    gemeente = session.get(Gemeente, gemeente_id)
+    mine = Traject.gemeente_id == gemeente_id
+    referred = _by_month(Traject.referral_date, mine, first, last)
+    closed = _by_month(_closed_on(), mine, first, last)
+    months = [(m, referred.get(m, 0), closed.get(m, 0)) for m in _months(first, last)]
+
+    reasons = []
+    for name, label in CLOSING.items():
+        column = getattr(Traject, name)
+        n = session.scalar(select(func.count()).where(mine, column.between(first, last)))
+        reasons.append((label, int(n or 0)))
+    exits = dict(session.execute(select(Traject.exit_reason, func.count()).where(
+        mine, Traject.exited_on.between(first, last)).group_by(Traject.exit_reason)).all())
+    kinds = dict(session.execute(select(Traject.placement_kind, func.count()).where(
+        mine, Traject.placed_on.between(first, last)).group_by(Traject.placement_kind)).all())
+    status = dict(session.execute(select(Traject.status, func.count()).where(
+        mine, Traject.referral_date <= last).group_by(Traject.status)).all())
+
+    spent = realised(last.year)
+    budgets = session.scalars(select(Budget).where(Budget.gemeente_id == gemeente_id, Budget.year == last.year)
+                              .order_by(Budget.funding_source)).all()
+    sources = {b.funding_source: b.amount + b.carried_over for b in budgets}
+    for (g, source), _amount in spent.items():
+        if g == gemeente_id:
+            sources.setdefault(source, Decimal("0.00"))
+    budget = [(source, amount, spent.get((gemeente_id, source), Decimal("0.00")))
+              for source, amount in sorted(sources.items())]
+
+    query = Query(period=period, basis=Basis.COHORT, group_by="provider", gemeente_ids=frozenset({gemeente_id}))
+    costs = money(query, today)
+    return Marap(
+        gemeente=gemeente.name, gemeente_id=gemeente_id, period=period, made_on=today, months=months,
+        closed_by_reason=reasons,
+        exits_by_reason=[(r.value, int(exits.get(r.value, 0))) for r in ExitReason],
+        placements_by_kind=[(k.value, int(kinds.get(k.value, 0))) for k in WorkKind],
+        status=[(s.value, int(status.get(s, 0))) for s in TrajectStatus],
+        budget=budget, comparison=table(query, list(MARAP_INDICATORS)), costs=costs, costs_total=totals_of(costs),
+    )
+
