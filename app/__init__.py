@@ -40,13 +40,14 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.procurement.contracts import bp as contracts_bp
     from app.procurement.tenders import bp as tenders_bp
     from app.registers.clients import bp as clients_bp
+    from app.reports.views import bp as reports_bp
     from app.registers.gemeenten import bp as gemeenten_bp
     from app.registers.providers import bp as providers_bp
     from app.trajecten.imports import bp as imports_bp
     from app.trajecten.views import bp as trajecten_bp
 
     blueprints = (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, tenders_bp, contracts_bp,
-                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, api_bp)
+                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, api_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -32,6 +32,8 @@ MENU = (
     MenuItem("imports.index", _l("Importeren"), Permission.IMPORT_EVENTS),
     MenuItem("invoices.index", _l("Facturen"), Permission.VIEW_INVOICES),
     MenuItem("budgets.index", _l("Budgetten"), Permission.VIEW_BUDGETS),
+    MenuItem("reports.index", _l("Prestaties"), Permission.VIEW_REPORTS),
+    MenuItem("reports.marap", _l("Marap"), Permission.VIEW_REPORTS),
     MenuItem("providers.index", _l("Aanbieders"), Permission.VIEW_PROVIDERS),
     MenuItem("tenders.index", _l("Aanbestedingen"), Permission.VIEW_TENDERS),
     MenuItem("contracts.index", _l("Contracten"), Permission.VIEW_CONTRACTS),
@@ -103,6 +105,7 @@ ENTITY_LABELS = {
     "invoice_step": _l("factuurstap"),
     "invoice_export": _l("export"),
     "budget": _l("budget"),
+    "performance_target": _l("prestatiedoel"),
 }
 
 

@@ -44,6 +44,8 @@ class Permission(enum.StrEnum):
     PROCESS_INVOICES = "invoices.process"
     VIEW_BUDGETS = "budgets.view"
     EDIT_BUDGETS = "budgets.edit"
+    VIEW_REPORTS = "reports.view"
+    EDIT_TARGETS = "reports.targets"
 
 
 P = Permission
@@ -52,16 +54,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.INKOPER: frozenset(
         {P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.EDIT_PROVIDERS, P.VIEW_TENDERS, P.EDIT_TENDERS, P.VIEW_CONTRACTS,
-         P.EDIT_CONTRACTS}
+         P.EDIT_CONTRACTS, P.VIEW_REPORTS, P.EDIT_TARGETS}
     ),
     Role.KLANTMANAGER: frozenset(
         {P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CLIENTS, P.EDIT_CLIENTS, P.REVEAL_BSN, P.VIEW_CONTRACTS,
          P.VIEW_TRAJECTEN, P.REFER_CLIENTS, P.RECORD_EVENTS, P.CONFIRM_OUTCOMES, P.IMPORT_CLIENTS, P.IMPORT_EVENTS}
     ),
     Role.FINANCE: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_CONTRACTS, P.VIEW_INVOICES, P.SUBMIT_INVOICES,
-                             P.PROCESS_INVOICES, P.VIEW_BUDGETS, P.EDIT_BUDGETS}),
+                             P.PROCESS_INVOICES, P.VIEW_BUDGETS, P.EDIT_BUDGETS, P.VIEW_REPORTS}),
     Role.MANAGEMENT: frozenset({P.VIEW_GEMEENTEN, P.VIEW_PROVIDERS, P.VIEW_TENDERS, P.VIEW_CONTRACTS, P.VIEW_INVOICES,
-                                P.VIEW_BUDGETS}),
+                                P.VIEW_BUDGETS, P.VIEW_REPORTS, P.EDIT_TARGETS}),
     # A provider's user works only on its own provider's trajecten and invoices (see app.scoping).
     Role.PROVIDER: frozenset({P.VIEW_TRAJECTEN, P.RECORD_EVENTS, P.IMPORT_EVENTS, P.VIEW_INVOICES, P.SUBMIT_INVOICES}),
 }

@@ -1,0 +1,240 @@
+"""Pages for provider performance and the management report: every figure with its definition, its basis,
+its group size and interval, and one click to the trajecten behind it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.permissions import Permission, can, requires
+from app.db import session
+from app.models.reports import PerformanceTarget
+from app.models.users import Role
+from app.registers.common import commit_form
+from app.reports import services
+from app.reports.forms import ReportForm, TargetForm
+from app.reports.marap import build as build_marap
+from app.scoping import MAX_ID
+from contracts.indicators import BASIS_LABELS, INDICATORS, LIGHT_LABELS, MIN_GROUP, Basis, Kind, judge
+
+bp = Blueprint("reports", __name__, url_prefix="/rapportages")
+
+
+# The fact that dates each part of an indicator, as the definitions on the page name it.
+DATE_LABELS = {
+    "referral_date": _l("de verwijsdatum"), "accepted_on": _l("de acceptatie"), "refused_on": _l("de weigering"),
+    "started_on": _l("de start"), "placed_on": _l("de eerste plaatsing"), "durable_on": _l("de bevestiging van "
+    "duurzaamheid"), "exited_on": _l("de uitstroom"), "dropped_out_on": _l("de uitval"),
+    "returned_on": _l("de terugmelding"), "ended_on": _l("het einde"), "fell_back_on": _l("de terugval"),
+}
+
+
+def percent(value: Decimal | None) -> str:
+    """A share (0..1) as a percentage with one decimal, in the user's language."""
+    return format_percent(value, "#,##0.0%") if value is not None else "—"
+
+
+@bp.app_context_processor
+def _labels():
+    return {"indicator_label": lambda i: _(INDICATORS[i].label), "light_label": lambda light: _(LIGHT_LABELS[light]),
+            "basis_label": lambda b: _(BASIS_LABELS[Basis(b)]), "MIN_GROUP": MIN_GROUP, "Kind": Kind,
+            "pct": percent, "date_label": lambda field: DATE_LABELS[field],
+            "days": lambda value: format_decimal(value, "#,##0.#")}
+
+
+def _form() -> ReportForm:
+    form = ReportForm(formdata=request.args, today=date.today())
+    form.validate()
+    return form
+
+
+def _args() -> dict:
+    """The current query string without drill-down keys: to build links that keep the user's choices."""
+    return {k: v for k, v in request.args.items() if k not in ("indicator", "part", "group", "page")}
+
+
+@bp.route("/")
+@requires(Permission.VIEW_REPORTS)
+def index():
+    form = _form()
+    query = form.query()
+    return render_template("reports/index.html", form=form, query=query, table=services.table(query),
+                           args=_args(), indicators=list(INDICATORS.values()))
+
+
+@bp.route("/trajecten")
+@requires(Permission.VIEW_REPORTS)
+def members():
+    """The trajecten counted in one figure: the same SQL condition as the number, so the two always agree.
+
+    Shown by traject number and facts only, without client names: the roles that read reports do not work
+    with clients; a user who may (admin) can open each traject.
+    """
+    form = _form()
+    indicator = request.args.get("indicator", "")
+    part = request.args.get("part", "")
+    if indicator not in INDICATORS or part not in ("numerator", "denominator"):
+        abort(404)
+    group_arg = request.args.get("group")
+    group = None
+    if group_arg not in (None, ""):
+        group = int(group_arg) if group_arg.isdigit() and int(group_arg) <= MAX_ID else group_arg
+    query = form.query()
+    rows, total = services.members(query, indicator, part, group)
+    return render_template("reports/members.html", form=form, query=query, indicator=INDICATORS[indicator],
+                           part=part, rows=rows, total=total, args=_args(),
+                           group_label=services.group_labels(query.group_by, [group]).get(group, group_arg)
+                           if group is not None else None,
+                           may_open=can(Permission.VIEW_TRAJECTEN) and current_user.role != Role.PROVIDER)
+
+
+@bp.route("/vergelijking")
+@requires(Permission.VIEW_REPORTS)
+def comparison():
+    """A fair comparison: rates against what each provider's mix of clients predicts; creaming and parking
+    signs; and how fast each provider's starts turn into placements."""
+    form = _form()
+    query = form.query()
+    from app.reports.charts import cohort_chart_svg
+
+    curves = services.cohort_curves(query)
+    costs = services.money(query, date.today())
+    return render_template("reports/comparison.html", form=form, query=query, args=_args(),
+                           standardised=services.standardised(query), selection=services.selection(query, date.today()),
+                           curves=curves, chart=cohort_chart_svg(curves) if curves else None, costs=costs,
+                           costs_total=services.totals_of(costs),
+                           names=services.group_labels(query.group_by, list(costs)),
+                           definitions=services.MONEY_DEFINITIONS, horizon=services.HORIZON_MONTHS)
+
+
+# --- targets --------------------------------------------------------------------------------------
+
+
+def _judged(target: PerformanceTarget):
+    """The figure for a target's year so far, and its traffic light. Counts are judged on the events of the
+    year; rates and medians on the trajecten referred in the year."""
+    indicator = INDICATORS[target.indicator]
+    today = date.today()
+    period = (date(target.year, 1, 1), min(date(target.year, 12, 31), today))
+    if period[0] > period[1]:
+        return None, judge(None, target.target, target.tolerance, 0)
+    basis = Basis.EVENT if indicator.kind == Kind.COUNT else Basis.COHORT
+    query = services.Query(period=period, basis=basis,
+                           group_by="contract" if target.contract_id else "gemeente",
+                           contract_id=target.contract_id,
+                           gemeente_ids=frozenset({target.gemeente_id}) if target.gemeente_id else None)
+    figure = services.table(query, [indicator.id]).total[indicator.id]
+    value = figure.value
+    if value is not None and indicator.kind == Kind.RATE:
+        value = value * 100  # targets for rates are set in percent
+    light = judge(value, target.target, target.tolerance, figure.size, indicator.higher_is_better)
+    return figure, light
+
+
+@bp.route("/doelen")
+@requires(Permission.VIEW_REPORTS)
+def targets():
+    year = request.args.get("jaar", type=int) or date.today().year
+    found = session.scalars(select(PerformanceTarget).where(PerformanceTarget.year == year)
+                            .order_by(PerformanceTarget.indicator, PerformanceTarget.id)).all()
+    rows = [(t, *_judged(t)) for t in found]
+    return render_template("reports/targets.html", rows=rows, year=year)
+
+
+def _save_target(target: PerformanceTarget | None):
+    form = TargetForm(obj=target)
+    if form.validate_on_submit():
+        duplicate = session.scalar(select(PerformanceTarget.id).where(
+            PerformanceTarget.indicator == form.indicator.data, PerformanceTarget.year == form.year.data,
+            PerformanceTarget.contract_id.is_(None) if not form.contract_id.data
+            else PerformanceTarget.contract_id == form.contract_id.data,
+            PerformanceTarget.gemeente_id.is_(None) if not form.gemeente_id.data
+            else PerformanceTarget.gemeente_id == form.gemeente_id.data,
+            PerformanceTarget.id != (target.id if target else 0)))
+        if duplicate is not None:
+            form.indicator.errors = [_("Voor deze indicator, dit jaar en dit contract of deze gemeente is al een "
+                                       "doel vastgelegd.")]
+        else:
+            record = target or PerformanceTarget()
+            record.indicator, record.year = form.indicator.data, form.year.data
+            record.contract_id = form.contract_id.data or None
+            record.gemeente_id = form.gemeente_id.data or None
+            record.target, record.tolerance = form.target.data, form.tolerance.data or 0
+            record.note = (form.note.data or "").strip()
+            session.add(record)
+            if commit_form(form):
+                flash(_("Het doel is opgeslagen."), "success")
+                return redirect(url_for("reports.targets", jaar=record.year))
+    status = 422 if form.is_submitted() else 200
+    return render_template("reports/target_form.html", form=form, target=target), status
+
+
+@bp.route("/doelen/nieuw", methods=["GET", "POST"])
+@requires(Permission.EDIT_TARGETS)
+def target_create():
+    return _save_target(None)
+
+
+@bp.route("/doelen/<int:target_id>/bewerken", methods=["GET", "POST"])
+@requires(Permission.EDIT_TARGETS)
+def target_edit(target_id: int):
+    target = session.get(PerformanceTarget, target_id) if target_id <= MAX_ID else None
+    if target is None:
+        abort(404)
+    return _save_target(target)
+
+
+# --- the management report ------------------------------------------------------------------------
+
+
+def _marap_input():
+    form = _form()
+    query = form.query()
+    gemeente_id = form.gemeente.data or None
+    return form, query, gemeente_id
+
+
+@bp.route("/marap")
+@requires(Permission.VIEW_REPORTS)
+def marap():
+    form, query, gemeente_id = _marap_input()
+    report = build_marap(gemeente_id, query.period, date.today()) if gemeente_id else None
+    charts = None
+    if report is not None:
+        from app.reports.charts import marap_charts_svg
+
+        charts = marap_charts_svg(report, services.cohort_curves(_cohort_query(report)))
+    return render_template("reports/marap.html", form=form, report=report, charts=charts, args=_args())
+
+
+def _cohort_query(report):
+    return services.Query(period=report.period, gemeente_ids=frozenset({report.gemeente_id}))
+
+
+@bp.route("/marap.<fmt>")
+@requires(Permission.VIEW_REPORTS)
+def marap_file(fmt: str):
+    if fmt not in ("xlsx", "pdf"):
+        abort(404)
+    query, gemeente_id = _marap_input()[1:]
+    if not gemeente_id:
+        flash(_("Kies een gemeente voor de managementrapportage."), "error")
+        return redirect(url_for("reports.marap", **_args()))
+    from app.reports.exports import marap_pdf, marap_xlsx
+
+    report = build_marap(gemeente_id, query.period, date.today())
+    curves = services.cohort_curves(_cohort_query(report))
+    name = f"marap-{report.gemeente.lower().replace(' ', '-')}-{report.period[0]:%Y%m%d}-{report.period[1]:%Y%m%d}"
+    if fmt == "xlsx":
+        return Response(marap_xlsx(report, curves),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
+    return Response(marap_pdf(report, curves), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename={name}.pdf"})
