@@ -40,9 +40,9 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.procurement.contracts import bp as contracts_bp
     from app.procurement.tenders import bp as tenders_bp
     from app.registers.clients import bp as clients_bp
-    from app.reports.views import bp as reports_bp
     from app.registers.gemeenten import bp as gemeenten_bp
     from app.registers.providers import bp as providers_bp
+    from app.reports.views import bp as reports_bp
     from app.trajecten.imports import bp as imports_bp
     from app.trajecten.views import bp as trajecten_bp
 
@@ -54,4 +54,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.cli import register_commands
 
     register_commands(app)
+    from app.reports.cli import reports_cli
+
+    app.cli.add_command(reports_cli)
     return app

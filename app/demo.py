@@ -37,6 +37,7 @@ from app.models.procurement import (
     Tender,
 )
 from app.models.registers import ExecutingBody, Gemeente, Provider, ProviderContact, ProviderStatus, QualityMark
+from app.models.reports import PerformanceTarget
 from app.models.trajecten import EventConfirmation, Traject, TrajectEvent
 from app.models.users import Role, User
 from app.procurement.workflow import award_reason, score
@@ -228,6 +229,7 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
     session.flush()
     invoices = _invoices(today, {u.username: u for u in users})
     _budgets(session, today, gemeenten)
+    _targets(session, today, gemeenten)
     session.commit()
     return {"gemeenten": len(gemeenten), "providers": len(providers), "users": len(users), "clients": clients,
             "tenders": tenders, "contracts": contracts, "trajecten": trajecten, "invoices": invoices}
@@ -271,6 +273,17 @@ def _invoices(today: date, users: dict[str, User]) -> int:
                 if step == Step.APPROVE and invoice.status == InvoiceStatus.CHECKED:
                     take_step(invoice.id, step, users["admin"], issued + timedelta(days=20))
     return made
+
+
+def _targets(session: Session, today: date, gemeenten: list[Gemeente]) -> None:
+    """This year's targets: a placement rate per gemeente (38% with 2 points' tolerance, the national norm a
+    Work First audit measured against) and a number of referrals per awarded contract."""
+    for gemeente in gemeenten:
+        session.add(PerformanceTarget(indicator="placement_rate", year=today.year, gemeente=gemeente,
+                                      target=Decimal("38"), tolerance=Decimal("2")))
+    for contract in session.scalars(select(Contract).where(Contract.bid_id.is_not(None)).order_by(Contract.number)):
+        session.add(PerformanceTarget(indicator="referrals", year=today.year, contract=contract,
+                                      target=Decimal("25"), tolerance=Decimal("2")))
 
 
 def _budgets(session: Session, today: date, gemeenten: list[Gemeente]) -> None:
@@ -416,9 +429,10 @@ def _story(rng: random.Random, name: str, referral: date) -> list[tuple[int, Eve
                  "wage": Decimal(rng.randint(2100, 2900))}
     if name in ("regular", "fell_back"):
         steps.append((placed, E.PLACEMENT, {**placement, "work_kind": WorkKind.REGULAR}))
-        steps += [(placed + 30 * m, E.STILL_EMPLOYED, {}) for m in (3, 6)]
+        # Confirmed a little after 3 and 6 calendar months, when a durability check is due.
+        steps += [(placed + 31 * m + 3, E.STILL_EMPLOYED, {}) for m in (3, 6)]
         if name == "fell_back":
-            steps = [s for s in steps if s[0] <= placed + 90]
+            steps = [s for s in steps if s[0] <= placed + 96]
             steps += [(placed + 100, E.PLACEMENT_ENDED, {"reason": "Proeftijd niet doorstaan"}),
                       (placed + 110, E.FALL_BACK, {})]
     elif name == "subsidised":

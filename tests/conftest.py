@@ -118,6 +118,7 @@ class World:
     invoice: object = None
     export: object = None
     budget: object = None
+    target: object = None
 
 
 @pytest.fixture
@@ -189,13 +190,15 @@ def world(app, db) -> World:
     db.commit()
     db.info.pop("actor")
     invoice, export = _invoicing(app, db, contract, users["finance"])
-    from app.models import Budget
+    from app.models import Budget, PerformanceTarget
 
     budget = Budget(gemeente=g3, year=today.year - 5, funding_source="Participatiebudget", amount=Decimal("1000.00"))
-    db.add(budget)
+    target = PerformanceTarget(indicator="placement_rate", year=today.year - 5, gemeente=g1, target=Decimal("38"),
+                               tolerance=Decimal("2"))
+    db.add_all([budget, target])
     db.commit()
     return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject, batch, invoice,
-                 export, budget)
+                 export, budget, target)
 
 
 def _invoicing(app, db, contract, finance):

@@ -19,6 +19,8 @@ READERS = frozenset({"admin", "inkoper", "klantmanager", "finance", "management"
 TENDER_READERS = frozenset({"admin", "inkoper", "management"})
 TRAJECT_WORKERS = frozenset({"admin", "klantmanager", "provider"})
 FINANCE = frozenset({"admin", "finance"})
+REPORT_READERS = frozenset({"admin", "inkoper", "finance", "management"})
+TARGET_EDITORS = frozenset({"admin", "inkoper", "management"})
 FINANCE_READERS = frozenset({"admin", "finance", "management"})
 INVOICE_READERS = frozenset({"admin", "finance", "management", "provider"})
 INVOICE_SENDERS = frozenset({"admin", "finance", "provider"})
@@ -164,6 +166,14 @@ ROUTES = {
     "budgets.create": (FINANCE, ("GET", "POST"), lambda w: {}),
     "budgets.edit": (FINANCE, ("GET", "POST"), lambda w: {"budget_id": w.budget.id}),
     "budgets.import_budgets": (FINANCE, ("GET", "POST"), lambda w: {}),
+    "reports.index": (REPORT_READERS, ("GET",), lambda w: {}),
+    "reports.members": (REPORT_READERS, ("GET",), lambda w: {"indicator": "placement_rate", "part": "numerator"}),
+    "reports.comparison": (REPORT_READERS, ("GET",), lambda w: {}),
+    "reports.targets": (REPORT_READERS, ("GET",), lambda w: {}),
+    "reports.target_create": (TARGET_EDITORS, ("GET", "POST"), lambda w: {}),
+    "reports.target_edit": (TARGET_EDITORS, ("GET", "POST"), lambda w: {"target_id": w.target.id}),
+    "reports.marap": (REPORT_READERS, ("GET",), lambda w: {"gemeente": w.gemeenten[0].id}),
+    "reports.marap_file": (REPORT_READERS, ("GET",), lambda w: {"fmt": "xlsx", "gemeente": w.gemeenten[0].id}),
     "admin.users": (ADMIN, ("GET",), lambda w: {}),
     "admin.user_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.user_detail": (ADMIN, ("GET",), lambda w: {"user_id": w.users["inkoper"].id}),

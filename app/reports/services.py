@@ -174,7 +174,7 @@ def _medians(query: Query, indicator: Indicator) -> dict:
                        func.row_number().over(partition_by=key, order_by=days).label("rn"),
                        func.count().over(partition_by=key).label("cnt")).where(where).subquery()
         middle = select(ranked.c.g, func.avg(ranked.c.d)).where(
-            ranked.c.rn.in_([(ranked.c.cnt + 1) / 2, (ranked.c.cnt + 2) / 2])).group_by(ranked.c.g)
+            ranked.c.rn.in_([(ranked.c.cnt + 1) // 2, (ranked.c.cnt + 2) // 2])).group_by(ranked.c.g)
         for g, value in session.execute(middle):
             out[g] = Decimal(str(value)).quantize(Decimal("0.1")) if value is not None else None
     return out

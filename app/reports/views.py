@@ -19,6 +19,8 @@ from app.models.reports import PerformanceTarget
 from app.models.users import Role
 from app.registers.common import commit_form
 from app.reports import services
+from app.reports.charts import cohort_chart_svg, marap_charts_svg, month_label
+from app.reports.exports import marap_pdf, marap_xlsx
 from app.reports.forms import ReportForm, TargetForm
 from app.reports.marap import build as build_marap
 from app.scoping import MAX_ID
@@ -46,7 +48,7 @@ def _labels():
     return {"indicator_label": lambda i: _(INDICATORS[i].label), "light_label": lambda light: _(LIGHT_LABELS[light]),
             "basis_label": lambda b: _(BASIS_LABELS[Basis(b)]), "MIN_GROUP": MIN_GROUP, "Kind": Kind,
             "pct": percent, "date_label": lambda field: DATE_LABELS[field],
-            "days": lambda value: format_decimal(value, "#,##0.#")}
+            "days": lambda value: format_decimal(value, "#,##0.#"), "month_label": month_label}
 
 
 def _form() -> ReportForm:
@@ -102,8 +104,6 @@ def comparison():
     signs; and how fast each provider's starts turn into placements."""
     form = _form()
     query = form.query()
-    from app.reports.charts import cohort_chart_svg
-
     curves = services.cohort_curves(query)
     costs = services.money(query, date.today())
     return render_template("reports/comparison.html", form=form, query=query, args=_args(),
@@ -119,7 +119,7 @@ def comparison():
 
 def _judged(target: PerformanceTarget):
     """The figure for a target's year so far, and its traffic light. Counts are judged on the events of the
-    year; rates and medians on the trajecten referred in the year."""
+    year; rates and medians on the trajecten referred in the year, and only from a group of ``MIN_GROUP``."""
     indicator = INDICATORS[target.indicator]
     today = date.today()
     period = (date(target.year, 1, 1), min(date(target.year, 12, 31), today))
@@ -134,7 +134,9 @@ def _judged(target: PerformanceTarget):
     value = figure.value
     if value is not None and indicator.kind == Kind.RATE:
         value = value * 100  # targets for rates are set in percent
-    light = judge(value, target.target, target.tolerance, figure.size, indicator.higher_is_better)
+    # A count is exact, not an estimate from a sample: it is judged however small it is.
+    light = judge(value, target.target, target.tolerance, figure.size, indicator.higher_is_better,
+                  min_n=0 if indicator.kind == Kind.COUNT else MIN_GROUP)
     return figure, light
 
 
@@ -208,8 +210,6 @@ def marap():
     report = build_marap(gemeente_id, query.period, date.today()) if gemeente_id else None
     charts = None
     if report is not None:
-        from app.reports.charts import marap_charts_svg
-
         charts = marap_charts_svg(report, services.cohort_curves(_cohort_query(report)))
     return render_template("reports/marap.html", form=form, report=report, charts=charts, args=_args())
 
@@ -227,8 +227,6 @@ def marap_file(fmt: str):
     if not gemeente_id:
         flash(_("Kies een gemeente voor de managementrapportage."), "error")
         return redirect(url_for("reports.marap", **_args()))
-    from app.reports.exports import marap_pdf, marap_xlsx
-
     report = build_marap(gemeente_id, query.period, date.today())
     curves = services.cohort_curves(_cohort_query(report))
     name = f"marap-{report.gemeente.lower().replace(' ', '-')}-{report.period[0]:%Y%m%d}-{report.period[1]:%Y%m%d}"
