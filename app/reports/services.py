@@ -40,6 +40,7 @@ from contracts.indicators import (
 from contracts.lifecycle import CLOSED_STATUSES
 from contracts.messages import N_
 from contracts.money import ZERO, to_cents
+from contracts.worklist import Terms
 from invoicing.status import APPROVED_STATUSES
 
 # What a table can be grouped by: the traject column, and how to name its values.
@@ -53,6 +54,8 @@ GROUPS = {
 }
 HORIZON_MONTHS = 12  # benefit saved is counted for at most this many months after the exit
 COHORT_MONTHS = 12   # cohort curves run this many months from the start
+# An open traject without any event for this long counts as parked: the work list's default term.
+INACTIVE_DAYS = Terms().inactivity_days
 
 
 def group_column(name: str) -> ColumnElement:
@@ -253,7 +256,7 @@ class Selection:
         return rate(self.inactive, self.open)
 
 
-def selection(query: Query, today: date, inactive_days: int = 60) -> list[Selection]:
+def selection(query: Query, today: date, inactive_days: int = INACTIVE_DAYS) -> list[Selection]:
     refusal, returns = INDICATORS["refusal_rate"], INDICATORS["return_rate"]
     sums = [func.sum(tally(counted(ind, part, query.basis, query.period)))
             for ind in (refusal, returns) for part in ("numerator", "denominator")]

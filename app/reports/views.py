@@ -111,7 +111,8 @@ def comparison():
                            curves=curves, chart=cohort_chart_svg(curves) if curves else None, costs=costs,
                            costs_total=services.totals_of(costs),
                            names=services.group_labels(query.group_by, list(costs)),
-                           definitions=services.MONEY_DEFINITIONS, horizon=services.HORIZON_MONTHS)
+                           definitions=services.MONEY_DEFINITIONS, horizon=services.HORIZON_MONTHS,
+                           inactive_days=services.INACTIVE_DAYS)
 
 
 # --- targets --------------------------------------------------------------------------------------
