@@ -466,5 +466,10 @@ def evaluate(model: PaymentModel, traject: Traject, as_of: date) -> TrajectResul
         presenter.shown.append((correction.date, {(x.key, x.amount) for x in before}))
     final = _evaluate(model, traject, [e for e in facts if e.id not in revoked], as_of)
     current = [presenter.present(x) for x in final.entitlements]
+    # A clawback of something that became known only through a correction is known from then on too,
+    # never before what it takes back.
+    shown_on = {x.key: x.due_on for x in current}
+    current = [replace(x, due_on=shown_on[x.voids], explanation=x.explanation + " (bekend na correctie)")
+               if x.voids in shown_on and shown_on[x.voids] > x.due_on else x for x in current]
     entitlements = sorted(voided + current, key=lambda e: (e.due_on, e.key))
     return TrajectResult(traject, entitlements, final.milestones, final.happened)

@@ -470,10 +470,24 @@ def test_a_traject_never_gets_more_than_its_ceiling(model_data, traject_data, da
     assert total(result) <= ceiling, [e.as_dict() for e in result.entitlements]
 
 
+# Fixed: a correction revoked the first placement, so the fee re-earned by a second placement became known
+# only on the correction's date, but its clawback (the placement ended the day before) kept that earlier date
+# and came before what it takes back.
+REGRESSION_CLAWBACK_BEFORE_CORRECTED_FEE = (
+    {**_PLACEMENT_FEE, "rules": [{**_PLACEMENT_FEE["rules"][0],
+                                  "clawback": {"within": {"months": 3}, "on": ["placement_ended"]}}]},
+    {"id": "t1", "referral_date": "2026-01-05", "events": [
+        _placement("e0", "2026-01-05"), _event("e1", "placement_ended", "2026-01-06"),
+        _placement("e2", "2026-01-06"), _event("x0", "correction", "2026-01-07", revokes="e0")]},
+    1100,
+)
+
+
 @SETTINGS
 @given(model_dicts, traject_dicts(), as_of_days)
 @example(*REGRESSION_CLAWBACK_AFTER_CORRECTION)
 @example(*REGRESSION_ZERO_CORRECTION)
+@example(*REGRESSION_CLAWBACK_BEFORE_CORRECTED_FEE)
 def test_every_clawback_voids_an_earlier_entitlement_of_the_same_output(model_data, traject_data, days):
     result = run(model_data, traject_data, as_of_for(traject_data["referral_date"], days))
     by_key = {e.key: e for e in result.entitlements}
