@@ -41,5 +41,13 @@ extract-messages: $(STAMP)
 bench: install
 	@for script in bench/*.py; do [ -e "$$script" ] && $(BIN)/python "$$script"; done
 
+# The reports on a million trajecten (generated once, then reused): BENCH_DATABASE_URL picks the database,
+# e.g. postgresql://postgres:secret@localhost/bench_reports; see docs/reports-scale.md.
+.PHONY: bench-reports
+BENCH_DATABASE_URL ?= sqlite:////tmp/bench-reports.sqlite3
+BENCH_TRAJECTEN ?= 1000000
+bench-reports: install
+	$(BIN)/python bench/reports.py --database-url "$(BENCH_DATABASE_URL)" --trajecten $(BENCH_TRAJECTEN)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

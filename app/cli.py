@@ -53,6 +53,35 @@ def demo_load(if_empty: bool, seed: int) -> None:
     click.echo("Demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
 
 
+@demo_cli.command("generate")
+@click.option("--trajecten", "count", type=click.IntRange(min=1), required=True,
+              help="How many trajecten to add (each with a new client, events and invoice lines).")
+@click.option("--seed", default=2026, show_default=True, help="Random seed, so that the same data comes out.")
+@click.option("--batch", default=20_000, show_default=True, type=click.IntRange(min=1),
+              help="Trajecten per transaction.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes that make the rows while this one writes (default: the cores, at most 4).")
+def demo_generate(count: int, seed: int, batch: int, workers: int | None) -> None:
+    """Add COUNT realistic trajecten over the demo's contracts, for measuring reports at scale (app/generate.py)."""
+    from decimal import Decimal
+
+    from app.generate import GenerateError, default_workers, generate
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        click.echo(f"{done:>12,} / {total:,} trajecten  {seconds:7.1f} s  {done / seconds:>9,.0f} trajecten/s")
+
+    session.close()  # the generator writes on a connection of its own
+    try:
+        summary = generate(current_app.extensions["db_bind"], count, seed=seed, batch=batch, progress=progress,
+                           workers=workers or default_workers(),
+                           second_approver_above=Decimal(current_app.config["INVOICE_SECOND_APPROVER_ABOVE"]))
+    except GenerateError as exc:
+        click.echo(f"Niets gegenereerd: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Generated {summary.trajecten:,} trajecten, {summary.clients:,} clients, {summary.events:,} events, "
+               f"{summary.invoices:,} invoices with {summary.invoice_lines:,} lines in {summary.seconds:.1f} s.")
+
+
 def _load_model(path: str):
     from contracts.model import ModelError, PaymentModel
 

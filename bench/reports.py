@@ -1,0 +1,610 @@
+"""Time of the set-based reports on a million trajecten, measured against a plain grouped count of them.
+
+What it measures, inside an app context on the database given: the provider comparison
+(:func:`app.reports.services.table` over the last two years, grouped by provider, every indicator), the
+standardised comparison, the creaming/parking signs (``selection``), the cohort curves and the money
+table, each on the same two-year query, and the management report (:func:`app.reports.marap.build`) of the
+gemeente with the most trajecten from 1 January up to today. Each is run once to warm up and then
+``--repeat`` times (default 3); the best time counts, as ``timeit`` advises, since slower runs measure
+other processes, not the report.
+
+Why this baseline: ``SELECT provider_id, count(*) FROM traject GROUP BY provider_id`` reads the same
+table in the same database on the same machine, grouped by the same key, and does nothing else; whatever a
+report does, it cannot be much cheaper than that. The ratio says what the indicators, periods and joins
+add on top, and it carries across machines where the seconds do not. The aims: each report within a few
+(``FEW``) times the baseline, and under ``TARGET_SECONDS``.
+
+Data: when the database has fewer trajecten than ``--trajecten`` it is made afresh (a SQLite file is
+replaced; a PostgreSQL database of that name is dropped and created on the server of the URL), migrated,
+loaded with the demo and filled by :mod:`app.generate` up to that number. An existing large enough database
+is used as it is, so a second run only measures. Either way it is analysed first (``ANALYZE``; on PostgreSQL
+``VACUUM ANALYZE``, which also sets the visibility map that index-only scans need).
+
+``--explain`` also prints, per report, every statement it issues with its own time and the database's plan
+(``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN ANALYZE`` on PostgreSQL). ``--try "CREATE INDEX ..."`` (may be
+repeated) runs the reports again with those statements applied and analysed, prints the new table beside the
+old, and undoes them afterwards (the indexes are dropped), to measure a proposed index before it goes into a
+migration.
+
+Usage::
+
+    .venv/bin/python bench/reports.py --database-url sqlite:////tmp/bench-reports.sqlite3 [--trajecten 1000000]
+    .venv/bin/python bench/reports.py --database-url postgresql://postgres:ci-postgres@localhost/bench_reports
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dateutil.relativedelta import relativedelta  # noqa: E402
+from sqlalchemy import create_engine, event, make_url, text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.config import normalise_database_url  # noqa: E402
+
+DEFAULT_URL = "sqlite:////tmp/bench-reports.sqlite3"
+FEW = 5  # "within a few times the baseline", made concrete
+TARGET_SECONDS = 2.0
+BASELINE = "SELECT provider_id, count(*) FROM traject GROUP BY provider_id"
+# Not an aim, a reading aid: the baseline is answered from an index alone (SQLite's covering index, PostgreSQL's
+# index-only scan), whereas a report must read the rows; counting an unindexed column shows what reading them costs.
+ROW_READ = "SELECT provider_id, count(motivation) FROM traject GROUP BY provider_id"
+
+
+# --- the database ---------------------------------------------------------------------------------
+
+
+def _count(app) -> int:
+    from app.db import session
+
+    try:
+        with app.app_context():
+            return session.execute(text("SELECT count(*) FROM traject")).scalar() or 0
+    except Exception:  # no such database, no table yet: treat as empty
+        return 0
+
+
+def _fresh(url: str) -> None:
+    """An empty database at ``url``: the SQLite file removed, or the PostgreSQL database dropped and created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    name = parsed.database
+    if not name or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise SystemExit(f"not a plain database name: {name!r}")
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _analyze(app) -> None:
+    """Planner statistics (and on PostgreSQL the visibility map, which index-only scans need)."""
+    engine = app.extensions["db_bind"]
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+        else:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+
+
+def prepare(url: str, wanted: int, seed: int, batch: int, workers: int | None) -> tuple[object, str]:
+    """The app on a database with at least ``wanted`` trajecten, and a line on how it came to be."""
+    from app.db import session
+    from app.demo import load_demo
+    from app.generate import default_workers, generate
+    from app.migrate import upgrade
+
+    app = create_app(overrides={"DATABASE_URL": url})
+    have = _count(app)
+    if have >= wanted:
+        began = time.perf_counter()
+        _analyze(app)
+        return app, (f"existing database with {have:,} trajecten (not regenerated); ANALYZE "
+                     f"{time.perf_counter() - began:.1f} s")
+    app.extensions["db_bind"].dispose()
+    _fresh(url)
+    upgrade(url)
+    app = create_app(overrides={"DATABASE_URL": url})
+    with app.app_context():
+        demo = load_demo(session)
+    print(f"demo loaded: {demo['trajecten']} trajecten; generating {wanted - demo['trajecten']:,} more")
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        print(f"  {done:>10,} / {total:,}  {seconds:7.1f} s  {done / seconds:>8,.0f} trajecten/s", flush=True)
+
+    workers = workers or default_workers()
+    made = generate(app.extensions["db_bind"], max(0, wanted - demo["trajecten"]), seed=seed, batch=batch,
+                    progress=progress, workers=workers)
+    began = time.perf_counter()
+    _analyze(app)
+    analysed = time.perf_counter() - began
+    return app, (f"generated {made.trajecten:,} trajecten, {made.events:,} events, {made.invoice_lines:,} invoice "
+                 f"lines in {made.seconds:.1f} s ({made.trajecten / made.seconds:,.0f} trajecten/s, {workers} "
+                 f"worker(s), batch {batch:,}); ANALYZE {analysed:.1f} s")
+
+
+# --- the reports ----------------------------------------------------------------------------------
+
+
+def reports(app, today: date) -> list[tuple[str, Callable[[], object]]]:
+    from app.db import session
+    from app.reports import marap
+    from app.reports.services import Query, cohort_curves, money, selection, standardised, table
+
+    query = Query(period=(today - relativedelta(years=2), today), group_by="provider")
+    with app.app_context():
+        gemeente_id = session.execute(text(
+            "SELECT gemeente_id FROM traject GROUP BY gemeente_id ORDER BY count(*) DESC LIMIT 1")).scalar()
+    this_year = (date(today.year, 1, 1), today)
+    return [
+        ("baseline: count per provider", lambda: session.execute(text(BASELINE)).all()),
+        ("(reference: same, reading rows)", lambda: session.execute(text(ROW_READ)).all()),
+        ("provider comparison (table)", lambda: table(query)),
+        ("standardised", lambda: standardised(query)),
+        ("selection", lambda: selection(query, today)),
+        ("cohort_curves", lambda: cohort_curves(query)),
+        ("money", lambda: money(query, today)),
+        ("marap.build (largest gemeente)", lambda: marap.build(gemeente_id, this_year, today)),
+    ]
+
+
+def measure(app, today: date, repeat: int) -> list[tuple[str, float]]:
+    from app.db import session
+
+    out = []
+    with app.app_context():
+        for name, run in reports(app, today):
+            run()  # warm-up: caches, first compilation of the statements
+            best = float("inf")
+            for _ in range(repeat):
+                session.rollback()
+                began = time.perf_counter()
+                run()
+                best = min(best, time.perf_counter() - began)
+            out.append((name, best))
+            session.rollback()
+    return out
+
+
+def print_table(results: list[tuple[str, float]], title: str) -> None:
+    base = results[0][1]
+    print(title)
+    header = f"{'report':<34} {'seconds':>9} {'× baseline':>11} {'< 2 s':>6} {'≤ 5×':>5}"
+    print(header)
+    print("-" * len(header))
+    for name, seconds in results:
+        ratio = seconds / base if base else float("inf")
+        aims = "" if name.startswith("(") else (f"{'yes' if seconds < TARGET_SECONDS else 'NO':>6} "
+                                                f"{'yes' if ratio <= FEW else 'NO':>5}")
+        print(f"{name:<34} {seconds:>9.3f} {ratio:>10.1f}× {aims}".rstrip())
+    print()
+
+
+def explain(app, today: date) -> None:
+    """Each report's statements, with their own time and the plan."""
+    from app.db import session
+
+    with app.app_context():
+        engine = session.get_bind()
+        dialect = engine.dialect.name
+        for name, run in reports(app, today)[2:]:
+            seen: list[tuple[str, object, float]] = []
+            started: dict[int, float] = {}
+
+            def before(_conn, _cursor, statement, parameters, context, _many, started=started):
+                started[id(context)] = time.perf_counter()
+
+            def after(_conn, _cursor, statement, parameters, context, _many, seen=seen, started=started):
+                seen.append((statement, parameters, time.perf_counter() - started.pop(id(context), 0.0)))
+
+            event.listen(engine, "before_cursor_execute", before)
+            event.listen(engine, "after_cursor_execute", after)
+            try:
+                run()
+            finally:
+                event.remove(engine, "before_cursor_execute", before)
+                event.remove(engine, "after_cursor_execute", after)
+            session.rollback()
+            print(f"=== {name}: {len(seen)} statements")
+            for statement, parameters, seconds in seen:
+                print(f"--- {seconds:.3f} s")
+                print(statement.strip())
+                prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+                plan = session.connection().exec_driver_sql(prefix + statement, parameters).all()
+                for row in plan:
+                    print("    " + (" ".join(str(c) for c in row[-1:]) if dialect == "sqlite" else row[0]))
+                session.rollback()
+            print()
+
+
+# --- prototypes: rewrites proposed for app/reports, measured here and nowhere used by the app ----------
+#
+# Each replaces one function of app/reports for the duration of a measurement (``--prototype NAME``); the
+# benchmark checks that every report gives the same result with it as without it before it prints a time.
+
+
+def _median_of(counts: dict[int, int]):
+    """The median of values given as value → how often (the mean of the middle two for an even count)."""
+    from decimal import Decimal
+
+    total = sum(counts.values())
+    if not total:
+        return None
+    low, high = (total + 1) // 2, (total + 2) // 2  # 1-based positions of the middle value(s)
+    seen, first = 0, None
+    for value in sorted(counts):
+        seen += counts[value]
+        if first is None and seen >= low:
+            first = value
+        if seen >= high:
+            return (Decimal(first + value) / 2).quantize(Decimal("0.1"))
+    return None
+
+
+def proto_medians(query, indicator) -> dict:
+    """Medians from a histogram: one grouped count per (group, days) instead of four window-function sorts.
+    Days take a few hundred values, so the database returns a few hundred rows whatever the number of
+    trajecten, and the median over all groups is the median of the summed histograms."""
+    from collections import Counter, defaultdict
+
+    from sqlalchemy import and_, func
+
+    from app.db import session
+    from app.models.trajecten import Traject
+    from app.reports import services
+    from app.reports.sql import counted, days_between
+
+    days = days_between(getattr(Traject, indicator.start), getattr(Traject, indicator.end))
+    key = services.group_column(query.group_by)
+    where = and_(query.scope(), counted(indicator, "numerator", query.basis, query.period))
+    per: dict = defaultdict(Counter)
+    overall: Counter = Counter()
+    for group, d, n in session.execute(services._base(query, key, days, func.count()).where(where)
+                                       .group_by(key, days)):
+        per[group][int(d)] += int(n)
+        overall[int(d)] += int(n)
+    out = {group: _median_of(counts) for group, counts in per.items()}
+    if overall:
+        out["__all__"] = _median_of(overall)
+    return out
+
+
+def proto_money(query, as_of):
+    """Money in three grouped statements, each over only the rows it needs: the counts over the trajecten;
+    the cost over the approved invoice lines joined to their traject (instead of summing every traject's
+    lines in a subquery and joining that to a million trajecten); the benefit saved over the trajecten with an
+    exit, the only ones that need their client."""
+    from decimal import Decimal
+
+    from sqlalchemy import and_, func, select, true
+
+    from app.db import session
+    from app.models.clients import Client
+    from app.models.invoicing import Invoice, InvoiceLine
+    from app.models.procurement import Contract
+    from app.models.trajecten import Traject
+    from app.reports import services
+    from app.reports.sql import as_date, counted, earliest, months_between, tally
+    from contracts.indicators import INDICATORS, Basis
+    from contracts.money import to_cents
+    from invoicing.status import APPROVED_STATUSES
+
+    key = services.group_column(query.group_by)
+    cohort = query.basis == Basis.COHORT
+    referred = Traject.referral_date.between(*query.period) if cohort else true()
+    placements, durable = INDICATORS["placements"], INDICATORS["durable_placements"]
+    counts = (services._base(query, key, func.sum(tally(counted(placements, "numerator", query.basis, query.period))),
+                             func.sum(tally(counted(durable, "numerator", query.basis, query.period))))
+              .where(query.scope(), referred).group_by(key))
+    cost = (select(key, func.sum(InvoiceLine.amount)).select_from(InvoiceLine)
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id).join(Traject, Traject.id == InvoiceLine.traject_id)
+            .join(Contract, Contract.id == Traject.contract_id)
+            .where(Invoice.status.in_(sorted(APPROVED_STATUSES)), query.scope(), referred,
+                   InvoiceLine.due_on.between(*query.period) if not cohort else true())
+            .group_by(key))
+    months = services._clamp(months_between(Traject.exited_on, earliest(Traject.fell_back_on, as_date(as_of))),
+                             services.HORIZON_MONTHS)
+    exited = and_(Traject.exited_on.is_not(None), Traject.exited_on <= as_of,
+                  Traject.exited_on.between(*query.period) if not cohort else true())
+    saved = (services._base(query, key, func.sum(months), func.sum(months * Client.monthly_benefit))
+             .join(Client, Client.id == Traject.client_id).where(query.scope(), referred, exited).group_by(key))
+    costs = dict(session.execute(cost).all())
+    savings = {group: (m, euros) for group, m, euros in session.execute(saved)}
+    out = {}
+    for group, placed, lasting in session.execute(counts):
+        m, euros = savings.get(group, (0, 0))
+        out[group] = services.Money(to_cents(Decimal(str(costs.get(group) or 0))), int(placed or 0),
+                                    int(lasting or 0), int(m or 0), to_cents(Decimal(str(euros or 0))))
+    return out
+
+
+def proto_marap_build(gemeente_id, period, today):
+    """marap.build with its seven per-column counts (closed by reason, exits by reason, placements by kind) in
+    one statement of conditional sums: one pass over the gemeente's trajecten instead of seven."""
+    from decimal import Decimal
+
+    from sqlalchemy import and_, func, select
+
+    from app.db import session
+    from app.invoicing.budgets import realised
+    from app.models.invoicing import Budget
+    from app.models.registers import Gemeente
+    from app.models.trajecten import Traject
+    from app.reports import marap, services
+    from app.reports.sql import tally
+    from contracts.events import ExitReason, WorkKind
+    from contracts.indicators import Basis
+    from contracts.lifecycle import TrajectStatus
+
+    first, last = period
+    gemeente = session.get(Gemeente, gemeente_id)
+    mine = Traject.gemeente_id == gemeente_id
+    referred = marap._by_month(Traject.referral_date, mine, first, last)
+    closed = marap._by_month(marap._closed_on(), mine, first, last)
+    months = [(m, referred.get(m, 0), closed.get(m, 0)) for m in marap._months(first, last)]
+    conditions = ([getattr(Traject, name).between(first, last) for name in marap.CLOSING]
+                  + [and_(Traject.exited_on.between(first, last), Traject.exit_reason == r.value) for r in ExitReason]
+                  + [and_(Traject.placed_on.between(first, last), Traject.placement_kind == k.value) for k in WorkKind])
+    counts = [int(n or 0) for n in session.execute(select(*(func.sum(tally(c)) for c in conditions)).where(mine)).one()]
+    reasons = [(label, n) for label, n in zip(marap.CLOSING.values(), counts, strict=False)]
+    exits = counts[len(marap.CLOSING):len(marap.CLOSING) + len(ExitReason)]
+    kinds = counts[len(marap.CLOSING) + len(ExitReason):]
+    status = dict(session.execute(select(Traject.status, func.count()).where(
+        mine, Traject.referral_date <= last).group_by(Traject.status)).all())
+    spent = realised(last.year)
+    budgets = session.scalars(select(Budget).where(Budget.gemeente_id == gemeente_id, Budget.year == last.year)
+                              .order_by(Budget.funding_source)).all()
+    sources = {b.funding_source: b.amount + b.carried_over for b in budgets}
+    for (g, source), _amount in spent.items():
+        if g == gemeente_id:
+            sources.setdefault(source, Decimal("0.00"))
+    budget = [(source, amount, spent.get((gemeente_id, source), Decimal("0.00")))
+              for source, amount in sorted(sources.items())]
+    query = services.Query(period=period, basis=Basis.COHORT, group_by="provider",
+                           gemeente_ids=frozenset({gemeente_id}))
+    costs = marap.money(query, today)
+    return marap.Marap(
+        gemeente=gemeente.name, gemeente_id=gemeente_id, period=period, made_on=today, months=months,
+        closed_by_reason=reasons, exits_by_reason=[(r.value, n) for r, n in zip(ExitReason, exits, strict=True)],
+        placements_by_kind=[(k.value, n) for k, n in zip(WorkKind, kinds, strict=True)],
+        status=[(s.value, int(status.get(s, 0))) for s in TrajectStatus],
+        budget=budget, comparison=marap.table(query, list(marap.MARAP_INDICATORS)), costs=costs,
+        costs_total=services.totals_of(costs),
+    )
+
+
+def proto_table(query, indicator_ids=None):
+    """table() with each distinct count computed once: on a cohort basis every numerator and denominator is
+    dated by the referral date, which the WHERE clause already restricts to the period, so a part is just its
+    predicate, and the eighteen indicators need 20 distinct counts instead of 36 sums of a CASE that tests the
+    period again each time; a plain ``Has`` becomes ``count(column)``, ``EVERY`` ``count(*)``."""
+    from sqlalchemy import func
+
+    from app.db import session
+    from app.reports import services
+    from app.reports.sql import column, condition, tally
+    from contracts.indicators import EVERY, INDICATORS, Basis, Has
+
+    if query.basis != Basis.COHORT:
+        return _PLAIN_TABLE(query, indicator_ids)
+    indicators = [INDICATORS[i] for i in (indicator_ids or list(INDICATORS))]
+    key = services.group_column(query.group_by)
+    distinct: dict = {}
+    for ind in indicators:
+        for predicate in (ind.numerator, ind.denominator):
+            distinct.setdefault(predicate, len(distinct))
+    sums = [func.count() if p == EVERY else func.count(column(p.field)) if isinstance(p, Has)
+            else func.sum(tally(condition(p))) for p in distinct]
+    stmt = (services._base(query, key.label("key"), *sums).where(query.scope(), query.in_play(indicators))
+            .group_by(key))
+    raw = {}
+    for row in session.execute(stmt):
+        values = [int(v or 0) for v in row[1:]]
+        raw[row[0]] = [v for ind in indicators
+                       for v in (values[distinct[ind.numerator]], values[distinct[ind.denominator]])]
+    medians = {ind.id: services._medians(query, ind) for ind in indicators if ind.kind == services.Kind.MEDIAN_DAYS}
+    labels = services.group_labels(query.group_by, list(raw))
+    rows, totals = [], [0] * (2 * len(indicators))
+    for group, values in raw.items():
+        figures = {}
+        for i, ind in enumerate(indicators):
+            k, n = values[2 * i], values[2 * i + 1]
+            totals[2 * i] += k
+            totals[2 * i + 1] += n
+            figures[ind.id] = services._figure(ind, query, k, n, medians.get(ind.id, {}).get(group))
+        rows.append((group, labels.get(group, "—") if group is not None else "—", figures))
+    rows.sort(key=lambda r: str(r[1]))
+    overall = {ind.id: services._figure(ind, query, totals[2 * i], totals[2 * i + 1],
+                                        medians.get(ind.id, {}).get("__all__")) for i, ind in enumerate(indicators)}
+    return services.Table(query.group_by, indicators, rows, overall)
+
+
+_PLAIN_TABLE = None
+
+
+_SCAN = re.compile(r"\bFROM traject\b(?! NOT INDEXED)")
+
+
+def _not_indexed(_conn, _cursor, statement, parameters, _context, _many):
+    if statement in (BASELINE, ROW_READ):  # the references stay as they are
+        return statement, parameters
+    return _SCAN.sub("FROM traject NOT INDEXED", statement), parameters
+
+
+def apply_prototypes(app, names: list[str]) -> Callable[[], None]:
+    """Put the named prototypes in place; returns how to take them out again."""
+    from app.reports import marap, services
+
+    undo = []
+
+    def patch(module, name, value):
+        undo.append((module, name, getattr(module, name)))
+        setattr(module, name, value)
+
+    if "medians" in names:
+        patch(services, "_medians", proto_medians)
+    if "table" in names:
+        global _PLAIN_TABLE
+        _PLAIN_TABLE = services.table
+        patch(services, "table", proto_table)
+        patch(marap, "table", proto_table)
+    if "money" in names:
+        patch(services, "money", proto_money)
+        patch(marap, "money", proto_money)
+    if "marap" in names:
+        patch(marap, "build", proto_marap_build)
+    engine = app.extensions["db_bind"]
+    scan = "sqlite-scan" in names and engine.dialect.name == "sqlite"
+    if scan:  # SQLite: read the table itself rather than row by row through an index (see docs/reports-scale.md)
+        event.listen(engine, "before_cursor_execute", _not_indexed, retval=True)
+
+    def restore() -> None:
+        for module, name, value in reversed(undo):
+            setattr(module, name, value)
+        if scan:
+            event.remove(engine, "before_cursor_execute", _not_indexed)
+
+    return restore
+
+
+PROTOTYPES = ("medians", "table", "money", "marap", "sqlite-scan")
+
+
+def results_of(app, today: date) -> list[object]:
+    from app.db import session
+
+    with app.app_context():
+        out = [run() for _name, run in reports(app, today)[2:]]
+        session.rollback()
+        return out
+
+
+def _index_names(statements: list[str]) -> list[str]:
+    return [m.group(1) for s in statements if (m := re.search(r"INDEX\s+(?:IF NOT EXISTS\s+)?(\w+)", s, re.I))]
+
+
+def _compare(results, tried, title: str, same: list[bool] | None = None) -> None:
+    print_table(tried, title)
+    print(f"{'report':<34} {'before s':>9} {'after s':>9}" + (f" {'same result':>12}" if same else ""))
+    for i, ((name, before), (_n, after)) in enumerate(zip(results, tried, strict=True)):
+        mark = f" {'yes' if same[i] else 'NO':>12}" if same else ""
+        print(f"{name:<34} {before:>9.3f} {after:>9.3f}{mark}")
+    print()
+
+
+def _with_trials(app, today: date, args, results, prototypes: list[str]) -> None:
+    """Measure with the ``--try`` statements applied (and the prototypes, if any), then drop the indexes."""
+    from app.db import session
+
+    with app.app_context():
+        conn = session.connection()
+        for statement in args.trials:
+            began = time.perf_counter()
+            conn.exec_driver_sql(statement)
+            print(f"applied in {time.perf_counter() - began:.1f} s: {statement}")
+        session.commit()
+    _analyze(app)
+    try:
+        tried = measure(app, today, args.repeat)
+        extra = f" and the prototypes {', '.join(prototypes)}" if prototypes else ""
+        _compare(results, tried, "with " + "; ".join(args.trials) + extra + ":")
+        if args.explain:
+            explain(app, today)
+    finally:
+        with app.app_context():
+            for index in _index_names(args.trials):
+                session.execute(text(f"DROP INDEX IF EXISTS {index}"))
+            session.commit()
+        _analyze(app)
+        print("undone: " + ", ".join(_index_names(args.trials)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+                        help=f"SQLAlchemy URL (default {DEFAULT_URL}); a PostgreSQL database is created if missing")
+    parser.add_argument("--trajecten", type=int, default=1_000_000, help="trajecten wanted (default 1000000)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=None, help="generator processes (default: cores, ≤ 4)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per report after one warm-up (best)")
+    parser.add_argument("--explain", action="store_true", help="print each report's statements and their plans")
+    parser.add_argument("--try", dest="trials", action="append", default=[], metavar="SQL",
+                        help="a statement (CREATE INDEX ...) to measure the reports with; undone afterwards")
+    parser.add_argument("--prototype", dest="prototypes", action="append", default=[],
+                        choices=[*PROTOTYPES, "all"], help="measure again with a proposed rewrite (see the code)")
+    args = parser.parse_args(argv)
+
+    url = normalise_database_url(args.database_url)
+    today = date.today()
+    app, origin = prepare(url, args.trajecten, args.seed, args.batch, args.workers)
+
+    from app.db import session
+
+    with app.app_context():
+        conn = session.connection()
+        dialect = conn.dialect.name
+        version = conn.exec_driver_sql("SELECT sqlite_version()" if dialect == "sqlite" else "SHOW server_version"
+                                       ).scalar()
+        counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()  # noqa: S608
+                  for t in ("traject", "traject_event", "client", "invoice", "invoice_line")}
+        session.rollback()
+
+    print("Reports benchmark (bench/reports.py)")
+    print(f"python {platform.python_version()} on {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs; "
+          f"{dialect} {version}; {make_url(url).render_as_string(hide_password=True)}")
+    print(origin)
+    print("rows: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    print(f"today {today.isoformat()}; reports over {(today - relativedelta(years=2)).isoformat()} .. "
+          f"{today.isoformat()}, marap {today.year}-01-01 .. {today.isoformat()}; best of {args.repeat} after a "
+          f"warm-up")
+    print()
+    results = measure(app, today, args.repeat)
+    print_table(results, "measured:")
+
+    if args.explain:
+        explain(app, today)
+
+    names = list(PROTOTYPES) if "all" in args.prototypes else args.prototypes
+    restore = None
+    if names:
+        plain = results_of(app, today)
+        restore = apply_prototypes(app, names)
+        same = [a == b for a, b in zip(plain, results_of(app, today), strict=True)]
+        if not all(same):
+            print("PROTOTYPES CHANGE RESULTS: " + ", ".join(
+                name for (name, _run), ok in zip(reports(app, today)[2:], same, strict=True) if not ok))
+        tried = measure(app, today, args.repeat)
+        _compare(results, tried, "with the prototypes " + ", ".join(names) + ":", [True, True, *same])
+        if args.explain:
+            explain(app, today)
+    try:
+        if args.trials:
+            _with_trials(app, today, args, results, names)
+    finally:
+        if restore is not None:
+            restore()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
