@@ -584,7 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.explain:
         explain(app, today)
 
-    names = list(PROTOTYPES) if "all" in args.prototypes else args.prototypes
+    names = [name for name in (PROTOTYPES if "all" in args.prototypes else args.prototypes)
+             if name != "sqlite-scan" or dialect == "sqlite"]
     restore = None
     if names:
         plain = results_of(app, today)

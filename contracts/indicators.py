@@ -586,6 +586,23 @@ def median(values: Sequence[int]) -> Decimal | None:
     return (Decimal(ordered[middle - 1]) + Decimal(ordered[middle])) / 2
 
 
+def median_of_counts(counts: Mapping[int, int]) -> Decimal | None:
+    """The median of values given as value → how often it occurs: the same as :func:`median` of the values
+    written out, without writing them out (a database returns a few hundred day counts, not every traject)."""
+    total = sum(counts.values())
+    if total == 0:
+        return None
+    wanted = [(total - 1) // 2, total // 2]  # the middle position(s), counted from 0
+    found: list[int] = []
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+    return (Decimal(found[0]) + Decimal(found[1])) / 2
+
+
 def expected_rate(mix: Mapping[object, int], reference: Mapping[object, tuple[int, int]]) -> Decimal | None:
     """The rate a provider would have with its own mix of clients and everyone's results per stratum.
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import and_, case, extract, func, select
 
 from app.db import session
 from app.invoicing.budgets import realised
@@ -83,15 +83,20 @@ def build(gemeente_id: int, period: tuple[date, date], today: date) -> Marap:
     closed = _by_month(_closed_on(), mine, first, last)
     months = [(m, referred.get(m, 0), closed.get(m, 0)) for m in _months(first, last)]
 
-    reasons = []
-    for name, label in CLOSING.items():
-        column = getattr(Traject, name)
-        n = session.scalar(select(func.count()).where(mine, column.between(first, last)))
-        reasons.append((label, int(n or 0)))
-    exits = dict(session.execute(select(Traject.exit_reason, func.count()).where(
-        mine, Traject.exited_on.between(first, last)).group_by(Traject.exit_reason)).all())
-    kinds = dict(session.execute(select(Traject.placement_kind, func.count()).where(
-        mine, Traject.placed_on.between(first, last)).group_by(Traject.placement_kind)).all())
+    # Closures by reason, exits by reason and placements by kind in one pass over the gemeente's trajecten.
+    def within(column):
+        return column.between(first, last)
+
+    sums = [func.sum(case((within(getattr(Traject, name)), 1), else_=0)) for name in CLOSING]
+    sums += [func.sum(case((and_(within(Traject.exited_on), Traject.exit_reason == r.value), 1), else_=0))
+             for r in ExitReason]
+    sums += [func.sum(case((and_(within(Traject.placed_on), Traject.placement_kind == k.value), 1), else_=0))
+             for k in WorkKind]
+    counts = [int(n or 0) for n in session.execute(select(*sums).where(mine)).one()]
+    reasons = list(zip(CLOSING.values(), counts[:len(CLOSING)], strict=True))
+    exits = dict(zip((r.value for r in ExitReason), counts[len(CLOSING):len(CLOSING) + len(ExitReason)],
+                     strict=True))
+    kinds = dict(zip((k.value for k in WorkKind), counts[len(CLOSING) + len(ExitReason):], strict=True))
     status = dict(session.execute(select(Traject.status, func.count()).where(
         mine, Traject.referral_date <= last).group_by(Traject.status)).all())
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.sql.expression import ColumnElement
 
 from app.db import session
@@ -22,17 +22,31 @@ from app.models.invoicing import Invoice, InvoiceLine
 from app.models.procurement import Contract, Lot
 from app.models.registers import Gemeente, Provider
 from app.models.trajecten import Traject
-from app.reports.sql import as_date, counted, days_between, earliest, months_between, tally
+from app.reports.sql import (
+    as_date,
+    column,
+    condition,
+    counted,
+    days_between,
+    earliest,
+    months_between,
+    scanned,
+    tally,
+)
 from contracts.indicators import (
+    EVERY,
     INDICATORS,
     Basis,
     Figure,
+    Has,
     Indicator,
     Kind,
     Part,
     cost_per,
     cumulative_placed,
     expected_rate,
+    in_period,
+    median_of_counts,
     rate,
     standardised_ratio,
     wilson,
@@ -59,9 +73,10 @@ INACTIVE_DAYS = Terms().inactivity_days
 
 
 def group_column(name: str) -> ColumnElement:
-    return {"provider": Traject.provider_id, "contract": Traject.contract_id, "lot": Contract.lot_id,
-            "gemeente": Traject.gemeente_id, "client_group": Traject.client_group,
-            "phase": Traject.phase_at_referral}[name]
+    column = {"provider": Traject.provider_id, "contract": Traject.contract_id, "lot": Contract.lot_id,
+              "gemeente": Traject.gemeente_id, "client_group": Traject.client_group,
+              "phase": Traject.phase_at_referral}[name]
+    return scanned(column)
 
 
 def group_labels(name: str, keys: list) -> dict:
@@ -99,19 +114,19 @@ class Query:
         parts = [true()]
         if self.gemeente_ids is not None:
             parts.append(Traject.gemeente_id.in_(sorted(self.gemeente_ids)))
-        for value, column in ((self.provider_id, Traject.provider_id), (self.contract_id, Traject.contract_id),
-                              (self.lot_id, Contract.lot_id), (self.client_group, Traject.client_group),
-                              (self.phase, Traject.phase_at_referral)):
+        for value, attribute in ((self.provider_id, Traject.provider_id), (self.contract_id, Traject.contract_id),
+                                 (self.lot_id, Contract.lot_id), (self.client_group, Traject.client_group),
+                                 (self.phase, Traject.phase_at_referral)):
             if value is not None:
-                parts.append(column == value)
+                parts.append(attribute == value)
         return and_(*parts)
 
     def in_play(self, indicators: list[Indicator]) -> ColumnElement[bool]:
         """Rows that can count at all: on a cohort basis those referred in the period (the index serves it)."""
         if self.basis == Basis.COHORT:
-            return Traject.referral_date.between(*self.period)
+            return scanned(Traject.referral_date).between(*self.period)
         dates = {ind.numerator_date for ind in indicators} | {ind.denominator_date for ind in indicators}
-        return or_(*(getattr(Traject, d).between(*self.period) for d in sorted(dates)))
+        return or_(*(scanned(getattr(Traject, d)).between(*self.period) for d in sorted(dates)))
 
 
 def _base(query: Query, *columns) -> Select:
@@ -137,16 +152,36 @@ class Table:
     total: dict[str, Figure]
 
 
+def _count(predicate, dated: str, query: Query) -> ColumnElement[int]:
+    """How many rows in scope satisfy ``predicate`` with ``dated`` in the period. On a cohort basis the WHERE
+    clause already holds the referral date to the period, so a plain fact is ``count(column)`` and needs no
+    CASE per row (SQLite interprets every CASE for every row)."""
+    if query.basis == Basis.COHORT and dated == "referral_date":
+        if predicate == EVERY:
+            return func.count()
+        if isinstance(predicate, Has):
+            return func.count(column(predicate.field))
+        return func.sum(tally(condition(predicate)))
+    return func.sum(tally(and_(condition(predicate), column(dated).between(*query.period))))
+
+
 def table(query: Query, indicator_ids: list[str] | None = None) -> Table:
     indicators = [INDICATORS[i] for i in (indicator_ids or list(INDICATORS))]
     key = group_column(query.group_by)
-    sums = []
+    # Each distinct (predicate, date) is counted once, however many indicators share it.
+    distinct: dict = {}
     for ind in indicators:
-        sums.append(func.sum(tally(counted(ind, "numerator", query.basis, query.period))))
-        sums.append(func.sum(tally(counted(ind, "denominator", query.basis, query.period))))
-    stmt = (_base(query, key.label("key"), *sums).where(query.scope(), query.in_play(indicators))
-            .group_by(key))
-    raw = {row[0]: [int(v or 0) for v in row[1:]] for row in session.execute(stmt)}
+        for part in ("numerator", "denominator"):
+            predicate = ind.numerator if part == "numerator" else ind.denominator
+            distinct.setdefault((predicate, in_period(ind, query.basis, part)), len(distinct))
+    stmt = (_base(query, key.label("key"), *(_count(p, d, query) for p, d in distinct))
+            .where(query.scope(), query.in_play(indicators)).group_by(key))
+    raw = {}
+    for row in session.execute(stmt):
+        values = [int(v or 0) for v in row[1:]]
+        raw[row[0]] = [values[distinct[(ind.numerator if part == "numerator" else ind.denominator,
+                                        in_period(ind, query.basis, part))]]
+                       for ind in indicators for part in ("numerator", "denominator")]
     medians = {ind.id: _medians(query, ind) for ind in indicators if ind.kind == Kind.MEDIAN_DAYS}
     labels = group_labels(query.group_by, list(raw))
     rows = []
@@ -167,20 +202,17 @@ def table(query: Query, indicator_ids: list[str] | None = None) -> Table:
 
 
 def _medians(query: Query, indicator: Indicator) -> dict:
-    """Median days per group and over all, with window functions (no MEDIAN in SQLite, none needed in SQL)."""
+    """Median days per group and over all, from a histogram the database counts (group, days, how many):
+    days take a few hundred values, so this reads a few hundred rows instead of sorting every traject."""
     days = days_between(getattr(Traject, indicator.start), getattr(Traject, indicator.end))
-    where = and_(query.scope(), counted(indicator, "numerator", query.basis, query.period))
-    out = {}
-    for grouped in (True, False):
-        key = group_column(query.group_by) if grouped else literal("__all__")
-        ranked = _base(query, key.label("g"), days.label("d"),
-                       func.row_number().over(partition_by=key, order_by=days).label("rn"),
-                       func.count().over(partition_by=key).label("cnt")).where(where).subquery()
-        middle = select(ranked.c.g, func.avg(ranked.c.d)).where(
-            ranked.c.rn.in_([(ranked.c.cnt + 1) // 2, (ranked.c.cnt + 2) // 2])).group_by(ranked.c.g)
-        for g, value in session.execute(middle):
-            out[g] = Decimal(str(value)).quantize(Decimal("0.1")) if value is not None else None
-    return out
+    key = group_column(query.group_by)
+    stmt = (_base(query, key, days, func.count())
+            .where(query.scope(), counted(indicator, "numerator", query.basis, query.period)).group_by(key, days))
+    per_group: dict = defaultdict(lambda: defaultdict(int))
+    for group, d, n in session.execute(stmt):
+        per_group[group][int(d)] += int(n)
+        per_group["__all__"][int(d)] += int(n)
+    return {g: median_of_counts(counts).quantize(Decimal("0.1")) for g, counts in per_group.items()}
 
 
 def members(query: Query, indicator_id: str, part: Part, group: object | None, limit: int = 500):
@@ -340,35 +372,37 @@ MONEY_DEFINITIONS = {
 
 
 def money(query: Query, as_of: date) -> dict[object, Money]:
-    """Per group: cost (approved invoice lines), placements, durable placements and benefit saved."""
+    """Per group: cost (approved invoice lines), placements, durable placements and benefit saved.
+
+    Three grouped statements, each over only the rows it needs: the counts over the trajecten; the cost over
+    the approved invoice lines joined to their traject; the benefit saved over the trajecten with an exit,
+    the only ones that need their client."""
     key = group_column(query.group_by)
-    placements, durable = INDICATORS["placements"], INDICATORS["durable_placements"]
     cohort = query.basis == Basis.COHORT
-    # Cost per traject from approved invoices, summed in the database.
-    paid_lines = (select(InvoiceLine.traject_id.label("tid"), func.sum(InvoiceLine.amount).label("amount"))
-                  .join(Invoice).where(Invoice.status.in_(sorted(APPROVED_STATUSES)),
-                                       InvoiceLine.traject_id.is_not(None)))
-    if not cohort:
-        paid_lines = paid_lines.where(InvoiceLine.due_on.between(*query.period))
-    paid = paid_lines.group_by(InvoiceLine.traject_id).subquery()
-    end = earliest(Traject.fell_back_on, as_date(as_of))
-    whole = months_between(Traject.exited_on, end)
-    months = _clamp(whole, HORIZON_MONTHS)
+    referred = scanned(Traject.referral_date).between(*query.period) if cohort else true()
+    placements, durable = INDICATORS["placements"], INDICATORS["durable_placements"]
+    counts = (_base(query, key, func.sum(tally(counted(placements, "numerator", query.basis, query.period))),
+                    func.sum(tally(counted(durable, "numerator", query.basis, query.period))))
+              .where(query.scope(), referred).group_by(key))
+    cost = (select(key, func.sum(InvoiceLine.amount)).select_from(InvoiceLine)
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id).join(Traject, Traject.id == InvoiceLine.traject_id)
+            .join(Contract, Contract.id == Traject.contract_id)
+            .where(Invoice.status.in_(sorted(APPROVED_STATUSES)), query.scope(), referred,
+                   InvoiceLine.due_on.between(*query.period) if not cohort else true())
+            .group_by(key))
+    months = _clamp(months_between(Traject.exited_on, earliest(Traject.fell_back_on, as_date(as_of))),
+                    HORIZON_MONTHS)
     exited = and_(Traject.exited_on.is_not(None), Traject.exited_on <= as_of,
                   Traject.exited_on.between(*query.period) if not cohort else true())
-    saved_months = func.sum(tally(exited) * months)
-    saved_euros = func.sum(tally(exited) * months * Client.monthly_benefit)
-    stmt = (_base(query, key.label("key"), func.coalesce(func.sum(paid.c.amount), 0),
-                  func.sum(tally(counted(placements, "numerator", query.basis, query.period))),
-                  func.sum(tally(counted(durable, "numerator", query.basis, query.period))),
-                  saved_months, saved_euros)
-            .join(Client, Client.id == Traject.client_id).outerjoin(paid, paid.c.tid == Traject.id)
-            .where(query.scope(), Traject.referral_date.between(*query.period) if cohort else true())
-            .group_by(key))
+    saved = (_base(query, key, func.sum(months), func.sum(months * Client.monthly_benefit))
+             .join(Client, Client.id == Traject.client_id).where(query.scope(), referred, exited).group_by(key))
+    costs = dict(session.execute(cost).all())
+    savings = {group: (m, euros) for group, m, euros in session.execute(saved)}
     out = {}
-    for group, cost, placed, lasting, m, euros in session.execute(stmt):
-        out[group] = Money(to_cents(Decimal(str(cost or 0))), int(placed or 0), int(lasting or 0), int(m or 0),
-                           to_cents(Decimal(str(euros or 0))))
+    for group, placed, lasting in session.execute(counts):
+        m, euros = savings.get(group, (0, 0))
+        out[group] = Money(to_cents(Decimal(str(costs.get(group) or 0))), int(placed or 0), int(lasting or 0),
+                           int(m or 0), to_cents(Decimal(str(euros or 0))))
     return out
 
 

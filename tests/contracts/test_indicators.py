@@ -813,3 +813,20 @@ def test_cost_per():
 def test_date_fields_are_the_dates():
     assert set(DATE_FIELDS) == {"referral_date", *(f for f in FACT_FIELDS if f.endswith("_on"))}
     assert "placement_kind" not in DATE_FIELDS and "exit_reason" not in DATE_FIELDS
+
+
+@given(st.lists(st.integers(0, 400), max_size=60))
+def test_the_median_of_counts_is_the_median_of_the_values_written_out(values):
+    from collections import Counter
+
+    from contracts.indicators import median_of_counts
+
+    assert median_of_counts(Counter(values)) == median(values)
+
+
+def test_median_of_counts_by_hand():
+    from contracts.indicators import median_of_counts
+
+    assert median_of_counts({4: 1, 10: 1, 19: 1, 20: 1}) == Decimal("14.5")
+    assert median_of_counts({3: 2, 7: 1}) == Decimal(3)
+    assert median_of_counts({}) is None
