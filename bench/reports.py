@@ -238,207 +238,9 @@ def explain(app, today: date) -> None:
 
 # --- prototypes: rewrites proposed for app/reports, measured here and nowhere used by the app ----------
 #
-# Each replaces one function of app/reports for the duration of a measurement (``--prototype NAME``); the
-# benchmark checks that every report gives the same result with it as without it before it prints a time.
-
-
-def _median_of(counts: dict[int, int]):
-    """The median of values given as value → how often (the mean of the middle two for an even count)."""
-    from decimal import Decimal
-
-    total = sum(counts.values())
-    if not total:
-        return None
-    low, high = (total + 1) // 2, (total + 2) // 2  # 1-based positions of the middle value(s)
-    seen, first = 0, None
-    for value in sorted(counts):
-        seen += counts[value]
-        if first is None and seen >= low:
-            first = value
-        if seen >= high:
-            return (Decimal(first + value) / 2).quantize(Decimal("0.1"))
-    return None
-
-
-def proto_medians(query, indicator) -> dict:
-    """Medians from a histogram: one grouped count per (group, days) instead of four window-function sorts.
-    Days take a few hundred values, so the database returns a few hundred rows whatever the number of
-    trajecten, and the median over all groups is the median of the summed histograms."""
-    from collections import Counter, defaultdict
-
-    from sqlalchemy import and_, func
-
-    from app.db import session
-    from app.models.trajecten import Traject
-    from app.reports import services
-    from app.reports.sql import counted, days_between
-
-    days = days_between(getattr(Traject, indicator.start), getattr(Traject, indicator.end))
-    key = services.group_column(query.group_by)
-    where = and_(query.scope(), counted(indicator, "numerator", query.basis, query.period))
-    per: dict = defaultdict(Counter)
-    overall: Counter = Counter()
-    for group, d, n in session.execute(services._base(query, key, days, func.count()).where(where)
-                                       .group_by(key, days)):
-        per[group][int(d)] += int(n)
-        overall[int(d)] += int(n)
-    out = {group: _median_of(counts) for group, counts in per.items()}
-    if overall:
-        out["__all__"] = _median_of(overall)
-    return out
-
-
-def proto_money(query, as_of):
-    """Money in three grouped statements, each over only the rows it needs: the counts over the trajecten;
-    the cost over the approved invoice lines joined to their traject (instead of summing every traject's
-    lines in a subquery and joining that to a million trajecten); the benefit saved over the trajecten with an
-    exit, the only ones that need their client."""
-    from decimal import Decimal
-
-    from sqlalchemy import and_, func, select, true
-
-    from app.db import session
-    from app.models.clients import Client
-    from app.models.invoicing import Invoice, InvoiceLine
-    from app.models.procurement import Contract
-    from app.models.trajecten import Traject
-    from app.reports import services
-    from app.reports.sql import as_date, counted, earliest, months_between, tally
-    from contracts.indicators import INDICATORS, Basis
-    from contracts.money import to_cents
-    from invoicing.status import APPROVED_STATUSES
-
-    key = services.group_column(query.group_by)
-    cohort = query.basis == Basis.COHORT
-    referred = Traject.referral_date.between(*query.period) if cohort else true()
-    placements, durable = INDICATORS["placements"], INDICATORS["durable_placements"]
-    counts = (services._base(query, key, func.sum(tally(counted(placements, "numerator", query.basis, query.period))),
-                             func.sum(tally(counted(durable, "numerator", query.basis, query.period))))
-              .where(query.scope(), referred).group_by(key))
-    cost = (select(key, func.sum(InvoiceLine.amount)).select_from(InvoiceLine)
-            .join(Invoice, Invoice.id == InvoiceLine.invoice_id).join(Traject, Traject.id == InvoiceLine.traject_id)
-            .join(Contract, Contract.id == Traject.contract_id)
-            .where(Invoice.status.in_(sorted(APPROVED_STATUSES)), query.scope(), referred,
-                   InvoiceLine.due_on.between(*query.period) if not cohort else true())
-            .group_by(key))
-    months = services._clamp(months_between(Traject.exited_on, earliest(Traject.fell_back_on, as_date(as_of))),
-                             services.HORIZON_MONTHS)
-    exited = and_(Traject.exited_on.is_not(None), Traject.exited_on <= as_of,
-                  Traject.exited_on.between(*query.period) if not cohort else true())
-    saved = (services._base(query, key, func.sum(months), func.sum(months * Client.monthly_benefit))
-             .join(Client, Client.id == Traject.client_id).where(query.scope(), referred, exited).group_by(key))
-    costs = dict(session.execute(cost).all())
-    savings = {group: (m, euros) for group, m, euros in session.execute(saved)}
-    out = {}
-    for group, placed, lasting in session.execute(counts):
-        m, euros = savings.get(group, (0, 0))
-        out[group] = services.Money(to_cents(Decimal(str(costs.get(group) or 0))), int(placed or 0),
-                                    int(lasting or 0), int(m or 0), to_cents(Decimal(str(euros or 0))))
-    return out
-
-
-def proto_marap_build(gemeente_id, period, today):
-    """marap.build with its seven per-column counts (closed by reason, exits by reason, placements by kind) in
-    one statement of conditional sums: one pass over the gemeente's trajecten instead of seven."""
-    from decimal import Decimal
-
-    from sqlalchemy import and_, func, select
-
-    from app.db import session
-    from app.invoicing.budgets import realised
-    from app.models.invoicing import Budget
-    from app.models.registers import Gemeente
-    from app.models.trajecten import Traject
-    from app.reports import marap, services
-    from app.reports.sql import tally
-    from contracts.events import ExitReason, WorkKind
-    from contracts.indicators import Basis
-    from contracts.lifecycle import TrajectStatus
-
-    first, last = period
-    gemeente = session.get(Gemeente, gemeente_id)
-    mine = Traject.gemeente_id == gemeente_id
-    referred = marap._by_month(Traject.referral_date, mine, first, last)
-    closed = marap._by_month(marap._closed_on(), mine, first, last)
-    months = [(m, referred.get(m, 0), closed.get(m, 0)) for m in marap._months(first, last)]
-    conditions = ([getattr(Traject, name).between(first, last) for name in marap.CLOSING]
-                  + [and_(Traject.exited_on.between(first, last), Traject.exit_reason == r.value) for r in ExitReason]
-                  + [and_(Traject.placed_on.between(first, last), Traject.placement_kind == k.value) for k in WorkKind])
-    counts = [int(n or 0) for n in session.execute(select(*(func.sum(tally(c)) for c in conditions)).where(mine)).one()]
-    reasons = [(label, n) for label, n in zip(marap.CLOSING.values(), counts, strict=False)]
-    exits = counts[len(marap.CLOSING):len(marap.CLOSING) + len(ExitReason)]
-    kinds = counts[len(marap.CLOSING) + len(ExitReason):]
-    status = dict(session.execute(select(Traject.status, func.count()).where(
-        mine, Traject.referral_date <= last).group_by(Traject.status)).all())
-    spent = realised(last.year)
-    budgets = session.scalars(select(Budget).where(Budget.gemeente_id == gemeente_id, Budget.year == last.year)
-                              .order_by(Budget.funding_source)).all()
-    sources = {b.funding_source: b.amount + b.carried_over for b in budgets}
-    for (g, source), _amount in spent.items():
-        if g == gemeente_id:
-            sources.setdefault(source, Decimal("0.00"))
-    budget = [(source, amount, spent.get((gemeente_id, source), Decimal("0.00")))
-              for source, amount in sorted(sources.items())]
-    query = services.Query(period=period, basis=Basis.COHORT, group_by="provider",
-                           gemeente_ids=frozenset({gemeente_id}))
-    costs = marap.money(query, today)
-    return marap.Marap(
-        gemeente=gemeente.name, gemeente_id=gemeente_id, period=period, made_on=today, months=months,
-        closed_by_reason=reasons, exits_by_reason=[(r.value, n) for r, n in zip(ExitReason, exits, strict=True)],
-        placements_by_kind=[(k.value, n) for k, n in zip(WorkKind, kinds, strict=True)],
-        status=[(s.value, int(status.get(s, 0))) for s in TrajectStatus],
-        budget=budget, comparison=marap.table(query, list(marap.MARAP_INDICATORS)), costs=costs,
-        costs_total=services.totals_of(costs),
-    )
-
-
-def proto_table(query, indicator_ids=None):
-    """table() with each distinct count computed once: on a cohort basis every numerator and denominator is
-    dated by the referral date, which the WHERE clause already restricts to the period, so a part is just its
-    predicate, and the eighteen indicators need 20 distinct counts instead of 36 sums of a CASE that tests the
-    period again each time; a plain ``Has`` becomes ``count(column)``, ``EVERY`` ``count(*)``."""
-    from sqlalchemy import func
-
-    from app.db import session
-    from app.reports import services
-    from app.reports.sql import column, condition, tally
-    from contracts.indicators import EVERY, INDICATORS, Basis, Has
-
-    if query.basis != Basis.COHORT:
-        return _PLAIN_TABLE(query, indicator_ids)
-    indicators = [INDICATORS[i] for i in (indicator_ids or list(INDICATORS))]
-    key = services.group_column(query.group_by)
-    distinct: dict = {}
-    for ind in indicators:
-        for predicate in (ind.numerator, ind.denominator):
-            distinct.setdefault(predicate, len(distinct))
-    sums = [func.count() if p == EVERY else func.count(column(p.field)) if isinstance(p, Has)
-            else func.sum(tally(condition(p))) for p in distinct]
-    stmt = (services._base(query, key.label("key"), *sums).where(query.scope(), query.in_play(indicators))
-            .group_by(key))
-    raw = {}
-    for row in session.execute(stmt):
-        values = [int(v or 0) for v in row[1:]]
-        raw[row[0]] = [v for ind in indicators
-                       for v in (values[distinct[ind.numerator]], values[distinct[ind.denominator]])]
-    medians = {ind.id: services._medians(query, ind) for ind in indicators if ind.kind == services.Kind.MEDIAN_DAYS}
-    labels = services.group_labels(query.group_by, list(raw))
-    rows, totals = [], [0] * (2 * len(indicators))
-    for group, values in raw.items():
-        figures = {}
-        for i, ind in enumerate(indicators):
-            k, n = values[2 * i], values[2 * i + 1]
-            totals[2 * i] += k
-            totals[2 * i + 1] += n
-            figures[ind.id] = services._figure(ind, query, k, n, medians.get(ind.id, {}).get(group))
-        rows.append((group, labels.get(group, "—") if group is not None else "—", figures))
-    rows.sort(key=lambda r: str(r[1]))
-    overall = {ind.id: services._figure(ind, query, totals[2 * i], totals[2 * i + 1],
-                                        medians.get(ind.id, {}).get("__all__")) for i, ind in enumerate(indicators)}
-    return services.Table(query.group_by, indicators, rows, overall)
-
-
-_PLAIN_TABLE = None
+# Each changes how the reports run for the duration of a measurement (``--prototype NAME``); the benchmark
+# checks that every report gives the same result with it as without it before it prints a time. The medians,
+# table, money and marap rewrites measured here earlier are now in app/reports (docs/reports-scale.md).
 
 
 _SCAN = re.compile(r"\bFROM traject\b(?! NOT INDEXED)")
@@ -452,41 +254,19 @@ def _not_indexed(_conn, _cursor, statement, parameters, _context, _many):
 
 def apply_prototypes(app, names: list[str]) -> Callable[[], None]:
     """Put the named prototypes in place; returns how to take them out again."""
-    from app.reports import marap, services
-
-    undo = []
-
-    def patch(module, name, value):
-        undo.append((module, name, getattr(module, name)))
-        setattr(module, name, value)
-
-    if "medians" in names:
-        patch(services, "_medians", proto_medians)
-    if "table" in names:
-        global _PLAIN_TABLE
-        _PLAIN_TABLE = services.table
-        patch(services, "table", proto_table)
-        patch(marap, "table", proto_table)
-    if "money" in names:
-        patch(services, "money", proto_money)
-        patch(marap, "money", proto_money)
-    if "marap" in names:
-        patch(marap, "build", proto_marap_build)
     engine = app.extensions["db_bind"]
     scan = "sqlite-scan" in names and engine.dialect.name == "sqlite"
     if scan:  # SQLite: read the table itself rather than row by row through an index (see docs/reports-scale.md)
         event.listen(engine, "before_cursor_execute", _not_indexed, retval=True)
 
     def restore() -> None:
-        for module, name, value in reversed(undo):
-            setattr(module, name, value)
         if scan:
             event.remove(engine, "before_cursor_execute", _not_indexed)
 
     return restore
 
 
-PROTOTYPES = ("medians", "table", "money", "marap", "sqlite-scan")
+PROTOTYPES = ("sqlite-scan",)
 
 
 def results_of(app, today: date) -> list[object]:
