@@ -104,13 +104,13 @@ def _iban(rng: random.Random, bank: str) -> str:
     return f"NL{std_iban.calc_check_digits('NL00' + body)}{body}"
 
 
-def _phase_and_rung(rng: random.Random) -> tuple[int, int]:
+def phase_and_rung(rng: random.Random) -> tuple[int, int]:
     phase = rng.choices((1, 2, 3, 4), weights=(20, 35, 30, 15))[0]
     rung = {1: (4, 5), 2: (3, 4), 3: (2, 3), 4: (1, 2)}[phase]
     return phase, rng.choice(rung)
 
 
-def _benefit(rng: random.Random, age: int) -> tuple[BenefitType, Decimal]:
+def benefit_for(rng: random.Random, age: int) -> tuple[BenefitType, Decimal]:
     if age >= 60 and rng.random() < 0.3:
         kind = rng.choice((BenefitType.IOAW, BenefitType.IOAZ))
     else:
@@ -200,8 +200,8 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
         group_code = _weighted(rng, TARGET_GROUPS)[0]
         group = next(g for g in groups if g.code == group_code)
         age = {"jongeren": rng.randint(18, 26), "55plus": rng.randint(55, 66)}.get(group_code, rng.randint(27, 54))
-        benefit, amount = _benefit(rng, age)
-        phase, rung = _phase_and_rung(rng)
+        benefit, amount = benefit_for(rng, age)
+        phase, rung = phase_and_rung(rng)
         client = Client(
             bsn=_bsn(rng, used_bsns),
             first_name=rng.choice(FIRST_NAMES),

@@ -77,7 +77,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
-from app.demo import FIRST_NAMES, GEMEENTEN, LAST_NAMES, STORIES, TARGET_GROUPS, _benefit, _phase_and_rung
+from app.demo import FIRST_NAMES, GEMEENTEN, LAST_NAMES, STORIES, TARGET_GROUPS, benefit_for, phase_and_rung
 from app.models.clients import Client, TargetGroup
 from app.models.invoicing import Invoice
 from app.models.procurement import Contract, ContractStatus
@@ -396,14 +396,14 @@ def _chunk(index: int) -> _Chunk:
         span = (contract.last_day - contract.first_day).days + 1
         referral = contract.first_day + timedelta(days=int(rand() * span))
         version = contract.version_on(referral)
-        phase, rung = _phase_and_rung(rng)
+        phase, rung = phase_and_rung(rng)
         if group == "jongeren":
             age = rng.randint(18, 26)
         elif group == "55plus":
             age = rng.randint(55, 66)
         else:
             age = rng.randint(27, 54)
-        benefit, monthly = _benefit(rng, age)
+        benefit, monthly = benefit_for(rng, age)
         managers = plan.managers.get(gemeente_id)
         manager = rng.choice(managers) if managers else None
         client_id, traject_id = plan.client_base + n, plan.traject_base + n

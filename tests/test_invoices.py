@@ -19,7 +19,6 @@ from peppol import check_rules, validate_xsd
 from sqlalchemy import select
 
 from app.models import Invoice, InvoicedEntitlement, InvoiceLine, Role, User
-from app.models.trajecten import TrajectEvent
 from contracts.events import EventType
 from invoicing.status import InvoiceStatus
 from tests.conftest import PASSWORD
@@ -410,13 +409,13 @@ def test_the_list_filters_by_status(world, as_role):
     assert world.invoice.number not in text(c.get("/facturen/?status=paid"))
 
 
-def test_a_corrected_event_is_kept_from_the_provider_invoice_match(world, as_role, db):
+def test_a_claim_for_an_unconfirmed_placement_is_not_yet_due(world, as_role, db):
     """An unconfirmed placement is 'not yet due': it waits for the klantmanager, not for finance."""
     r = upload(as_role("provider"), world,
                f"traject;regel;bedrag;omschrijving\n{world.traject.reference};price;750,00;plaatsing\n")
     assert r.status_code == 302
-    assert invoices(db)[-1].lines[0].verdict == "not_yet_due"
-    assert db.scalar(select(TrajectEvent).where(TrajectEvent.type == EventType.PLACEMENT)) is not None
+    line = invoices(db)[-1].lines[0]
+    assert (line.verdict, line.amount, line.entitlement_key) == ("not_yet_due", Decimal("0.00"), None)
 
 
 # --- terms on the contract and the gemeente -------------------------------------------------------

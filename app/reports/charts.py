@@ -279,20 +279,50 @@ def _layout(chart: Chart, width: int, height: int) -> tuple[float, float, float,
     return left, top, right, height - below, band
 
 
+@dataclass
+class _Frame:
+    """A chart's plot area and value scale, and the SVG drawn so far (opening, legend, value axis)."""
+
+    out: list[str]
+    left: float
+    top: float
+    right: float
+    bottom: float
+    band: float
+    top_value: float
+
+    def y_of(self, value: float) -> float:
+        return self.bottom - (self.bottom - self.top) * value / self.top_value
+
+    def x_of(self, i: int) -> float:
+        return self.left + self.band * (i + 0.5)
+
+
+def _frame(chart: Chart, width: int, height: int, id_prefix: str | None, described_by: str | None,
+           lines: bool) -> _Frame:
+    scale = ticks(chart)
+    left, top, right, bottom, band = _layout(chart, width, height)
+    frame = _Frame(_svg_open(chart, width, height, id_prefix or f"chart-{chart.key}", described_by),
+                   left, top, right, bottom, band, scale[-1] or 1.0)
+    frame.out += _svg_legend(chart, left, 18, lines=lines)
+    frame.out += _svg_value_axis(chart, scale, left, right, frame.y_of)
+    return frame
+
+
+def _close(chart: Chart, frame: _Frame, height: int) -> Markup:
+    out = frame.out + _svg_categories(chart, frame.x_of, frame.band, frame.bottom + 16)
+    if chart.x_label:
+        out.append(f'<text x="{_num((frame.left + frame.right) / 2)}" y="{height - 6}" text-anchor="middle">'
+                   f'{escape(chart.x_label)}</text>')
+    out.append("</svg>")
+    return Markup("\n".join(out))  # noqa: S704 - every text above is escaped
+
+
 def svg_bars(chart: Chart, *, width: int = 640, height: int = 320, id_prefix: str | None = None,
              described_by: str | None = None) -> Markup:
     """Grouped vertical bars: one ``<rect class="bar">`` per value (a zero is a bar of height 0)."""
-    prefix = id_prefix or f"chart-{chart.key}"
-    scale = ticks(chart)
-    left, top, right, bottom, band = _layout(chart, width, height)
-    top_value = scale[-1] or 1.0
-
-    def y_of(value: float) -> float:
-        return bottom - (bottom - top) * value / top_value
-
-    out = _svg_open(chart, width, height, prefix, described_by)
-    out += _svg_legend(chart, left, 18, lines=False)
-    out += _svg_value_axis(chart, scale, left, right, y_of)
+    f = _frame(chart, width, height, id_prefix, described_by, lines=False)
+    out, left, bottom, band, y_of = f.out, f.left, f.bottom, f.band, f.y_of
     groups = max(1, len(chart.series))
     bar = min(48.0, band * 0.8 / groups)
     out.append('<g class="bars">')
@@ -307,12 +337,7 @@ def svg_bars(chart: Chart, *, width: int = 640, height: int = 320, id_prefix: st
             out.append(f'<rect class="bar" x="{_num(x)}" y="{_num(y)}" width="{_num(max(bar - 1, 1))}" '
                        f'height="{_num(bottom - y)}" fill="{colour}"><title>{escape(label)}</title></rect>')
     out.append("</g>")
-    out += _svg_categories(chart, lambda i: left + band * (i + 0.5), band, bottom + 16)
-    if chart.x_label:
-        out.append(f'<text x="{_num((left + right) / 2)}" y="{height - 6}" text-anchor="middle">'
-                   f'{escape(chart.x_label)}</text>')
-    out.append("</svg>")
-    return Markup("\n".join(out))  # noqa: S704 - every text above is escaped
+    return _close(chart, f, height)
 
 
 def _svg_marker(shape: str, x: float, y: float, colour: str, title: str) -> str:
@@ -333,20 +358,8 @@ def _svg_marker(shape: str, x: float, y: float, colour: str, title: str) -> str:
 def svg_lines(chart: Chart, *, width: int = 640, height: int = 320, id_prefix: str | None = None,
               described_by: str | None = None) -> Markup:
     """One line per series (a gap where a value is missing) with a marker per value (``class="point"``)."""
-    prefix = id_prefix or f"chart-{chart.key}"
-    scale = ticks(chart)
-    left, top, right, bottom, band = _layout(chart, width, height)
-    top_value = scale[-1] or 1.0
-
-    def y_of(value: float) -> float:
-        return bottom - (bottom - top) * value / top_value
-
-    def x_of(i: int) -> float:
-        return left + band * (i + 0.5)
-
-    out = _svg_open(chart, width, height, prefix, described_by)
-    out += _svg_legend(chart, left, 18, lines=True)
-    out += _svg_value_axis(chart, scale, left, right, y_of)
+    f = _frame(chart, width, height, id_prefix, described_by, lines=True)
+    out, x_of, y_of = f.out, f.x_of, f.y_of
     for s, series in enumerate(chart.series):
         colour, dash = PALETTE[s % len(PALETTE)], DASHES[s % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
@@ -360,12 +373,7 @@ def svg_lines(chart: Chart, *, width: int = 640, height: int = 320, id_prefix: s
                 label = f"{series.name}, {chart.categories[i]}: {format_value(value, chart.unit)}"
                 out.append(_svg_marker(MARKERS[s % len(MARKERS)], x_of(i), y_of(float(value)), colour, label))
         out.append("</g>")
-    out += _svg_categories(chart, x_of, band, bottom + 16)
-    if chart.x_label:
-        out.append(f'<text x="{_num((left + right) / 2)}" y="{height - 6}" text-anchor="middle">'
-                   f'{escape(chart.x_label)}</text>')
-    out.append("</svg>")
-    return Markup("\n".join(out))  # noqa: S704 - every text above is escaped
+    return _close(chart, f, height)
 
 
 def _runs(values: Sequence[Decimal | None]) -> list[list[tuple[int, Decimal]]]:

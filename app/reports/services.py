@@ -129,7 +129,8 @@ class Query:
         return or_(*(scanned(getattr(Traject, d)).between(*self.period) for d in sorted(dates)))
 
 
-def _base(query: Query, *columns) -> Select:
+def _base(*columns) -> Select:
+    """A report's SELECT over the trajecten with their contract (a lot filter or grouping needs it)."""
     return select(*columns).select_from(Traject).join(Contract, Contract.id == Traject.contract_id)
 
 
@@ -174,7 +175,7 @@ def table(query: Query, indicator_ids: list[str] | None = None) -> Table:
         for part in ("numerator", "denominator"):
             predicate = ind.numerator if part == "numerator" else ind.denominator
             distinct.setdefault((predicate, in_period(ind, query.basis, part)), len(distinct))
-    stmt = (_base(query, key.label("key"), *(_count(p, d, query) for p, d in distinct))
+    stmt = (_base(key.label("key"), *(_count(p, d, query) for p, d in distinct))
             .where(query.scope(), query.in_play(indicators)).group_by(key))
     raw = {}
     for row in session.execute(stmt):
@@ -206,7 +207,7 @@ def _medians(query: Query, indicator: Indicator) -> dict:
     days take a few hundred values, so this reads a few hundred rows instead of sorting every traject."""
     days = days_between(getattr(Traject, indicator.start), getattr(Traject, indicator.end))
     key = group_column(query.group_by)
-    stmt = (_base(query, key, days, func.count())
+    stmt = (_base(key, days, func.count())
             .where(query.scope(), counted(indicator, "numerator", query.basis, query.period)).group_by(key, days))
     per_group: dict = defaultdict(lambda: defaultdict(int))
     for group, d, n in session.execute(stmt):
@@ -218,7 +219,7 @@ def _medians(query: Query, indicator: Indicator) -> dict:
 def members(query: Query, indicator_id: str, part: Part, group: object | None, limit: int = 500):
     """The trajecten counted in a figure's numerator or denominator (the same SQL condition as the number)."""
     indicator = INDICATORS[indicator_id]
-    stmt = (_base(query, Traject).where(query.scope(), counted(indicator, part, query.basis, query.period))
+    stmt = (_base(Traject).where(query.scope(), counted(indicator, part, query.basis, query.period))
             .order_by(Traject.id))
     if group is not None:
         stmt = stmt.where(group_column(query.group_by) == group)
@@ -248,7 +249,7 @@ def standardised(query: Query, indicator_id: str = "placement_rate") -> list[Sta
     num = func.sum(tally(counted(indicator, "numerator", query.basis, query.period)))
     den = func.sum(tally(counted(indicator, "denominator", query.basis, query.period)))
     strata = (Traject.client_group, Traject.phase_at_referral)
-    stmt = (_base(query, Traject.provider_id, *strata, num, den).where(query.scope(), query.in_play([indicator]))
+    stmt = (_base(Traject.provider_id, *strata, num, den).where(query.scope(), query.in_play([indicator]))
             .group_by(Traject.provider_id, *strata))
     reference: dict = defaultdict(lambda: [0, 0])
     by_provider: dict = defaultdict(dict)
@@ -292,7 +293,7 @@ def selection(query: Query, today: date, inactive_days: int = INACTIVE_DAYS) -> 
     refusal, returns = INDICATORS["refusal_rate"], INDICATORS["return_rate"]
     sums = [func.sum(tally(counted(ind, part, query.basis, query.period)))
             for ind in (refusal, returns) for part in ("numerator", "denominator")]
-    stmt = (_base(query, Traject.provider_id, Traject.phase_at_referral, *sums)
+    stmt = (_base(Traject.provider_id, Traject.phase_at_referral, *sums)
             .where(query.scope(), query.in_play([refusal, returns]))
             .group_by(Traject.provider_id, Traject.phase_at_referral))
     found: dict[int, Selection] = {}
@@ -302,7 +303,7 @@ def selection(query: Query, today: date, inactive_days: int = INACTIVE_DAYS) -> 
                                  "return_rate": _figure(returns, query, int(tk or 0), int(tn or 0))}
     # Parking: open trajecten (as of today, within the scope) without any event for ``inactive_days``.
     quiet = Traject.last_event_on < today - timedelta(days=inactive_days)
-    stmt = (_base(query, Traject.provider_id, func.count(), func.sum(tally(quiet)))
+    stmt = (_base(Traject.provider_id, func.count(), func.sum(tally(quiet)))
             .where(query.scope(), Traject.status.not_in(sorted(CLOSED_STATUSES)))
             .group_by(Traject.provider_id))
     for provider_id, n, k in session.execute(stmt):
@@ -322,7 +323,7 @@ def cohort_curves(query: Query, horizon: int = COHORT_MONTHS) -> dict[str, list[
     months of their start (counted in SQL per provider and month, accumulated here)."""
     started = and_(Traject.started_on.between(*query.period), Traject.started_on.is_not(None))
     months = months_between(Traject.started_on, Traject.placed_on)
-    stmt = (_base(query, Traject.provider_id, months.label("m"), func.count())
+    stmt = (_base(Traject.provider_id, months.label("m"), func.count())
             .where(query.scope(), started).group_by(Traject.provider_id, months))
     per: dict = defaultdict(list)
     for provider_id, m, n in session.execute(stmt):
@@ -381,7 +382,7 @@ def money(query: Query, as_of: date) -> dict[object, Money]:
     cohort = query.basis == Basis.COHORT
     referred = scanned(Traject.referral_date).between(*query.period) if cohort else true()
     placements, durable = INDICATORS["placements"], INDICATORS["durable_placements"]
-    counts = (_base(query, key, func.sum(tally(counted(placements, "numerator", query.basis, query.period))),
+    counts = (_base(key, func.sum(tally(counted(placements, "numerator", query.basis, query.period))),
                     func.sum(tally(counted(durable, "numerator", query.basis, query.period))))
               .where(query.scope(), referred).group_by(key))
     cost = (select(key, func.sum(InvoiceLine.amount)).select_from(InvoiceLine)
@@ -394,7 +395,7 @@ def money(query: Query, as_of: date) -> dict[object, Money]:
                     HORIZON_MONTHS)
     exited = and_(Traject.exited_on.is_not(None), Traject.exited_on <= as_of,
                   Traject.exited_on.between(*query.period) if not cohort else true())
-    saved = (_base(query, key, func.sum(months), func.sum(months * Client.monthly_benefit))
+    saved = (_base(key, func.sum(months), func.sum(months * Client.monthly_benefit))
              .join(Client, Client.id == Traject.client_id).where(query.scope(), referred, exited).group_by(key))
     costs = dict(session.execute(cost).all())
     savings = {group: (m, euros) for group, m, euros in session.execute(saved)}
