@@ -22,9 +22,11 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
 
     from app import audit, db, errors, i18n, navigation, security
     from app.auth import login as login_setup
+    from app.invoicing import costs
 
     db.init_app(app, bind=bind)
     audit.install()
+    costs.install()
     security.init_app(app)
     i18n.init_app(app)
     login_setup.init_app(app)

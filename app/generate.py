@@ -111,7 +111,7 @@ CLIENT_COLUMNS = ("id", "bsn", "first_name", "last_name", "birth_date", "gemeent
 PHASE_COLUMNS = ("client_id", "phase", "ladder_rung", "valid_from", "recorded_by_id", "recorded_at")
 TRAJECT_COLUMNS = ("id", "client_id", "contract_id", "contract_version_id", "provider_id", "gemeente_id",
                    "client_group", "price", "referral_date", "motivation", "status", "open_lot_key", "last_event_on",
-                   "referred_by_id", "created_at", "phase_at_referral", *FACT_FIELDS)
+                   "referred_by_id", "created_at", "phase_at_referral", *FACT_FIELDS, "approved_cost")
 EVENT_COLUMNS = ("traject_id", "type", "event_date", "note", "reason", "exit_reason", "employer", "hours_per_week",
                  "work_kind", "contract_months", "open_ended", "wage", "by_provider", "recorded_by_id", "recorded_at")
 INVOICE_COLUMNS = ("id", "number", "external_number", "source", "provider_id", "contract_id", "period_start",
@@ -434,21 +434,23 @@ def _chunk(index: int) -> _Chunk:
         status = lifecycle.status.value
         by_status[status] = by_status.get(status, 0) + 1
         price = version.model.price_for(group, None)
+        # Every generated invoice is approved, exported or paid, so the traject's approved cost is all it earned.
+        cost = Decimal("0.00")
+        if history and history[0].date <= cutoff and any(e.type in version.triggers for e in history):
+            result = evaluate(version.model, EngineTraject(str(traject_id), referral, tuple(history), group, price),
+                              cutoff)
+            for e in result.entitlements:
+                if e.amount:
+                    cost += e.amount
+                    owed.append((contract_id, e.due_on.replace(day=1), traject_id, gemeente_id,
+                                 f"t{traject_id}:{e.key}", e.rule, e.explanation, day(e.due_on), e.amount))
         trajecten.append((traject_id, client_id, contract_id, version.id, contract.provider_id, gemeente_id, group,
                           amount(price), day(referral), MOTIVATION if rand() < 0.5 else "", status,
                           contract.lot_key if lifecycle.is_open else None, day(lifecycle.last_event_on or referral),
                           manager, at(referral, 9), phase, day(facts.accepted_on), day(facts.refused_on),
                           day(facts.started_on), day(facts.placed_on), facts.placement_kind, day(facts.durable_on),
                           day(facts.exited_on), facts.exit_reason, day(facts.dropped_out_on), day(facts.returned_on),
-                          day(facts.ended_on), day(facts.fell_back_on)))
-
-        if history and history[0].date <= cutoff and any(e.type in version.triggers for e in history):
-            result = evaluate(version.model, EngineTraject(str(traject_id), referral, tuple(history), group, price),
-                              cutoff)
-            for e in result.entitlements:
-                if e.amount:
-                    owed.append((contract_id, e.due_on.replace(day=1), traject_id, gemeente_id,
-                                 f"t{traject_id}:{e.key}", e.rule, e.explanation, day(e.due_on), e.amount))
+                          day(facts.ended_on), day(facts.fell_back_on), amount(cost)))
     return _Chunk(clients, phases, trajecten, events, owed, by_status)
 
 

@@ -110,6 +110,14 @@ def test_invoices_are_approved_and_add_up(app, db):
     assert registered == len(lines)
     assert sum(line.amount for line in lines) > Decimal("0")
     assert db.scalar(select(func.count()).select_from(InvoiceLine)) >= len(lines)
+    # Each traject keeps the approved cost its lines add up to, as the app keeps it (app.invoicing.costs).
+    per_traject = Counter()
+    for line in lines:
+        per_traject[line.traject_id] += line.amount
+    generated = db.scalars(select(Traject).where(Traject.id > before)).all()
+    assert {t.id: t.approved_cost for t in generated} == {t.id: per_traject.get(t.id, Decimal("0.00"))
+                                                          for t in generated}
+    assert any(t.approved_cost > 0 for t in generated) and any(t.approved_cost == 0 for t in generated)
 
 
 def test_the_same_seed_gives_the_same_data_with_or_without_worker_processes(app, db):

@@ -126,6 +126,83 @@ def test_event_basis_counts_what_happened_in_the_period(app, dataset, world):
     a = {key: figs for key, _label, figs in t.rows}[world.providers[0].id]
     assert a["placements"].numerator == 2  # a4's placement fell in 2026
 
+@pytest.fixture
+def costs(db, world, dataset):
+    """Exits, a fall-back, one client benefit and invoice lines on the dataset, for the money table.
+
+    a1 exits 2025-04-30; a2 exits 2025-07-15 and falls back 2025-10-14; b1 exited 2025-03-01 already.
+    Approved lines: a1 1000.00 (due 2025-03-31), a2 750.50 (due 2026-02-01), a3 250.00 (due 2025-04-10),
+    b1 500.00 (due 2025-02-28) and -200.00 (due 2025-05-01), b0 400.00 (due 2025-04-30); a draft line of
+    300.00 for a1 does not count.
+    """
+    from invoicing.status import InvoiceStatus
+    from tests.test_budgets import add_invoice
+
+    a1, a2, a3, _a4, _a5, _a6, b1, _b2, _b3, b0 = dataset
+    a1.exited_on, a1.exit_reason = D(2025, 4, 30), "work"
+    a2.exited_on, a2.exit_reason, a2.fell_back_on = D(2025, 7, 15), "work", D(2025, 10, 14)
+    world.clients[1].monthly_benefit = Decimal("1234.56")
+    db.commit()
+    g = world.gemeenten[1]
+    s = InvoiceStatus
+    for traject, due, amount, status in (
+            (a1, D(2025, 3, 31), "1000.00", s.APPROVED), (a2, D(2026, 2, 1), "750.50", s.PAID),
+            (a3, D(2025, 4, 10), "250.00", s.EXPORTED), (b1, D(2025, 2, 28), "500.00", s.APPROVED),
+            (b1, D(2025, 5, 1), "-200.00", s.APPROVED), (b0, D(2025, 4, 30), "400.00", s.APPROVED),
+            (a1, D(2025, 6, 30), "300.00", s.DRAFT)):
+        add_invoice(db, world.contract, status, [(g, due, amount)], traject=traject)
+    return dataset
+
+
+AS_OF = D(2026, 6, 30)  # a1's and b1's exits are more than 12 months back by then: the horizon caps them
+
+
+def test_money_on_a_cohort_basis_by_hand(app, costs, world):
+    from app.reports.services import Money, money, totals_of
+
+    with app.app_context():
+        rows = money(query(), AS_OF)
+    a, b = (rows[p.id] for p in world.providers)
+    # A: a1 + a2 + a3 = 2000.50 (the draft does not count; a2's line falls due in 2026 but a2 is in the cohort);
+    # placements a1, a2, a4; durable a1. Months: a1 12 (capped), a2 2 (07-15 to the fall-back on 10-14).
+    assert a == Money(Decimal("2000.50"), 3, 1, 14, Decimal("17283.84"))
+    assert (a.per_placement, a.per_durable, a.cost_saving_ratio) == (Decimal("666.83"), Decimal("2000.50"),
+                                                                       Decimal("0.12"))
+    # B: b1's 500.00 less its 200.00 clawback; b0 was referred in 2024 and is not in the cohort.
+    assert b == Money(Decimal("300.00"), 1, 0, 12, Decimal("14814.72"))
+    assert b.per_durable is None  # no durable placement: no cost per durable placement, and no error
+    assert totals_of(rows).cost == Decimal("2300.50")
+
+
+def test_money_on_an_event_basis_by_hand(app, costs, world):
+    from app.reports.services import Money, money
+
+    with app.app_context():
+        rows = money(query(basis=Basis.EVENT), AS_OF)
+        by_phase = money(query(basis=Basis.EVENT, group_by="phase"), AS_OF)
+    a, b = (rows[p.id] for p in world.providers)
+    # Lines due in 2025: A a1 1000.00 + a3 250.00; B 300.00 + b0 400.00. Placements in 2025: a1, a2; b1, b0.
+    assert a == Money(Decimal("1250.00"), 2, 1, 14, Decimal("17283.84"))
+    assert b == Money(Decimal("700.00"), 2, 0, 12, Decimal("14814.72"))
+    # Phase 3 (a3, a4, b2) had cost in 2025 but no placement: it is still a row.
+    assert by_phase[3] == Money(Decimal("250.00"), 0, 0, 0, Decimal("0.00"))
+    assert by_phase[3].per_placement is None and by_phase[3].cost_saving_ratio is None
+
+
+def test_benefit_saved_in_sql_equals_the_python_rule(app, db, costs):
+    from app.reports.services import HORIZON_MONTHS, money, totals_of
+    from contracts.indicators import euros_saved, months_off_benefit
+
+    expected_months, expected_euros = 0, Decimal("0.00")
+    for t in db.scalars(select(Traject).where(Traject.referral_date.between(*PERIOD))):
+        m = months_off_benefit(t.exited_on, t.fell_back_on, AS_OF, HORIZON_MONTHS)
+        expected_months += m
+        expected_euros += euros_saved(m, t.client.monthly_benefit)
+    with app.app_context():
+        total = totals_of(money(query(), AS_OF))
+    assert (total.months_saved, total.euros_saved) == (expected_months, expected_euros) == (26, Decimal("32098.56"))
+
+
 
 @pytest.mark.parametrize("basis", list(Basis))
 def test_every_indicator_in_sql_equals_the_python_definition(app, db, dataset, world, basis):

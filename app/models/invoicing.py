@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, enum_type, utcnow
@@ -116,6 +116,8 @@ class InvoiceLine(Audited, Base):
 
     __tablename__ = "invoice_line"
     __audit_parent__ = ("invoice", "invoice_id")
+    # Realised money per gemeente and year (budgets, the marap) is read from this index alone.
+    __table_args__ = (Index("ix_invoice_line_realised", "due_on", "gemeente_id", "invoice_id", "amount"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)

@@ -1,7 +1,8 @@
-"""`flask reports refresh`: recompute every traject's kept status and performance facts from its events.
+"""`flask reports refresh`: recompute every traject's kept status, performance facts and approved cost.
 
 Needed once after upgrading a database that has trajecten from before the facts existed, and safe at any
-time: the facts are a pure function of the events, so recomputing gives the same answer.
+time: the facts are a pure function of the events and the cost of the approved invoice lines, so
+recomputing gives the same answer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.db import session
+from app.invoicing.costs import recompute
 from app.models.trajecten import Traject, TrajectEvent
 from app.trajecten.services import history, keep_state
 from contracts.lifecycle import replay
@@ -22,7 +24,7 @@ BATCH = 1000
 
 @reports_cli.command("refresh")
 def refresh() -> None:
-    """Recompute status and performance facts of every traject, a thousand at a time."""
+    """Recompute status and performance facts of every traject, a thousand at a time, then their costs."""
     total = session.scalar(select(func.count()).select_from(Traject)) or 0
     done, last_id = 0, 0
     session.info["actor"] = (None, "reports refresh")
@@ -39,4 +41,6 @@ def refresh() -> None:
         done += len(batch)
         last_id = batch[-1].id
         click.echo(f"{done} / {total} trajecten")
+    recompute(session.connection())
+    session.commit()
     click.echo("Klaar.")

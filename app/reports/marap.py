@@ -7,11 +7,12 @@ million trajecten). The page, the XLSX and the PDF all render this one :class:`M
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import and_, case, extract, func, or_, select
 
 from app.db import session
 from app.invoicing.budgets import realised
@@ -19,15 +20,16 @@ from app.models.invoicing import Budget
 from app.models.registers import Gemeente
 from app.models.trajecten import Traject
 from app.reports.services import Money, Query, Table, money, table, totals_of
+from app.reports.sql import scanned
 from contracts.events import ExitReason, WorkKind
 from contracts.indicators import Basis
 from contracts.lifecycle import TrajectStatus
 from contracts.messages import N_
 
 # The indicators the provider comparison of a marap shows (all are on a cohort basis).
-MARAP_INDICATORS = ("referrals", "acceptance_rate", "starts", "placement_rate", "regular_placement_rate",
-                    "subsidised_placement_rate", "durable_rate", "dropout_rate", "return_rate", "days_to_start",
-                    "days_to_placement")
+MARAP_INDICATORS = ("referrals", "acceptance_rate", "starts", "placements", "placement_rate",
+                    "regular_placement_rate", "subsidised_placement_rate", "durable_placements", "durable_rate",
+                    "dropout_rate", "return_rate", "days_to_start", "days_to_placement")
 CLOSING = {"refused_on": N_("geweigerd door de aanbieder"), "returned_on": N_("teruggemeld"),
            "dropped_out_on": N_("uitgevallen"), "ended_on": N_("beëindigd")}
 
@@ -78,29 +80,40 @@ def _months(first: date, last: date) -> list[str]:
 def build(gemeente_id: int, period: tuple[date, date], today: date) -> Marap:
     first, last = period
     gemeente = session.get(Gemeente, gemeente_id)
-    mine = Traject.gemeente_id == gemeente_id
-    referred = _by_month(Traject.referral_date, mine, first, last)
-    closed = _by_month(_closed_on(), mine, first, last)
-    months = [(m, referred.get(m, 0), closed.get(m, 0)) for m in _months(first, last)]
+    # Read the gemeente's trajecten as a table scan (see app.reports.sql.scanned), except for the referrals
+    # per month, which the index on (gemeente, referral date) answers by itself.
+    mine = scanned(Traject.gemeente_id) == gemeente_id
+    referred = _by_month(Traject.referral_date, Traject.gemeente_id == gemeente_id, first, last)
 
-    # Closures by reason, exits by reason and placements by kind in one pass over the gemeente's trajecten.
+    # Closures per month, closures by reason, exits by reason and placements by kind in one pass over the
+    # gemeente's trajecten that closed, left benefit or were placed since the period began, grouped by the
+    # day each closed (some hundreds of rows).
     def within(column):
         return column.between(first, last)
 
+    closed_on = _closed_on()
+    recent = or_(closed_on >= first, Traject.exited_on >= first, Traject.placed_on >= first)
     sums = [func.sum(case((within(getattr(Traject, name)), 1), else_=0)) for name in CLOSING]
     sums += [func.sum(case((and_(within(Traject.exited_on), Traject.exit_reason == r.value), 1), else_=0))
              for r in ExitReason]
     sums += [func.sum(case((and_(within(Traject.placed_on), Traject.placement_kind == k.value), 1), else_=0))
              for k in WorkKind]
-    counts = [int(n or 0) for n in session.execute(select(*sums).where(mine)).one()]
+    counts = [0] * len(sums)
+    closed: dict[str, int] = defaultdict(int)
+    stmt = select(closed_on, func.count(), *sums).where(mine, recent).group_by(closed_on)
+    for day, n, *values in session.execute(stmt):
+        counts = [c + int(v or 0) for c, v in zip(counts, values, strict=True)]
+        if day is not None and first <= day <= last:
+            closed[f"{day.year:04d}-{day.month:02d}"] += int(n)
+    months = [(m, referred.get(m, 0), closed.get(m, 0)) for m in _months(first, last)]
     reasons = list(zip(CLOSING.values(), counts[:len(CLOSING)], strict=True))
     exits = dict(zip((r.value for r in ExitReason), counts[len(CLOSING):len(CLOSING) + len(ExitReason)],
                      strict=True))
     kinds = dict(zip((k.value for k in WorkKind), counts[len(CLOSING) + len(ExitReason):], strict=True))
     status = dict(session.execute(select(Traject.status, func.count()).where(
-        mine, Traject.referral_date <= last).group_by(Traject.status)).all())
+        mine, scanned(Traject.referral_date) <= last).group_by(scanned(Traject.status))).all())
 
-    spent = realised(last.year)
+    spent = realised(last.year, gemeente_id)
     budgets = session.scalars(select(Budget).where(Budget.gemeente_id == gemeente_id, Budget.year == last.year)
                               .order_by(Budget.funding_source)).all()
     sources = {b.funding_source: b.amount + b.carried_over for b in budgets}
@@ -111,13 +124,14 @@ def build(gemeente_id: int, period: tuple[date, date], today: date) -> Marap:
               for source, amount in sorted(sources.items())]
 
     query = Query(period=period, basis=Basis.COHORT, group_by="provider", gemeente_ids=frozenset({gemeente_id}))
-    costs = money(query, today)
+    comparison = table(query, list(MARAP_INDICATORS), cost=True)  # the same pass sums the cost for money()
+    costs = money(query, today, comparison)
     return Marap(
         gemeente=gemeente.name, gemeente_id=gemeente_id, period=period, made_on=today, months=months,
         closed_by_reason=reasons,
         exits_by_reason=[(r.value, int(exits.get(r.value, 0))) for r in ExitReason],
         placements_by_kind=[(k.value, int(kinds.get(k.value, 0))) for k in WorkKind],
         status=[(s.value, int(status.get(s, 0))) for s in TrajectStatus],
-        budget=budget, comparison=table(query, list(MARAP_INDICATORS)), costs=costs, costs_total=totals_of(costs),
+        budget=budget, comparison=comparison, costs=costs, costs_total=totals_of(costs),
     )
 

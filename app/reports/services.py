@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.sql.expression import ColumnElement
 
 from app.db import session
@@ -113,13 +113,17 @@ class Query:
     def scope(self) -> ColumnElement[bool]:
         parts = [true()]
         if self.gemeente_ids is not None:
-            parts.append(Traject.gemeente_id.in_(sorted(self.gemeente_ids)))
+            parts.append(scanned(Traject.gemeente_id).in_(sorted(self.gemeente_ids)))
         for value, attribute in ((self.provider_id, Traject.provider_id), (self.contract_id, Traject.contract_id),
                                  (self.lot_id, Contract.lot_id), (self.client_group, Traject.client_group),
                                  (self.phase, Traject.phase_at_referral)):
             if value is not None:
-                parts.append(attribute == value)
+                parts.append(scanned(attribute) == value)
         return and_(*parts)
+
+    @property
+    def needs_contract(self) -> bool:
+        return self.group_by == "lot" or self.lot_id is not None
 
     def in_play(self, indicators: list[Indicator]) -> ColumnElement[bool]:
         """Rows that can count at all: on a cohort basis those referred in the period (the index serves it)."""
@@ -129,9 +133,13 @@ class Query:
         return or_(*(scanned(getattr(Traject, d)).between(*self.period) for d in sorted(dates)))
 
 
-def _base(*columns) -> Select:
-    """A report's SELECT over the trajecten with their contract (a lot filter or grouping needs it)."""
-    return select(*columns).select_from(Traject).join(Contract, Contract.id == Traject.contract_id)
+def _base(query: Query, *columns) -> Select:
+    """A report's SELECT over the trajecten, joined to their contract only when a lot filter or grouping
+    needs it: the join would otherwise lead SQLite to walk the trajecten through an index."""
+    stmt = select(*columns).select_from(Traject)
+    if query.needs_contract:
+        stmt = stmt.join(Contract, Contract.id == scanned(Traject.contract_id))
+    return stmt
 
 
 def _figure(indicator: Indicator, query: Query, k: int, n: int | None, value: Decimal | None = None) -> Figure:
@@ -151,6 +159,7 @@ class Table:
     indicators: list[Indicator]
     rows: list[tuple[object, str, dict[str, Figure]]]
     total: dict[str, Figure]
+    costs: dict[object, Decimal] = field(default_factory=dict)  # kept approved cost per group, when asked
 
 
 def _count(predicate, dated: str, query: Query) -> ColumnElement[int]:
@@ -166,7 +175,11 @@ def _count(predicate, dated: str, query: Query) -> ColumnElement[int]:
     return func.sum(tally(and_(condition(predicate), column(dated).between(*query.period))))
 
 
-def table(query: Query, indicator_ids: list[str] | None = None) -> Table:
+def table(query: Query, indicator_ids: list[str] | None = None, cost: bool = False) -> Table:
+    """The figures of the indicators per group. With ``cost`` (cohort basis only) the same pass sums the
+    approved cost the trajecten keep, so that :func:`money` needs no pass of its own for it."""
+    if cost and query.basis != Basis.COHORT:
+        raise ValueError("approved cost per group is kept by referral cohort only")
     indicators = [INDICATORS[i] for i in (indicator_ids or list(INDICATORS))]
     key = group_column(query.group_by)
     # Each distinct (predicate, date) is counted once, however many indicators share it.
@@ -175,11 +188,13 @@ def table(query: Query, indicator_ids: list[str] | None = None) -> Table:
         for part in ("numerator", "denominator"):
             predicate = ind.numerator if part == "numerator" else ind.denominator
             distinct.setdefault((predicate, in_period(ind, query.basis, part)), len(distinct))
-    stmt = (_base(key.label("key"), *(_count(p, d, query) for p, d in distinct))
-            .where(query.scope(), query.in_play(indicators)).group_by(key))
-    raw = {}
+    sums = [_count(p, d, query) for p, d in distinct] + ([func.sum(Traject.approved_cost)] if cost else [])
+    stmt = (_base(query, key.label("key"), *sums).where(query.scope(), query.in_play(indicators)).group_by(key))
+    raw, costs = {}, {}
     for row in session.execute(stmt):
-        values = [int(v or 0) for v in row[1:]]
+        if cost:
+            costs[row[0]] = to_cents(Decimal(str(row[-1] or 0)))
+        values = [int(v or 0) for v in row[1:len(distinct) + 1]]
         raw[row[0]] = [values[distinct[(ind.numerator if part == "numerator" else ind.denominator,
                                         in_period(ind, query.basis, part))]]
                        for ind in indicators for part in ("numerator", "denominator")]
@@ -199,7 +214,7 @@ def table(query: Query, indicator_ids: list[str] | None = None) -> Table:
     overall = {ind.id: _figure(ind, query, totals[2 * i], totals[2 * i + 1],
                                medians.get(ind.id, {}).get("__all__"))
                for i, ind in enumerate(indicators)}
-    return Table(query.group_by, indicators, rows, overall)
+    return Table(query.group_by, indicators, rows, overall, costs)
 
 
 def _medians(query: Query, indicator: Indicator) -> dict:
@@ -207,7 +222,7 @@ def _medians(query: Query, indicator: Indicator) -> dict:
     days take a few hundred values, so this reads a few hundred rows instead of sorting every traject."""
     days = days_between(getattr(Traject, indicator.start), getattr(Traject, indicator.end))
     key = group_column(query.group_by)
-    stmt = (_base(key, days, func.count())
+    stmt = (_base(query, key, days, func.count())
             .where(query.scope(), counted(indicator, "numerator", query.basis, query.period)).group_by(key, days))
     per_group: dict = defaultdict(lambda: defaultdict(int))
     for group, d, n in session.execute(stmt):
@@ -219,7 +234,7 @@ def _medians(query: Query, indicator: Indicator) -> dict:
 def members(query: Query, indicator_id: str, part: Part, group: object | None, limit: int = 500):
     """The trajecten counted in a figure's numerator or denominator (the same SQL condition as the number)."""
     indicator = INDICATORS[indicator_id]
-    stmt = (_base(Traject).where(query.scope(), counted(indicator, part, query.basis, query.period))
+    stmt = (_base(query, Traject).where(query.scope(), counted(indicator, part, query.basis, query.period))
             .order_by(Traject.id))
     if group is not None:
         stmt = stmt.where(group_column(query.group_by) == group)
@@ -248,9 +263,9 @@ def standardised(query: Query, indicator_id: str = "placement_rate") -> list[Sta
     indicator = INDICATORS[indicator_id]
     num = func.sum(tally(counted(indicator, "numerator", query.basis, query.period)))
     den = func.sum(tally(counted(indicator, "denominator", query.basis, query.period)))
-    strata = (Traject.client_group, Traject.phase_at_referral)
-    stmt = (_base(Traject.provider_id, *strata, num, den).where(query.scope(), query.in_play([indicator]))
-            .group_by(Traject.provider_id, *strata))
+    provider, strata = scanned(Traject.provider_id), (scanned(Traject.client_group), scanned(Traject.phase_at_referral))
+    stmt = (_base(query, provider, *strata, num, den).where(query.scope(), query.in_play([indicator]))
+            .group_by(provider, *strata))
     reference: dict = defaultdict(lambda: [0, 0])
     by_provider: dict = defaultdict(dict)
     for provider_id, group, phase, k, n in session.execute(stmt):
@@ -293,9 +308,9 @@ def selection(query: Query, today: date, inactive_days: int = INACTIVE_DAYS) -> 
     refusal, returns = INDICATORS["refusal_rate"], INDICATORS["return_rate"]
     sums = [func.sum(tally(counted(ind, part, query.basis, query.period)))
             for ind in (refusal, returns) for part in ("numerator", "denominator")]
-    stmt = (_base(Traject.provider_id, Traject.phase_at_referral, *sums)
-            .where(query.scope(), query.in_play([refusal, returns]))
-            .group_by(Traject.provider_id, Traject.phase_at_referral))
+    provider, phase = scanned(Traject.provider_id), scanned(Traject.phase_at_referral)
+    stmt = (_base(query, provider, phase, *sums).where(query.scope(), query.in_play([refusal, returns]))
+            .group_by(provider, phase))
     found: dict[int, Selection] = {}
     for provider_id, phase, rk, rn, tk, tn in session.execute(stmt):
         entry = found.setdefault(provider_id, Selection(provider_id, ""))
@@ -303,9 +318,9 @@ def selection(query: Query, today: date, inactive_days: int = INACTIVE_DAYS) -> 
                                  "return_rate": _figure(returns, query, int(tk or 0), int(tn or 0))}
     # Parking: open trajecten (as of today, within the scope) without any event for ``inactive_days``.
     quiet = Traject.last_event_on < today - timedelta(days=inactive_days)
-    stmt = (_base(Traject.provider_id, func.count(), func.sum(tally(quiet)))
-            .where(query.scope(), Traject.status.not_in(sorted(CLOSED_STATUSES)))
-            .group_by(Traject.provider_id))
+    stmt = (_base(query, provider, func.count(), func.sum(tally(quiet)))
+            .where(query.scope(), scanned(Traject.status).not_in(sorted(CLOSED_STATUSES)))
+            .group_by(provider))
     for provider_id, n, k in session.execute(stmt):
         entry = found.setdefault(provider_id, Selection(provider_id, ""))
         entry.open, entry.inactive = int(n or 0), int(k or 0)
@@ -321,10 +336,11 @@ def selection(query: Query, today: date, inactive_days: int = INACTIVE_DAYS) -> 
 def cohort_curves(query: Query, horizon: int = COHORT_MONTHS) -> dict[str, list[tuple[int, Decimal]]]:
     """Per provider, the share of the trajecten started in the period that were placed within 0..horizon
     months of their start (counted in SQL per provider and month, accumulated here)."""
-    started = and_(Traject.started_on.between(*query.period), Traject.started_on.is_not(None))
+    started = scanned(Traject.started_on).between(*query.period)
     months = months_between(Traject.started_on, Traject.placed_on)
-    stmt = (_base(Traject.provider_id, months.label("m"), func.count())
-            .where(query.scope(), started).group_by(Traject.provider_id, months))
+    provider = scanned(Traject.provider_id)
+    stmt = (_base(query, provider, months.label("m"), func.count())
+            .where(query.scope(), started).group_by(provider, months))
     per: dict = defaultdict(list)
     for provider_id, m, n in session.execute(stmt):
         per[provider_id].extend([int(m) if m is not None else None] * int(n))
@@ -372,43 +388,51 @@ MONEY_DEFINITIONS = {
 }
 
 
-def money(query: Query, as_of: date) -> dict[object, Money]:
+MONEY_COUNTS = ["placements", "durable_placements"]
+
+
+def money(query: Query, as_of: date, counts: Table | None = None) -> dict[object, Money]:
     """Per group: cost (approved invoice lines), placements, durable placements and benefit saved.
 
-    Three grouped statements, each over only the rows it needs: the counts over the trajecten; the cost over
-    the approved invoice lines joined to their traject; the benefit saved over the trajecten with an exit,
-    the only ones that need their client."""
+    The placements come from ``counts``, a :func:`table` of the same query holding :data:`MONEY_COUNTS`
+    (made here when not given; the marap passes its comparison). On a cohort basis the cost is the approved
+    cost each traject keeps (``app.invoicing.costs``), summed in that same table; on an event basis it is
+    the lines that fell due in the period, joined to their traject. The benefit saved is summed over the
+    trajecten with an exit, the only ones that need their client."""
     key = group_column(query.group_by)
     cohort = query.basis == Basis.COHORT
+    counts = counts or table(query, MONEY_COUNTS, cost=cohort)
+    costs = counts.costs
+    if not cohort:
+        lines = (_base(query, key, func.sum(InvoiceLine.amount))
+                 .join(InvoiceLine, InvoiceLine.traject_id == Traject.id)
+                 .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                 .where(Invoice.status.in_(sorted(APPROVED_STATUSES)), query.scope(),
+                        InvoiceLine.due_on.between(*query.period))
+                 .group_by(key))
+        costs = {group: to_cents(Decimal(str(total or 0))) for group, total in session.execute(lines)}
     referred = scanned(Traject.referral_date).between(*query.period) if cohort else true()
-    placements, durable = INDICATORS["placements"], INDICATORS["durable_placements"]
-    counts = (_base(key, func.sum(tally(counted(placements, "numerator", query.basis, query.period))),
-                    func.sum(tally(counted(durable, "numerator", query.basis, query.period))))
-              .where(query.scope(), referred).group_by(key))
-    cost = (select(key, func.sum(InvoiceLine.amount)).select_from(InvoiceLine)
-            .join(Invoice, Invoice.id == InvoiceLine.invoice_id).join(Traject, Traject.id == InvoiceLine.traject_id)
-            .join(Contract, Contract.id == Traject.contract_id)
-            .where(Invoice.status.in_(sorted(APPROVED_STATUSES)), query.scope(), referred,
-                   InvoiceLine.due_on.between(*query.period) if not cohort else true())
-            .group_by(key))
-    months = _clamp(months_between(Traject.exited_on, earliest(Traject.fell_back_on, as_date(as_of))),
-                    HORIZON_MONTHS)
-    exited = and_(Traject.exited_on.is_not(None), Traject.exited_on <= as_of,
-                  Traject.exited_on.between(*query.period) if not cohort else true())
-    saved = (_base(key, func.sum(months), func.sum(months * Client.monthly_benefit))
-             .join(Client, Client.id == Traject.client_id).where(query.scope(), referred, exited).group_by(key))
-    costs = dict(session.execute(cost).all())
-    savings = {group: (m, euros) for group, m, euros in session.execute(saved)}
+    # Months off benefit per exit take a dozen values: the database counts trajecten and sums their benefit
+    # per (group, months), and the clamp to 0..horizon and the products follow here, exactly.
+    months = months_between(Traject.exited_on, earliest(Traject.fell_back_on, as_date(as_of)))
+    exited = and_(scanned(Traject.exited_on) <= as_of,
+                  scanned(Traject.exited_on).between(*query.period) if not cohort else true())
+    saved = (_base(query, key, months, func.count(), func.sum(Client.monthly_benefit))
+             .join(Client, Client.id == scanned(Traject.client_id))
+             .where(query.scope(), referred, exited).group_by(key, months))
+    savings: dict = defaultdict(lambda: [0, ZERO])
+    for group, m, n, benefit in session.execute(saved):
+        m = min(max(int(m), 0), HORIZON_MONTHS)
+        savings[group][0] += m * int(n)
+        savings[group][1] += m * Decimal(str(benefit or 0))
+    placed = {group: (figures["placements"].numerator, figures["durable_placements"].numerator)
+              for group, _label, figures in counts.rows}
     out = {}
-    for group, placed, lasting in session.execute(counts):
-        m, euros = savings.get(group, (0, 0))
-        out[group] = Money(to_cents(Decimal(str(costs.get(group) or 0))), int(placed or 0), int(lasting or 0),
-                           int(m or 0), to_cents(Decimal(str(euros or 0))))
+    # On an event basis a group can have cost or savings in the period without a placement in it.
+    for group in dict.fromkeys([*placed, *costs, *savings]):
+        m, euros = savings.get(group, (0, ZERO))
+        out[group] = Money(costs.get(group, ZERO), *placed.get(group, (0, 0)), m, to_cents(euros))
     return out
-
-
-def _clamp(value: ColumnElement, cap: int) -> ColumnElement:
-    return case((value > cap, cap), (value < 0, 0), else_=value)
 
 
 def totals_of(rows: dict[object, Money]) -> Money:

@@ -37,7 +37,7 @@ def condition(predicate: Predicate) -> ColumnElement[bool]:
 def counted(indicator: Indicator, part: Part, basis: str, period: tuple[date, date]) -> ColumnElement[bool]:
     """The rows in ``part`` of the indicator for the period: its predicate, dated within the period."""
     predicate = indicator.numerator if part == "numerator" else indicator.denominator
-    dated = column(in_period(indicator, basis, part))
+    dated = scanned(column(in_period(indicator, basis, part)))
     return and_(condition(predicate), dated.between(*period))
 
 
