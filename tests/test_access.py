@@ -172,6 +172,7 @@ ROUTES = {
     "reports.targets": (REPORT_READERS, ("GET",), lambda w: {}),
     "reports.target_create": (TARGET_EDITORS, ("GET", "POST"), lambda w: {}),
     "reports.target_edit": (TARGET_EDITORS, ("GET", "POST"), lambda w: {"target_id": w.target.id}),
+    "reports.target_delete": (TARGET_EDITORS, ("POST",), lambda w: {"target_id": w.target.id}),
     "reports.marap": (REPORT_READERS, ("GET",), lambda w: {"gemeente": w.gemeenten[0].id}),
     "reports.marap_file": (REPORT_READERS, ("GET",), lambda w: {"fmt": "xlsx", "gemeente": w.gemeenten[0].id}),
     "admin.users": (ADMIN, ("GET",), lambda w: {}),

@@ -372,6 +372,21 @@ def test_targets_are_validated_and_judged_with_their_tolerance(as_role, db, data
     assert "niet gehaald" in lights()
 
 
+def test_a_target_is_deleted_with_a_post_and_the_deletion_is_in_the_history(as_role, db, world):
+    from app.models import AuditEntry
+
+    target_id, year, c = world.target.id, world.target.year, as_role("inkoper")
+    assert f"/rapportages/doelen/{target_id}/verwijderen" in text(c.get(f"/rapportages/doelen?jaar={year}"))
+    assert as_role("finance").post(f"/rapportages/doelen/{target_id}/verwijderen").status_code == 403
+    r = c.post(f"/rapportages/doelen/{target_id}/verwijderen")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/rapportages/doelen?jaar={year}")
+    db.expire_all()
+    assert db.get(PerformanceTarget, target_id) is None
+    assert db.scalar(select(AuditEntry).where(AuditEntry.entity_type == "performance_target",
+                                              AuditEntry.entity_id == target_id, AuditEntry.action == "delete"))
+    assert c.post(f"/rapportages/doelen/{target_id}/verwijderen").status_code == 404
+
+
 def test_the_comparison_page_renders_its_sections(as_role, dataset):
     page = text(as_role("finance").get("/rapportages/vergelijking?start=2025-01-01&end=2025-12-31"))
     for heading in ("Plaatsing: werkelijk en verwacht", "Afromen en parkeren", "Van start naar plaatsing",

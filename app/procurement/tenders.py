@@ -65,7 +65,7 @@ from app.procurement.workflow import (
     moment,
     score,
 )
-from app.registers.common import commit_form, validate_submission
+from app.registers.common import DeleteForm, commit_form, validate_submission
 from app.validators import DutchDateField, MoneyField, NormalisedStringField
 from contracts.model import ModelError, PaymentModel
 from contracts.procurement import (
@@ -227,10 +227,6 @@ class DescriptionForm(FlaskForm):
 class TransitionForm(FlaskForm):
     target = HiddenField()
     reason = TextAreaField(_l("Reden"))
-
-
-class DeleteForm(FlaskForm):
-    """Only the CSRF token: deleting needs a POST from our own page."""
 
 
 class SelectionCriterionForm(FlaskForm):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import Form
@@ -66,3 +67,7 @@ def commit_form(form: Form, unique_fields: dict[str, Any] | None = None) -> bool
 def optional_select_value(value: Any) -> int | None:
     """Select fields use 0 for 'none chosen'; the database wants NULL."""
     return int(value) or None if value not in (None, "") else None
+
+
+class DeleteForm(FlaskForm):
+    """Only the CSRF token: deleting needs a POST from our own page."""

@@ -22,7 +22,7 @@ from app.db import session
 from app.listing import paginate
 from app.models.registers import EXPIRY_WARNING_DAYS, Provider, ProviderContact, ProviderStatus, QualityMark
 from app.navigation import PROVIDER_STATUS_LABELS
-from app.registers.common import commit_form, validate_submission
+from app.registers.common import DeleteForm, commit_form, validate_submission
 from app.validators import (
     DutchDateField,
     NormalisedStringField,
@@ -111,10 +111,6 @@ class QualityMarkForm(FlaskForm):
     name = StringField(_l("Naam van het keurmerk"), validators=[DataRequired(REQUIRED), Length(max=120)])
     certificate_number = StringField(_l("Certificaatnummer"), validators=[Length(max=60)])
     valid_until = DutchDateField(_l("Geldig tot en met"), validators=[InputRequired(REQUIRED)])
-
-
-class DeleteForm(FlaskForm):
-    """Only the CSRF token: deleting needs a POST from our own page."""
 
 
 def _has_expired_mark(value: str):

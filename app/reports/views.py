@@ -17,7 +17,7 @@ from app.auth.permissions import Permission, can, requires
 from app.db import session
 from app.models.reports import PerformanceTarget
 from app.models.users import Role
-from app.registers.common import commit_form
+from app.registers.common import DeleteForm, commit_form
 from app.reports import services
 from app.reports.charts import cohort_chart_svg, marap_charts_svg, month_label
 from app.reports.exports import marap_pdf, marap_xlsx
@@ -192,6 +192,21 @@ def target_edit(target_id: int):
     if target is None:
         abort(404)
     return _save_target(target)
+
+
+@bp.route("/doelen/<int:target_id>/verwijderen", methods=["POST"])
+@requires(Permission.EDIT_TARGETS)
+def target_delete(target_id: int):
+    target = session.get(PerformanceTarget, target_id) if target_id <= MAX_ID else None
+    if target is None:
+        abort(404)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    year = target.year
+    session.delete(target)
+    session.commit()
+    flash(_("Het doel is verwijderd."), "success")
+    return redirect(url_for("reports.targets", jaar=year))
 
 
 # --- the management report ------------------------------------------------------------------------
