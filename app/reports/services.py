@@ -126,7 +126,8 @@ class Query:
         return self.group_by == "lot" or self.lot_id is not None
 
     def in_play(self, indicators: list[Indicator]) -> ColumnElement[bool]:
-        """Rows that can count at all: on a cohort basis those referred in the period (the index serves it)."""
+        """Rows that can count at all: on a cohort basis those referred in the period; on an event basis those
+        with one of the indicators' dates in it."""
         if self.basis == Basis.COHORT:
             return scanned(Traject.referral_date).between(*self.period)
         dates = {ind.numerator_date for ind in indicators} | {ind.denominator_date for ind in indicators}
