@@ -8,6 +8,7 @@ every figure can be worked out by hand. Placements etc. are dated relative to a 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -393,6 +394,32 @@ def test_the_comparison_page_renders_its_sections(as_role, dataset):
                     "Kosten en besparing"):
         assert heading in page
     assert "<svg" in page
+
+
+def test_the_marap_counts_equal_the_facts_counted_one_by_one(app, db, dataset, world):
+    """Closures, exits and placements in the period, per month and by reason, against a count in Python over
+    the same trajecten, with one traject returned before the period and ended in it."""
+    from app.reports.marap import CLOSING, build
+
+    make(db, world, world.providers[0], D(2024, 10, 1), accepted_on=D(2024, 10, 2), returned_on=D(2024, 11, 1),
+         ended_on=D(2025, 2, 14))
+    db.commit()
+    g = world.gemeenten[1]
+    with app.app_context():
+        m = build(g.id, PERIOD, D(2026, 1, 31))
+    rows = db.scalars(select(Traject).where(Traject.gemeente_id == g.id)).all()
+
+    def within(day):
+        return day is not None and PERIOD[0] <= day <= PERIOD[1]
+
+    assert dict(m.closed_by_reason) == {label: sum(within(getattr(t, name)) for t in rows)
+                                        for name, label in CLOSING.items()}
+    assert dict(m.closed_by_reason)["beëindigd"] == 1  # the one returned in 2024 and ended in 2025
+    assert dict(m.exits_by_reason)["work"] == sum(within(t.exited_on) and t.exit_reason == "work" for t in rows)
+    assert dict(m.placements_by_kind) == {"regular": 3, "subsidised": 1, "temporary": 0}  # a1, b1, b0; a2
+    closed = (t.refused_on or t.returned_on or t.dropped_out_on or t.ended_on for t in rows)  # the first closure
+    assert {month: n for month, _referred, n in m.months if n} == Counter(
+        f"{d.year:04d}-{d.month:02d}" for d in closed if within(d))
 
 
 def test_the_marap_page_for_a_gemeente(as_role, dataset, world):

@@ -92,7 +92,9 @@ def build(gemeente_id: int, period: tuple[date, date], today: date) -> Marap:
         return column.between(first, last)
 
     closed_on = _closed_on()
-    recent = or_(closed_on >= first, Traject.exited_on >= first, Traject.placed_on >= first)
+    # Every count below needs one of these dates in the period, so a row without any on or after its first
+    # day cannot count and is left out before the sums.
+    recent = or_(*(getattr(Traject, name) >= first for name in (*CLOSING, "exited_on", "placed_on")))
     sums = [func.sum(case((within(getattr(Traject, name)), 1), else_=0)) for name in CLOSING]
     sums += [func.sum(case((and_(within(Traject.exited_on), Traject.exit_reason == r.value), 1), else_=0))
              for r in ExitReason]
