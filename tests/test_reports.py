@@ -373,6 +373,49 @@ def test_targets_are_validated_and_judged_with_their_tolerance(as_role, db, data
     assert "niet gehaald" in lights()
 
 
+def test_the_targets_page_reads_the_trajecten_a_fixed_number_of_times(as_role, db, dataset, world, connection):
+    """One grouped table per basis and kind of target, however many targets there are (no query per target)."""
+    from sqlalchemy import event
+
+    def target(indicator, **owner):
+        db.add(PerformanceTarget(indicator=indicator, year=2025, target=Decimal("10"), tolerance=Decimal("1"),
+                                 **owner))
+
+    def reads() -> int:
+        seen = []
+
+        def note(_conn, _cursor, statement, *_args):
+            seen.append(statement)
+
+        event.listen(connection, "before_cursor_execute", note)
+        try:
+            page = text(as_role("inkoper").get("/rapportages/doelen?jaar=2025"))
+        finally:
+            event.remove(connection, "before_cursor_execute", note)
+        return page, sum("FROM traject" in s for s in seen)
+
+    g1, g2 = world.gemeenten[:2]
+    # Every basis (counts by event, rates by cohort) with every kind of owner (contract, gemeente) ...
+    target("referrals", contract=world.contract)
+    target("referrals", gemeente=g1)
+    target("placement_rate", contract=world.contract)
+    target("placement_rate", gemeente=g2)
+    db.commit()
+    _page, few = reads()
+    # ... and then three times as many targets of the same kinds.
+    for indicator in ("starts", "placements"):
+        target(indicator, contract=world.contract)
+        target(indicator, gemeente=g1)
+        target(indicator, gemeente=g2)
+    for indicator in ("acceptance_rate", "dropout_rate"):
+        target(indicator, contract=world.contract)
+        target(indicator, gemeente=g1)
+    db.commit()
+    page, many = reads()
+    assert few == many == 4
+    assert page.count('class="light light-') == 14
+
+
 def test_a_target_is_deleted_with_a_post_and_the_deletion_is_in_the_history(as_role, db, world):
     from app.models import AuditEntry
 

@@ -218,6 +218,14 @@ def table(query: Query, indicator_ids: list[str] | None = None, cost: bool = Fal
     return Table(query.group_by, indicators, rows, overall, costs)
 
 
+def figures_for(query: Query, indicator_ids: list[str], groups: set) -> dict[object, dict[str, Figure]]:
+    """The figures of some groups, all from one grouped :func:`table`; a group without trajecten gets what an
+    empty group has (a count of 0, a rate or median without a value)."""
+    found = {key: figures for key, _label, figures in table(query, indicator_ids).rows}
+    empty = {i: _figure(INDICATORS[i], query, 0, 0) for i in indicator_ids}
+    return {group: found.get(group, empty) for group in groups}
+
+
 def _medians(query: Query, indicator: Indicator) -> dict:
     """Median days per group and over all, from a histogram the database counts (group, days, how many):
     days take a few hundred values, so this reads a few hundred rows instead of sorting every traject."""

@@ -3,6 +3,7 @@ its group size and interval, and one click to the trajecten behind it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import Permission, can, requires
 from app.db import session
@@ -118,27 +120,33 @@ def comparison():
 # --- targets --------------------------------------------------------------------------------------
 
 
-def _judged(target: PerformanceTarget):
-    """The figure for a target's year so far, and its traffic light. Counts are judged on the events of the
-    year; rates and medians on the trajecten referred in the year, and only from a group of ``MIN_GROUP``."""
-    indicator = INDICATORS[target.indicator]
-    today = date.today()
-    period = (date(target.year, 1, 1), min(date(target.year, 12, 31), today))
+def _judged(targets: list[PerformanceTarget], year: int) -> list[tuple]:
+    """Each target with the figure for its year so far and its traffic light. Counts are judged on the events
+    of the year; rates and medians on the trajecten referred in the year, and only from a group of
+    ``MIN_GROUP``. One grouped table per basis and kind of target (contract or gemeente) serves them all."""
+    period = (date(year, 1, 1), min(date(year, 12, 31), date.today()))
     if period[0] > period[1]:
-        return None, judge(None, target.target, target.tolerance, 0)
-    basis = Basis.EVENT if indicator.kind == Kind.COUNT else Basis.COHORT
-    query = services.Query(period=period, basis=basis,
-                           group_by="contract" if target.contract_id else "gemeente",
-                           contract_id=target.contract_id,
-                           gemeente_ids=frozenset({target.gemeente_id}) if target.gemeente_id else None)
-    figure = services.table(query, [indicator.id]).total[indicator.id]
-    value = figure.value
-    if value is not None and indicator.kind == Kind.RATE:
-        value = value * 100  # targets for rates are set in percent
-    # A count is exact, not an estimate from a sample: it is judged however small it is.
-    light = judge(value, target.target, target.tolerance, figure.size, indicator.higher_is_better,
-                  min_n=0 if indicator.kind == Kind.COUNT else MIN_GROUP)
-    return figure, light
+        return [(t, None, judge(None, t.target, t.tolerance, 0)) for t in targets]
+    wanted: dict[tuple[Basis, str], list[PerformanceTarget]] = defaultdict(list)
+    for t in targets:
+        basis = Basis.EVENT if INDICATORS[t.indicator].kind == Kind.COUNT else Basis.COHORT
+        wanted[(basis, "contract" if t.contract_id else "gemeente")].append(t)
+    figures = {}
+    for (basis, group_by), some in wanted.items():
+        query = services.Query(period=period, basis=basis, group_by=group_by)
+        found = services.figures_for(query, sorted({t.indicator for t in some}),
+                                     {t.contract_id or t.gemeente_id for t in some})
+        figures.update({t.id: found[t.contract_id or t.gemeente_id][t.indicator] for t in some})
+    rows = []
+    for t in targets:
+        indicator, figure = INDICATORS[t.indicator], figures[t.id]
+        value = figure.value
+        if value is not None and indicator.kind == Kind.RATE:
+            value = value * 100  # targets for rates are set in percent
+        # A count is exact, not an estimate from a sample: it is judged however small it is.
+        rows.append((t, figure, judge(value, t.target, t.tolerance, figure.size, indicator.higher_is_better,
+                                      min_n=0 if indicator.kind == Kind.COUNT else MIN_GROUP)))
+    return rows
 
 
 @bp.route("/doelen")
@@ -146,9 +154,10 @@ def _judged(target: PerformanceTarget):
 def targets():
     year = request.args.get("jaar", type=int) or date.today().year
     found = session.scalars(select(PerformanceTarget).where(PerformanceTarget.year == year)
+                            .options(selectinload(PerformanceTarget.contract),
+                                     selectinload(PerformanceTarget.gemeente))
                             .order_by(PerformanceTarget.indicator, PerformanceTarget.id)).all()
-    rows = [(t, *_judged(t)) for t in found]
-    return render_template("reports/targets.html", rows=rows, year=year)
+    return render_template("reports/targets.html", rows=_judged(list(found), year), year=year)
 
 
 def _save_target(target: PerformanceTarget | None):
