@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
+
+from tests.conftest import TIERS_MODEL
 
 
 def at_once(app, racers: list[Any], prepare: Callable[[Any], Any], act: Callable[[Any], None],
@@ -43,3 +46,19 @@ def at_once(app, racers: list[Any], prepare: Callable[[Any], Any], act: Callable
     for t in threads:
         t.join(timeout=60)
     return outcomes
+
+
+def race_contract(today: date, **contract: Any) -> tuple[Any, Any, Any]:
+    """The gemeente, provider and active contract (with its first version) a race starts from; ``contract``
+    adds to the contract's fields. The caller adds them to its own session."""
+    from app.models import Contract, ContractStatus, ContractVersion, Gemeente, Provider
+
+    gemeente = Gemeente(name="Racestad", cbs_code="GM8101")
+    provider = Provider(name="Snel B.V.", kvk_number="12345678", vat_number="NL111222333B01",
+                        iban="NL91ABNA0417164300", city="Racestad")
+    deal = Contract(number="C-RACE", title="Race", provider=provider, status=ContractStatus.ACTIVE,
+                    start_date=today - timedelta(days=30), end_date=today + timedelta(days=300),
+                    gemeenten=[gemeente], **contract)
+    deal.versions.append(ContractVersion(number=1, effective_from=deal.start_date, reason="Gunning",
+                                         payment_model=TIERS_MODEL))
+    return gemeente, provider, deal

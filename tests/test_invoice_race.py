@@ -11,7 +11,7 @@ time and refuses the others, so there the stored result is checked for consisten
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,37 +21,18 @@ from sqlalchemy.orm import Session
 from app import create_app
 from app.db import make_engine
 from app.migrate import upgrade
-from tests.concurrency import at_once
-from tests.conftest import TIERS_MODEL
+from tests.concurrency import at_once, race_contract
 
 
 def _world(url: str, approvers: int) -> tuple[int, list[int]]:
-    from app.models import (
-        Contract,
-        ContractStatus,
-        ContractVersion,
-        Gemeente,
-        Invoice,
-        InvoiceSource,
-        InvoiceStep,
-        Provider,
-        Role,
-        User,
-    )
+    from app.models import Invoice, InvoiceSource, InvoiceStep, Role, User
     from invoicing.status import InvoiceStatus, Step
 
     engine = make_engine(url)
     today = date.today()
     with Session(engine) as db:
         db.info["actor"] = (None, "test")
-        gemeente = Gemeente(name="Racestad", cbs_code="GM8101")
-        provider = Provider(name="Snel B.V.", kvk_number="12345678", vat_number="NL111222333B01",
-                            iban="NL91ABNA0417164300", city="Racestad")
-        contract = Contract(number="C-RACE", title="Race", provider=provider, status=ContractStatus.ACTIVE,
-                            start_date=today - timedelta(days=30), end_date=today + timedelta(days=300),
-                            gemeenten=[gemeente])
-        contract.versions.append(ContractVersion(number=1, effective_from=contract.start_date, reason="Gunning",
-                                                 payment_model=TIERS_MODEL))
+        gemeente, provider, contract = race_contract(today)
         users = [User(username=f"f{i}", full_name=f"F{i}", email=f"f{i}@x.nl", role=Role.FINANCE, password_hash="x")
                  for i in range(2 + approvers)]
         db.add_all([gemeente, provider, contract, *users])

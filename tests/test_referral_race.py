@@ -9,7 +9,7 @@ with "database is locked" rather than letting them through, so there at most thr
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -18,42 +18,23 @@ from sqlalchemy.orm import Session
 from app import create_app
 from app.db import make_engine
 from app.migrate import upgrade
-from tests.concurrency import at_once
-from tests.conftest import TIERS_MODEL
+from tests.concurrency import at_once, race_contract
 
 CEILING = 3
 RACERS = 8
 
 
 def _world(url: str) -> tuple[int, list[int], int]:
-    from app.models import (
-        BenefitType,
-        Client,
-        Contract,
-        ContractStatus,
-        ContractVersion,
-        Gemeente,
-        Provider,
-        Role,
-        TargetGroup,
-        User,
-    )
+    from app.models import BenefitType, Client, Role, TargetGroup, User
 
     engine = make_engine(url)
     today = date.today()
     with Session(engine) as db:
         db.info["actor"] = (None, "test")
-        gemeente = Gemeente(name="Racestad", cbs_code="GM8101")
+        gemeente, provider, contract = race_contract(today, volume_ceiling=CEILING)
         group = TargetGroup(code="algemeen", name="Algemeen")
-        provider = Provider(name="Snel B.V.", kvk_number="12345678", vat_number="NL111222333B01",
-                            iban="NL91ABNA0417164300", city="Racestad")
         user = User(username="km", full_name="Klantmanager", email="km@x.nl", role=Role.KLANTMANAGER,
                     gemeenten=[gemeente], password_hash="x")
-        contract = Contract(number="C-RACE", title="Race", provider=provider, status=ContractStatus.ACTIVE,
-                            start_date=today - timedelta(days=30), end_date=today + timedelta(days=300),
-                            volume_ceiling=CEILING, gemeenten=[gemeente])
-        contract.versions.append(ContractVersion(number=1, effective_from=contract.start_date, reason="Gunning",
-                                                 payment_model=TIERS_MODEL))
         bsns = ("111222333", "123456782", "100000009", "100000010", "100000022", "100000034", "100000046",
                 "100000058")
         clients = [Client(bsn=bsn, first_name="C", last_name=str(i), gemeente=gemeente,
