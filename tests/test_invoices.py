@@ -473,3 +473,34 @@ def test_a_line_accepted_again_after_a_run_took_its_entitlement_is_refused(world
     db.expire_all()
     assert db.get(InvoiceLine, line.id).amount == Decimal("0.00")
     assert db.get(InvoicedEntitlement, f"t{world.traject.id}:{WORK}").invoice_id == taken_by.id
+
+
+def test_working_out_what_a_contract_owes_reads_the_same_few_times_for_any_number_of_trajecten(
+        app, db, world, connection):
+    """The payment run's reading of a contract loads every traject's events, confirmations and version with
+    it, in a fixed number of queries, rather than some queries per traject."""
+    from sqlalchemy import event
+
+    from app.invoicing.services import owed_for
+    from tests.test_reports import make
+
+    def statements() -> int:
+        seen = []
+
+        def note(*_args):
+            seen.append(1)
+
+        event.listen(connection, "before_cursor_execute", note)
+        try:
+            with app.app_context():
+                from app.db import session
+                owed_for(session.get(type(world.contract), world.contract.id), TODAY)
+        finally:
+            event.remove(connection, "before_cursor_execute", note)
+        return len(seen)
+
+    few = statements()
+    for days in range(10, 60, 10):
+        make(db, world, world.providers[0], TODAY - timedelta(days=days))
+    db.commit()
+    assert statements() == few

@@ -31,7 +31,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
@@ -51,14 +50,13 @@ from app.invoicing.budget_forms import (
 from app.models.invoicing import Budget, Invoice, InvoiceLine
 from app.models.procurement import Contract
 from app.models.registers import Gemeente
-from app.models.trajecten import Traject, TrajectEvent
+from app.models.trajecten import Traject
 from app.registers.common import commit_form
 from app.trajecten import imports
-from app.trajecten.services import engine_traject, payment_model
+from app.trajecten.services import PaymentModels, engine_ready, engine_traject
 from app.validators import normalise_cbs
 from contracts.engine import evaluate
 from contracts.lifecycle import CLOSED_STATUSES, TrajectStatus
-from contracts.model import PaymentModel
 from contracts.money import ZERO, to_cents
 from invoicing.budget import (
     DEFAULT,
@@ -153,27 +151,9 @@ class _Sum:
                        self.by_default)
 
 
-class _Models:
-    """Payment models by contract version, parsed once however many trajecten share a version."""
-
-    def __init__(self):
-        self._by_version: dict[int, PaymentModel] = {}
-
-    def of(self, traject: Traject) -> PaymentModel:
-        found = self._by_version.get(traject.contract_version_id)
-        if found is None:
-            found = self._by_version[traject.contract_version_id] = payment_model(traject)
-        return found
-
-
-def _with_events(stmt):
-    return stmt.options(selectinload(Traject.events).selectinload(TrajectEvent.confirmation),
-                        selectinload(Traject.contract_version), selectinload(Traject.contract))
-
-
-def _observed(contract_id: int, today: date, models: _Models) -> tuple[Decimal | None, int]:
+def _observed(contract_id: int, today: date, models: PaymentModels) -> tuple[Decimal | None, int]:
     """The average total owed of a contract's finished trajecten as of ``today``, and how many there are."""
-    finished = session.scalars(_with_events(select(Traject).where(
+    finished = session.scalars(engine_ready(select(Traject).where(
         Traject.contract_id == contract_id, Traject.open_lot_key.is_(None),
         Traject.status.in_(sorted(FINISHED_STATUSES))))).all()
     if not finished:
@@ -202,10 +182,10 @@ def outlook(today: date) -> dict[Key, Outlook]:
     Every traject is evaluated once; a contract's finished trajecten once per contract, not per open traject.
     The costs are charged to the client's gemeente, as a joint contract's invoices are.
     """
-    models = _Models()
+    models = PaymentModels()
     observed: dict[int, tuple[Decimal | None, int]] = {}
     sums: dict[Key, _Sum] = {}
-    open_ones = session.scalars(_with_events(select(Traject).where(Traject.open_lot_key.is_not(None))
+    open_ones = session.scalars(engine_ready(select(Traject).where(Traject.open_lot_key.is_not(None))
                                              .order_by(Traject.id))).all()
     paid = dict(session.execute(
         select(InvoiceLine.traject_id, func.sum(InvoiceLine.amount)).join(Invoice)

@@ -32,7 +32,7 @@ from app.models.invoicing import (
 from app.models.procurement import Contract
 from app.models.trajecten import Traject
 from app.models.users import Role, User
-from app.trajecten.services import engine_traject, payment_model
+from app.trajecten.services import PaymentModels, engine_ready, engine_traject
 from contracts.dates import add_period
 from contracts.engine import evaluate
 from contracts.messages import N_, Message
@@ -77,10 +77,12 @@ def contract_years(contract: Contract, as_of: date) -> list[tuple[date, date]]:
 
 
 def owed_for(contract: Contract, as_of: date) -> ContractOwed:
-    trajecten = session.scalars(select(Traject).where(Traject.contract_id == contract.id).order_by(Traject.id)).all()
+    trajecten = session.scalars(engine_ready(select(Traject).where(Traject.contract_id == contract.id)
+                                             .order_by(Traject.id))).all()
+    models = PaymentModels()
     results, owed, pending = [], [], []
     for traject in trajecten:
-        model = payment_model(traject)
+        model = models.of(traject)
         result = evaluate(model, engine_traject(traject), as_of)
         results.append(result)
         everything = evaluate(model, engine_traject(traject, include_unconfirmed=True), as_of)

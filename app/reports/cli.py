@@ -10,12 +10,11 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from app.db import session
 from app.invoicing.costs import recompute
-from app.models.trajecten import Traject, TrajectEvent
-from app.trajecten.services import history, keep_state
+from app.models.trajecten import Traject
+from app.trajecten.services import engine_ready, history, keep_state
 from contracts.lifecycle import replay
 
 reports_cli = AppGroup("reports", help="Performance reports.")
@@ -29,10 +28,8 @@ def refresh() -> None:
     done, last_id = 0, 0
     session.info["actor"] = (None, "reports refresh")
     while True:
-        batch = session.scalars(select(Traject).where(Traject.id > last_id).order_by(Traject.id).limit(BATCH)
-                                .options(selectinload(Traject.events).selectinload(TrajectEvent.confirmation),
-                                         selectinload(Traject.contract), selectinload(Traject.contract_version))
-                                ).all()
+        batch = session.scalars(engine_ready(select(Traject).where(Traject.id > last_id).order_by(Traject.id)
+                                             .limit(BATCH))).all()
         if not batch:
             break
         for traject in batch:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from app.db import session
 from app.models.clients import Client
@@ -239,6 +240,26 @@ def revoked_ids(traject: Traject) -> set[int]:
 
 def payment_model(traject: Traject) -> PaymentModel:
     return PaymentModel.from_dict(traject.contract_version.payment_model)
+
+
+class PaymentModels:
+    """Payment models by contract version, parsed once however many trajecten share a version."""
+
+    def __init__(self):
+        self._by_version: dict[int, PaymentModel] = {}
+
+    def of(self, traject: Traject) -> PaymentModel:
+        found = self._by_version.get(traject.contract_version_id)
+        if found is None:
+            found = self._by_version[traject.contract_version_id] = payment_model(traject)
+        return found
+
+
+def engine_ready(stmt: Select) -> Select:
+    """Load with the trajecten what the engine reads of each (its events and their confirmations, its contract
+    and version): a few queries for any number of trajecten instead of some per traject."""
+    return stmt.options(selectinload(Traject.events).selectinload(TrajectEvent.confirmation),
+                        selectinload(Traject.contract_version), selectinload(Traject.contract))
 
 
 def awaiting_confirmation(traject: Traject) -> list[TrajectEvent]:

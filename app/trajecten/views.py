@@ -18,7 +18,7 @@ from app.i18n import translate
 from app.listing import paginate
 from app.models.clients import Client
 from app.models.registers import Provider
-from app.models.trajecten import EvidenceFile, Traject, TrajectEvent
+from app.models.trajecten import EvidenceFile, Traject
 from app.models.users import Role
 from app.scoping import MAX_ID, client_scope, get_scoped_or_404, traject_scope
 from app.trajecten import evidence as evidence_store
@@ -38,6 +38,7 @@ from app.trajecten.services import (
     TrajectError,
     candidate_contracts,
     confirm,
+    engine_ready,
     history,
     money,
     needs_confirmation,
@@ -95,9 +96,8 @@ def _open_filter(value: str):
 @bp.route("/trajecten/")
 @requires(Permission.VIEW_TRAJECTEN)
 def index():
-    stmt = (select(Traject).join(Traject.client).join(Traject.provider).where(traject_scope(current_user))
-            .options(selectinload(Traject.events).selectinload(TrajectEvent.confirmation),
-                     selectinload(Traject.contract), selectinload(Traject.contract_version)))
+    stmt = engine_ready(select(Traject).join(Traject.client).join(Traject.provider)
+                        .where(traject_scope(current_user)))
     page = paginate(
         session, stmt,
         sortable={"client": Client.last_name, "provider": Provider.name, "status": Traject.status,
@@ -127,10 +127,8 @@ def worklist():
     mine = request.args.get("mine", "1" if current_user.role == Role.KLANTMANAGER else "")
     kind = request.args.get("kind", "")
     # Closed trajecten stay in: a placement's durability is checked months after the traject ended.
-    stmt = (select(Traject).join(Traject.client).where(traject_scope(current_user))
-            .options(selectinload(Traject.client), selectinload(Traject.provider),
-                     selectinload(Traject.events).selectinload(TrajectEvent.confirmation),
-                     selectinload(Traject.contract), selectinload(Traject.contract_version)))
+    stmt = engine_ready(select(Traject).join(Traject.client).where(traject_scope(current_user))
+                        .options(selectinload(Traject.client), selectinload(Traject.provider)))
     if mine == "1":
         stmt = stmt.where(Client.klantmanager_id == current_user.id)
     today = date.today()
