@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from stdnum import iban as std_iban
 from stdnum.nl import bsn as std_bsn
 
+from app import clock
 from app.auth.passwords import hash_password
 from app.config import PROJECT_ROOT
 from app.models.clients import BenefitType, Client, TargetGroup
@@ -124,7 +125,7 @@ def benefit_for(rng: random.Random, age: int) -> tuple[BenefitType, Decimal]:
 def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[str, int]:
     """Fill an empty database; one transaction, so a failure leaves nothing behind."""
     rng = random.Random(seed)
-    today = date.today()
+    today = clock.today()
     session.info["actor"] = (None, "demo")
 
     body = ExecutingBody(

@@ -7,6 +7,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.db import session
+from app.i18n import translate
+from app.uow import api_refusal
+from contracts.messages import DomainError
 
 
 def _wants_json() -> bool:
@@ -19,6 +22,14 @@ def init_app(app) -> None:
         if _wants_json():
             return jsonify(error="csrf_failed", message=exc.description), 400
         return render_template("errors/error.html", code=400, csrf=True), 400
+
+    @app.errorhandler(DomainError)
+    def _refused(exc: DomainError):
+        """A refusal that a view did not run through ``app.uow.attempt``: still a clear 422, never a 500."""
+        session.rollback()
+        if _wants_json():
+            return api_refusal(exc)
+        return render_template("errors/error.html", code=422, refusal=translate(exc.message)), 422
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -77,6 +77,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
+from app import clock
 from app.demo import FIRST_NAMES, GEMEENTEN, LAST_NAMES, STORIES, TARGET_GROUPS, benefit_for, phase_and_rung
 from app.models.clients import Client, TargetGroup
 from app.models.invoicing import Invoice
@@ -559,7 +560,7 @@ def generate(bind: Engine | Connection, trajecten: int, seed: int = 2026, batch:
     database has no demo to build on."""
     if trajecten < 0 or batch < 1:
         raise ValueError("trajecten >= 0 and batch >= 1")
-    today = today or date.today()
+    today = today or clock.today()
     began = time.perf_counter()
     owned = isinstance(bind, Engine)
     conn = bind.connect() if owned else bind

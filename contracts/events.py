@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from contracts.messages import DomainError
+
 
 class EventType(enum.StrEnum):
     ACCEPTED = "accepted"
@@ -50,12 +52,13 @@ class ExitReason(enum.StrEnum):
 _TYPE_ORDER = {t: i for i, t in enumerate(EventType)}
 
 
-class EventError(ValueError):
+class EventError(DomainError):
     """An event that the engine cannot read; ``field`` names what is wrong."""
 
+    code = "invalid_event"
+
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
+        super().__init__(f"{field}: {message}", field)
 
 
 @dataclass(frozen=True, slots=True)

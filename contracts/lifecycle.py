@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.events import Event, EventType
-from contracts.messages import N_, Message
+from contracts.messages import N_, DomainError, Message
 
 E = EventType
 
@@ -120,13 +120,14 @@ class State:
         return self.closed_by is None
 
 
-class SequenceError(ValueError):
+class SequenceError(DomainError):
     """An event that cannot follow the history before it; ``event`` is the one refused."""
+
+    code = "out_of_sequence"
 
     def __init__(self, event: Event, message: Message):
         super().__init__(message)
         self.event = event
-        self.message = message
 
 
 def _refusal(state: State, event: Event) -> Message | None:

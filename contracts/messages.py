@@ -21,3 +21,20 @@ class Message(str):
 def N_(text: str) -> str:
     """Marks a Dutch text for the app's translation catalog; the pure package never translates."""
     return text
+
+
+class DomainError(ValueError):
+    """A rule of the domain refused an action: the one base of every refusal the app shows to a user.
+
+    ``message`` is what the user reads (a :class:`Message` where the text has a template, so that the app can
+    show it in the user's language); ``field`` names the input to blame, when one is; ``code`` is the
+    machine-readable reason an API answer carries. The web layer maps every subclass the same way (see
+    ``app.uow``): to the field, to the form as a whole, to a flash, or to a 4xx JSON body.
+    """
+
+    code = "refused"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field

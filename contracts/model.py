@@ -16,6 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from contracts.events import EventType, ExitReason, WorkKind
+from contracts.messages import DomainError
 from contracts.money import HUNDRED, format_eur, format_percent, percent_of
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "payment-model.v1.json"
@@ -23,8 +24,10 @@ SCHEMA_VERSION = 1
 LASTING_EVENTS = frozenset({EventType.PLACEMENT, EventType.BENEFIT_EXIT})
 
 
-class ModelError(ValueError):
+class ModelError(DomainError):
     """An invalid payment model. ``problems`` is a list of (field path, Dutch message)."""
+
+    code = "invalid_payment_model"
 
     def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from contracts.messages import N_, Message
+from contracts.messages import N_, DomainError, Message
 from contracts.money import format_eur
 
 POINTS = Decimal("0.01")
@@ -28,12 +28,10 @@ MAX_SCORE = Decimal(10)
 STANDSTILL_DAYS = 20
 
 
-class ProcurementError(ValueError):
+class ProcurementError(DomainError):
     """A procurement rule was broken; ``field`` says where, when one field is to blame."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+    code = "procurement_rule"
 
 
 class TenderStatus(enum.StrEnum):

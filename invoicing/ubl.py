@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from contracts.messages import DomainError
 from contracts.money import CENT, HUNDRED, ZERO, to_cents
 from invoicing.totals import EXEMPT, STANDARD
 
@@ -73,8 +74,10 @@ _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-class UblError(ValueError):
+class UblError(DomainError):
     """The document cannot become a valid e-invoice; ``problems`` lists every reason, in Dutch."""
+
+    code = "invalid_e_invoice"
 
     def __init__(self, problems: str | Sequence[str]) -> None:
         self.problems: tuple[str, ...] = (problems,) if isinstance(problems, str) else tuple(problems)

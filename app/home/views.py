@@ -8,6 +8,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app import clock
 from app.auth.permissions import authenticated
 from app.db import session, utcnow
 from app.models.clients import Client
@@ -54,7 +55,7 @@ def _clients_by_phase() -> dict[int, int]:
 @bp.route("/")
 @authenticated
 def index():
-    today = date.today()
+    today = clock.today()
     role = current_user.role
     figures: dict = {"role": role.value}
     if role in (Role.ADMIN, Role.INKOPER, Role.MANAGEMENT, Role.FINANCE):

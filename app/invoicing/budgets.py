@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
@@ -539,7 +540,7 @@ def _year_asked(today: date) -> int:
 @bp.route("/")
 @requires(Permission.VIEW_BUDGETS)
 def index():
-    today = date.today()
+    today = clock.today()
     year = _year_asked(today)
     rows = positions(year, today)
     years = set(session.scalars(select(Budget.year).distinct())) | {today.year - 1, today.year, today.year + 1, year}
@@ -585,7 +586,7 @@ def _save(form: BudgetForm, budget: Budget | None):
 def create():
     form = BudgetForm()
     if not form.is_submitted():  # the overview links here with the year, and for money without a budget line
-        form.year.data = _year_asked(date.today())
+        form.year.data = _year_asked(clock.today())
         form.gemeente_id.data = request.args.get("gemeente", default=0, type=int)
         form.funding_source.data = (request.args.get("bron") or DEFAULT_SOURCE)[:80]
     return _save(form, None)
@@ -629,7 +630,7 @@ def import_budgets():
 
 def _example() -> list[str]:
     cbs = session.scalar(select(Gemeente.cbs_code).order_by(Gemeente.name).limit(1)) or "GM0363"
-    return [cbs, str(date.today().year), DEFAULT_SOURCE, "250.000,00", "12.500,00", "180.000,00", "82.500,00",
+    return [cbs, str(clock.today().year), DEFAULT_SOURCE, "250.000,00", "12.500,00", "180.000,00", "82.500,00",
             "Begroting na de voorjaarsnota"]
 
 

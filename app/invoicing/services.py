@@ -35,7 +35,7 @@ from app.models.users import Role, User
 from app.trajecten.services import PaymentModels, engine_ready, engine_traject
 from contracts.dates import add_period
 from contracts.engine import evaluate
-from contracts.messages import N_, Message
+from contracts.messages import N_, DomainError, Message
 from contracts.model import PaymentModel
 from contracts.settlement import settle
 from invoicing.budget import split
@@ -45,11 +45,10 @@ from invoicing.status import APPROVED_STATUSES, LIVE_STATUSES, Hands, InvoiceSta
 from invoicing.totals import VatTreatment, totals
 
 
-class InvoiceError(ValueError):
-    def __init__(self, message: Message, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class InvoiceError(DomainError):
+    """An invoice step or decision the invoicing rules refuse."""
+
+    code = "invoice_rule"
 
 
 # --- what is owed ---------------------------------------------------------------------------------

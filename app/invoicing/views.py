@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import clock
 from app.auth.permissions import Permission, can, requires
 from app.db import session
 from app.i18n import translate
@@ -84,7 +85,7 @@ def index():
     )
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Invoice.provider_id).where(invoice_scope(current_user)))).order_by(Provider.name))
-    return render_template("invoices/index.html", page=page, today=date.today(),
+    return render_template("invoices/index.html", page=page, today=clock.today(),
                            statuses=[s.value for s in InvoiceStatus],
                            provider_options=[(p.id, p.name) for p in providers])
 
@@ -100,14 +101,14 @@ def payment_run():
     contracts = _contracts_in_view()
     form.contract_id.choices = [(0, _("alle contracten"))] + [(c.id, str(c)) for c in contracts]
     if request.method == "GET" and not form.period_start.data:
-        today = date.today()
+        today = clock.today()
         last_month_end = today.replace(day=1) - timedelta(days=1)
         form.period_start.data, form.period_end.data = last_month_end.replace(day=1), last_month_end
     if form.validate_on_submit():
         chosen = [c for c in contracts if form.contract_id.data in (0, c.id)]
         try:
             result = services.payment_run(chosen, (form.period_start.data, form.period_end.data), current_user,
-                                          date.today())
+                                          clock.today())
             session.commit()
         except IntegrityError:  # another run took some of the same entitlements first
             session.rollback()
@@ -170,7 +171,7 @@ def _render_detail(invoice: Invoice, step_form: StepForm | None = None, failed_s
         "invoices/detail.html", invoice=invoice, hands=hands, steps=available, step_form=step_form or StepForm(),
         failed_step=failed_step, decision_forms=decision_forms or {}, DecisionForm=DecisionForm,
         needed=approvals_needed(invoice.total, services.approval_threshold()),
-        threshold=services.approval_threshold(), today=date.today(), undecided=services.undecided(invoice),
+        threshold=services.approval_threshold(), today=clock.today(), undecided=services.undecided(invoice),
         may_decide=can(Permission.PROCESS_INVOICES) and invoice.status == InvoiceStatus.SUBMITTED,
         replaced_by=session.scalar(select(Invoice).where(Invoice.replaces_id == invoice.id)),
     ), status
@@ -193,7 +194,7 @@ def take_step(invoice_id: int, step: str):
     form = StepForm()
     if form.validate_on_submit():
         try:
-            services.take_step(invoice.id, Step(step), current_user, date.today(), form.note.data or "")
+            services.take_step(invoice.id, Step(step), current_user, clock.today(), form.note.data or "")
             session.commit()
         except services.InvoiceError as error:
             session.rollback()
@@ -237,7 +238,7 @@ def redo(invoice_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        new = services.redo(invoice, current_user, date.today())
+        new = services.redo(invoice, current_user, clock.today())
         session.commit()
     except services.InvoiceError as error:
         session.rollback()
@@ -283,7 +284,7 @@ def exports():
         if not waiting:
             flash(_("Er zijn geen goedgekeurde facturen om te exporteren."), "info")
             return redirect(url_for("invoices.exports"))
-        batch = services.export(waiting, current_user, date.today())
+        batch = services.export(waiting, current_user, clock.today())
         session.commit()
         flash(_("%(n)s facturen zijn geëxporteerd.", n=len(waiting)), "success")
         return redirect(url_for("invoices.exports", _anchor=f"export-{batch.id}"))
@@ -309,6 +310,6 @@ def export_file(batch_id: int, fmt: str):
 @requires(Permission.VIEW_INVOICES)
 def overdue():
     provider = current_user.provider_id if current_user.role == Role.PROVIDER else None
-    today = date.today()
+    today = clock.today()
     return render_template("invoices/overdue.html", invoices=services.overdue(today, provider), today=today)
 

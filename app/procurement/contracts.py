@@ -25,6 +25,7 @@ from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
@@ -334,7 +335,7 @@ class EvaluationForm(FlaskForm):
     def validate_evaluated_on(self, field):
         if field.data is None:
             return
-        if field.data > date.today():
+        if field.data > clock.today():
             raise ValidationError(str(_l("Een evaluatie kan niet in de toekomst liggen.")))
         if field.data < self.contract.start_date:
             raise ValidationError(_("Een evaluatie kan niet vóór de start van het contract liggen (%(d)s).",
@@ -394,7 +395,7 @@ def index():
         statuses=[(s.value, str(CONTRACT_STATUS_LABELS[s])) for s in ContractStatus],
         providers=providers,
         gemeenten=gemeenten,
-        today=date.today(),
+        today=clock.today(),
         referral_stop=referral_stop,
         ends_soon=ends_soon,
     )
@@ -499,7 +500,7 @@ def _lot_url(contract: Contract) -> str | None:
 @requires(Permission.VIEW_CONTRACTS)
 def detail(contract_id: int):
     contract = _get_contract(contract_id)
-    today = date.today()
+    today = clock.today()
     return render_template(
         "contracts/detail.html",
         contract=contract,
@@ -556,12 +557,12 @@ def edit(contract_id: int):
 def amend(contract_id: int):
     contract = _get_contract(contract_id)
     form = AmendmentForm(contract=contract)
-    current = contract.version_on(date.today()) or (contract.versions[-1] if contract.versions else None)
+    current = contract.version_on(clock.today()) or (contract.versions[-1] if contract.versions else None)
     if not form.is_submitted():
         if current is not None:
             form.payment_model.data = pretty_json(current.payment_model)
             form.outcome_definitions.data = current.outcome_definitions
-        today = date.today()
+        today = clock.today()
         if contract.start_date <= today <= contract.end_date:
             form.effective_from.data = today
     if form.is_submitted() and request.form.get("action") == "load_template":
@@ -599,7 +600,7 @@ def version_detail(contract_id: int, number: int):
         model, problems = PaymentModel.from_dict(version.payment_model), []
     except ModelError as exc:  # stored before a stricter schema: still readable as JSON
         model, problems = None, [f"{path}: {message}" for path, message in exc.problems]
-    today = date.today()
+    today = clock.today()
     in_force = contract.version_on(today)
     return render_template(
         "contracts/version.html",
@@ -645,7 +646,7 @@ def evaluation_create(contract_id: int):
 @requires(Permission.VIEW_CONTRACTS)
 def simulate(contract_id: int):
     contract = _get_contract(contract_id)
-    version = contract.version_on(date.today()) or (contract.versions[-1] if contract.versions else None)
+    version = contract.version_on(clock.today()) or (contract.versions[-1] if contract.versions else None)
     if version is None:
         abort(404)
     return simulation_page(version.payment_model, str(contract), url_for("contracts.detail", contract_id=contract.id))

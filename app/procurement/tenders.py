@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -33,6 +33,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session, utcnow
@@ -575,7 +576,7 @@ def transition(tender_id: int):
         for problem in problems:
             flash(problem, "danger")
         return redirect(back)
-    today = date.today()
+    today = clock.today()
     tender.status = target
     tender.status_reason = reason
     if target == TenderStatus.PUBLISHED and tender.publication_date is None:

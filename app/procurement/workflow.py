@@ -3,12 +3,13 @@ true before each status step, whether a bid is fully evaluated, and scoring a lo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import format_decimal as babel_decimal
 from flask_babel import gettext as _
 
+from app import clock
 from app.i18n import translate
 from app.models import Bid, Lot, Tender
 from contracts.procurement import (
@@ -65,7 +66,7 @@ def _publish_problems(tender: Tender) -> list[str]:
     problems += criteria_problems(tender)
     if tender.closing_at is None:
         problems.append(_("Vul het sluitingsmoment in."))
-    timeline = Timeline(tender.publication_date or date.today(), tender.questions_deadline, tender.closing_at,
+    timeline = Timeline(tender.publication_date or clock.today(), tender.questions_deadline, tender.closing_at,
                         tender.intended_award_date, tender.standstill_days)
     problems += [translate(message) for _field, message in timeline.problems()]
     return problems
@@ -100,7 +101,7 @@ def _announce_problems(tender: Tender) -> list[str]:
 def _contract_problems(tender: Tender) -> list[str]:
     if tender.standstill_end is None:
         return [_("Er is geen einde van de standstill-termijn bekend; maak eerst het gunningsvoornemen bekend.")]
-    if date.today() < tender.standstill_end:
+    if clock.today() < tender.standstill_end:
         return [_("De standstill-termijn loopt tot %(end)s; pas vanaf die dag kan worden gecontracteerd.",
                   end=tender.standstill_end.strftime("%d-%m-%Y"))]
     return []

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from app import audit
+from app import audit, clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
@@ -97,7 +97,7 @@ def _eligible_klantmanagers(gemeente_ids: set[int]) -> list[User]:
 
 def _not_in_future(message: Any):
     def check(_form, field) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(str(message))
         if field.data and field.data < EARLIEST_DATE:
             raise ValidationError(str(_l("Deze datum ligt te ver in het verleden.")))

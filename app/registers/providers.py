@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -16,6 +15,7 @@ from stdnum import iban as std_iban
 from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
@@ -116,7 +116,7 @@ class QualityMarkForm(FlaskForm):
 def _has_expired_mark(value: str):
     if value != "expired":
         return None
-    return Provider.quality_marks.any(QualityMark.valid_until < date.today())
+    return Provider.quality_marks.any(QualityMark.valid_until < clock.today())
 
 
 def _status_is(value: str):
@@ -146,7 +146,7 @@ def index():
         page=page,
         statuses=[s.value for s in ProviderStatus],
         mark_options=[("expired", _("keurmerk verlopen"))],
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -154,7 +154,7 @@ def index():
 @requires(Permission.VIEW_PROVIDERS)
 def detail(provider_id: int):
     provider = session.get(Provider, provider_id) or abort(404)
-    today = date.today()
+    today = clock.today()
     return render_template(
         "providers/detail.html",
         provider=provider,
@@ -185,7 +185,7 @@ def _save_provider(form: ProviderForm, provider: Provider | None):
         since = form.status_since.data
         # A new status starts today unless the user gave another date (the edit form shows the old one).
         if provider.status != previous_status and (since is None or since == previous_since):
-            since = date.today()
+            since = clock.today()
         provider.status_since = since
         session.add(provider)
         if commit_form(form, {"kvk_number": KVK_TAKEN}):

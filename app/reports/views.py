@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.auth.permissions import Permission, can, requires
 from app.db import session
 from app.models.reports import PerformanceTarget
@@ -54,7 +55,7 @@ def _labels():
 
 
 def _form() -> ReportForm:
-    form = ReportForm(formdata=request.args, today=date.today())
+    form = ReportForm(formdata=request.args, today=clock.today())
     form.validate()
     return form
 
@@ -107,9 +108,10 @@ def comparison():
     form = _form()
     query = form.query()
     curves = services.cohort_curves(query)
-    costs = services.money(query, date.today())
+    today = clock.today()
+    costs = services.money(query, today)
     return render_template("reports/comparison.html", form=form, query=query, args=_args(),
-                           standardised=services.standardised(query), selection=services.selection(query, date.today()),
+                           standardised=services.standardised(query), selection=services.selection(query, today),
                            curves=curves, chart=cohort_chart_svg(curves) if curves else None, costs=costs,
                            costs_total=services.totals_of(costs),
                            names=services.group_labels(query.group_by, list(costs)),
@@ -124,7 +126,7 @@ def _judged(targets: list[PerformanceTarget], year: int) -> list[tuple]:
     """Each target with the figure for its year so far and its traffic light. Counts are judged on the events
     of the year; rates and medians on the trajecten referred in the year, and only from a group of
     ``MIN_GROUP``. One grouped table per basis and kind of target (contract or gemeente) serves them all."""
-    period = (date(year, 1, 1), min(date(year, 12, 31), date.today()))
+    period = (date(year, 1, 1), min(date(year, 12, 31), clock.today()))
     if period[0] > period[1]:
         return [(t, None, judge(None, t.target, t.tolerance, 0)) for t in targets]
     wanted: dict[tuple[Basis, str], list[PerformanceTarget]] = defaultdict(list)
@@ -152,7 +154,7 @@ def _judged(targets: list[PerformanceTarget], year: int) -> list[tuple]:
 @bp.route("/doelen")
 @requires(Permission.VIEW_REPORTS)
 def targets():
-    year = request.args.get("jaar", type=int) or date.today().year
+    year = request.args.get("jaar", type=int) or clock.today().year
     found = session.scalars(select(PerformanceTarget).where(PerformanceTarget.year == year)
                             .options(selectinload(PerformanceTarget.contract),
                                      selectinload(PerformanceTarget.gemeente))
@@ -232,7 +234,7 @@ def _marap_input():
 @requires(Permission.VIEW_REPORTS)
 def marap():
     form, query, gemeente_id = _marap_input()
-    report = build_marap(gemeente_id, query.period, date.today()) if gemeente_id else None
+    report = build_marap(gemeente_id, query.period, clock.today()) if gemeente_id else None
     charts = None
     if report is not None:
         charts = marap_charts_svg(report, services.cohort_curves(_cohort_query(report)))
@@ -252,7 +254,7 @@ def marap_file(fmt: str):
     if not gemeente_id:
         flash(_("Kies een gemeente voor de managementrapportage."), "error")
         return redirect(url_for("reports.marap", **_args()))
-    report = build_marap(gemeente_id, query.period, date.today())
+    report = build_marap(gemeente_id, query.period, clock.today())
     curves = services.cohort_curves(_cohort_query(report))
     name = f"marap-{report.gemeente.lower().replace(' ', '-')}-{report.period[0]:%Y%m%d}-{report.period[1]:%Y%m%d}"
     if fmt == "xlsx":

@@ -16,6 +16,7 @@ from werkzeug.utils import secure_filename
 
 from app.db import session
 from app.models.trajecten import EvidenceFile
+from contracts.messages import DomainError
 
 # (media type, leading bytes, extensions that may carry it)
 ACCEPTED_TYPES = (
@@ -26,8 +27,10 @@ ACCEPTED_TYPES = (
 ACCEPTED_EXTENSIONS = ", ".join(ext for _t, _m, exts in ACCEPTED_TYPES for ext in exts)
 
 
-class EvidenceError(ValueError):
-    pass
+class EvidenceError(DomainError):
+    """A file that cannot serve as evidence (type, size, content); shown at the file field."""
+
+    code = "invalid_evidence"
 
 
 def _media_type(head: bytes, filename: str) -> str:

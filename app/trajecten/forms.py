@@ -12,6 +12,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app import clock
 from app.trajecten.services import EventInput
 from app.validators import DutchDateField, MoneyField
 from contracts.events import EventType, ExitReason, WorkKind
@@ -67,7 +68,7 @@ class ReferralForm(FlaskForm):
     motivation = TextAreaField(_l("Toelichting voor de aanbieder"), validators=[Length(max=2000)])
 
     def validate_referral_date(self, field):
-        if field.data and field.data > date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(str(_l("Een verwijzing kan niet in de toekomst liggen.")))
 
     def validate_contract_id(self, field):

@@ -47,6 +47,7 @@ from sqlalchemy.orm import defer, selectinload
 from wtforms import BooleanField, SelectField
 from wtforms.validators import ValidationError
 
+from app import clock
 from app.auth.permissions import Permission, can, requires
 from app.db import session, utcnow
 from app.i18n import translate
@@ -60,7 +61,7 @@ from app.trajecten.services import EventInput, TrajectError, engine_event, histo
 from app.validators import DATE_FORMATS, bsn_problem, normalise_bsn, normalise_cbs
 from contracts.events import EventType, ExitReason, WorkKind
 from contracts.lifecycle import check_new, may_record, required_details
-from contracts.messages import N_, Message
+from contracts.messages import N_, DomainError, Message
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 
@@ -101,8 +102,10 @@ NO = frozenset({"nee", "n", "no", "false", "onwaar", "0", ""})
 # --- reading a file -------------------------------------------------------------------------------
 
 
-class FileError(ValueError):
+class FileError(DomainError):
     """A file that cannot be taken in at all; shown at the file field, nothing is stored."""
+
+    code = "unreadable_file"
 
 
 @dataclass
@@ -883,7 +886,7 @@ def check(batch_id: int):
     in_step = not expected.isdigit() or int(expected) == found.checked_rows  # a second tab does not check twice
     if found.status == ImportStatus.CHECKING and in_step:
         try:
-            check_step(found, current_app.config["IMPORT_CHECK_ROWS_PER_STEP"], date.today())
+            check_step(found, current_app.config["IMPORT_CHECK_ROWS_PER_STEP"], clock.today())
             session.commit()
         except Exception:
             session.rollback()
@@ -907,7 +910,7 @@ def run(batch_id: int):
     form = ImportForm()
     only_valid = request.form.get("only_valid") == "1"
     try:
-        import_batch(found, current_user, only_valid, date.today())
+        import_batch(found, current_user, only_valid, clock.today())
         session.commit()
     except ImportRefused as refused:
         session.rollback()
@@ -940,7 +943,7 @@ def discard(batch_id: int):
 
 
 def _example(kind: ImportKind) -> list[str]:
-    today = _day(date.today())
+    today = _day(clock.today())
     if kind == ImportKind.CLIENTS:
         ids = gemeente_ids_for(current_user)
         stmt = select(Gemeente.cbs_code).order_by(Gemeente.name).limit(1)

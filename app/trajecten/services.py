@@ -34,18 +34,17 @@ from contracts.lifecycle import (
     replay,
     required_details,
 )
-from contracts.messages import N_, Message
+from contracts.messages import N_, DomainError, Message
 from contracts.model import PaymentModel
 from contracts.worklist import Action, Terms, actions
 
 NEW_EVENT_ID = "new"
 
 
-class TrajectError(ValueError):
-    def __init__(self, message: Message, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class TrajectError(DomainError):
+    """A referral or event the traject rules refuse."""
+
+    code = "traject_rule"
 
 
 def _day(d: date) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import audit
+from app import audit, clock
 from app.auth.permissions import Permission, requires
 from app.db import session
 from app.i18n import translate
@@ -111,7 +109,7 @@ def index():
             "mine": lambda v: Client.klantmanager_id == current_user.id if v == "1" else None,
         },
     )
-    today = date.today()
+    today = clock.today()
     next_action = {t.id: next(iter(open_actions(t, today)), None) for t in page.items}
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Traject.provider_id).where(traject_scope(current_user)))).order_by(Provider.name))
@@ -131,7 +129,7 @@ def worklist():
                         .options(selectinload(Traject.client), selectinload(Traject.provider)))
     if mine == "1":
         stmt = stmt.where(Client.klantmanager_id == current_user.id)
-    today = date.today()
+    today = clock.today()
     rows = [(t, a) for t in session.scalars(stmt) for a in open_actions(t, today) if a.due <= today]
     counts = dict.fromkeys(ActionKind, 0)
     for _t, a in rows:
@@ -150,7 +148,7 @@ def worklist():
 def refer_client(client_id: int):
     client = get_scoped_or_404(Client, client_id, client_scope(current_user))
     form = ReferralForm()
-    day = form.referral_date.data if form.is_submitted() and form.referral_date.data else date.today()
+    day = form.referral_date.data if form.is_submitted() and form.referral_date.data else clock.today()
     candidates = candidate_contracts(client, day)
     form.contract_id.choices = [(c.id, str(c)) for c, problems in candidates if not problems]
     valid = form.validate_on_submit()
@@ -180,7 +178,7 @@ def refer_client(client_id: int):
 
 
 def _render_detail(traject: Traject, form: EventForm | None = None, status: int = 200):
-    today = date.today()
+    today = clock.today()
     return render_template(
         "trajecten/detail.html", traject=traject, today=today,
         form=form or EventForm(formdata=None, by_provider=current_user.role == Role.PROVIDER),
@@ -220,7 +218,7 @@ def add_event(traject_id: int):
         session.rollback()
         return _render_detail(traject, form, 422)
     try:
-        record_event(traject, form.to_input(), current_user, date.today(), evidence=proof)
+        record_event(traject, form.to_input(), current_user, clock.today(), evidence=proof)
         session.commit()
     except TrajectError as error:
         session.rollback()
@@ -245,7 +243,7 @@ def correct(traject_id: int):
         data = EventInput(type=EventType.CORRECTION, event_date=form.event_date.data, reason=form.reason.data,
                           revokes_id=form.revokes_id.data)
         try:
-            record_event(traject, data, current_user, date.today())
+            record_event(traject, data, current_user, clock.today())
             session.commit()
         except TrajectError as error:
             session.rollback()
@@ -312,7 +310,7 @@ def client_timeline(client_id: int):
     trajecten = list(session.scalars(select(Traject).where(Traject.client_id == client.id,
                                                            traject_scope(current_user))
                                      .order_by(Traject.referral_date)))
-    today = date.today()
+    today = clock.today()
     owed = {t.id: money(t, today) for t in trajecten}
     rows = sorted(((t, e) for t in trajecten for e in t.events), key=lambda r: (r[1].event_date, r[1].id))
     revoked = set().union(*(revoked_ids(t) for t in trajecten))

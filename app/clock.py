@@ -1,0 +1,46 @@
+"""The one clock: what day it is for the gemeente, and what moment it is, in one place that tests can set.
+
+A social service works on Amsterdam days: an event recorded at 00:30 local time belongs to that day, although
+the server's UTC clock still says yesterday. Every "today" in the app comes from :func:`today`, so a test (or a
+demo) can fix the date once with :func:`frozen` instead of patching ``date.today`` in a dozen modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
+
+_fixed: date | None = None
+
+
+def today() -> date:
+    """The date in Amsterdam, or the date a test or the demo set."""
+    if _fixed is not None:
+        return _fixed
+    return datetime.now(LOCAL_ZONE).date()
+
+
+def now() -> datetime:
+    """This moment, aware, in UTC: store it naive (see ``app.db.utcnow``), show it in Amsterdam time."""
+    return datetime.now(UTC)
+
+
+def set_today(day: date | None) -> None:
+    """Fix :func:`today` to ``day`` (None: follow the real clock again)."""
+    global _fixed
+    _fixed = day
+
+
+@contextmanager
+def frozen(day: date) -> Iterator[date]:
+    """``with frozen(date(2026, 3, 1)):`` the app's today is that day; the real clock comes back afterwards."""
+    before = _fixed
+    set_today(day)
+    try:
+        yield day
+    finally:
+        set_today(before)
