@@ -59,8 +59,10 @@ def test_the_templates_use_the_formatter_filters(app):
     assert app.jinja_env.globals["money"] is formatting.money
 
 
+# Python's %-formats, rounding, strftime, and flask-babel's own filters, which bypass the one formatter.
 HAND_FORMATTING = re.compile(r"""['"]%[-+ 0#]*\d*\.\d+[fdg]['"]|\|\s*round\b|strftime|format_date\(|"""
-                             r"""format_decimal\(|format_percent\(|\|\s*format\(\s*[^)]*\.\d""")
+                             r"""format_decimal\(|format_percent\(|\|\s*format\(\s*[^)]*\.\d|"""
+                             r"""[|(]\s*["']?(decimal|number|percent|currency|scientific|time)format\b""")
 
 
 def test_no_template_formats_a_figure_by_hand():
