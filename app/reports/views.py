@@ -58,8 +58,8 @@ DATE_LABELS = {
 def _labels():
     return {"indicator_label": lambda i: _(INDICATORS[i].label), "light_label": lambda light: _(LIGHT_LABELS[light]),
             "basis_label": lambda b: _(BASIS_LABELS[Basis(b)]), "MIN_GROUP": MIN_GROUP, "Kind": Kind,
-            "verdict_label": lambda v: _(VERDICT_LABELS[Verdict(v)]), "date_label": lambda field: DATE_LABELS[field],
-            "month_label": month_label}
+            "comparison_verdict_label": lambda v: _(VERDICT_LABELS[Verdict(v)]),
+            "date_label": lambda field: DATE_LABELS[field], "month_label": month_label}
 
 
 def _form() -> ReportForm:
