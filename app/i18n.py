@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_babel import Babel, gettext
 
+from app import formatting
 from app.urls import safe_next_url
 
 babel = Babel()
@@ -38,6 +41,8 @@ def translate(message: object) -> str:
     def param(value: object) -> object:
         if getattr(value, "template", None) is not None:
             return translate(value)
+        if isinstance(value, date):
+            return formatting.date(value)
         if isinstance(value, list | tuple):
             return ", ".join(str(param(v)) for v in value)
         return gettext(value) if isinstance(value, str) and value else value
@@ -47,6 +52,7 @@ def translate(message: object) -> str:
 
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    formatting.init_app(app)
     app.add_template_filter(translate, "translated")
     app.register_blueprint(bp)
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.permissions import Permission, can
 from app.db import utcnow
+from app.formatting import money as money  # areas import it from here too
 from app.models.clients import BenefitType
 from app.models.registers import ProviderStatus
 from app.models.users import Role
@@ -16,32 +17,51 @@ from app.models.users import Role
 
 @dataclass(frozen=True)
 class MenuItem:
+    """One entry of the main menu and the pages it stands for.
+
+    ``sections`` are endpoint prefixes: a page belongs to the item with the longest prefix of its endpoint,
+    so ``trajecten.worklist`` is Werklijst and every other ``trajecten.`` page is Trajecten. Marking "the
+    same blueprint" instead made two or three items current at once where a blueprint has several items.
+    """
+
     endpoint: str
     label: str
-    permission: Permission
+    permission: Permission | None
+    sections: tuple[str, ...] = ()
 
-    @property
-    def blueprint(self) -> str:
-        return self.endpoint.split(".", 1)[0]
+    def owns(self, endpoint: str) -> int:
+        """How specifically this item owns the endpoint: the length of its longest matching prefix, or 0."""
+        return max((len(p) for p in (self.endpoint, *self.sections) if endpoint.startswith(p)), default=0)
 
 
+START = MenuItem("home.index", _l("Start"), None)
 MENU = (
     MenuItem("trajecten.worklist", _l("Werklijst"), Permission.VIEW_TRAJECTEN),
-    MenuItem("trajecten.index", _l("Trajecten"), Permission.VIEW_TRAJECTEN),
-    MenuItem("clients.index", _l("Cliënten"), Permission.VIEW_CLIENTS),
-    MenuItem("imports.index", _l("Importeren"), Permission.IMPORT_EVENTS),
-    MenuItem("invoices.index", _l("Facturen"), Permission.VIEW_INVOICES),
-    MenuItem("budgets.index", _l("Budgetten"), Permission.VIEW_BUDGETS),
-    MenuItem("reports.index", _l("Prestaties"), Permission.VIEW_REPORTS),
+    MenuItem("trajecten.index", _l("Trajecten"), Permission.VIEW_TRAJECTEN, ("trajecten.",)),
+    MenuItem("clients.index", _l("Cliënten"), Permission.VIEW_CLIENTS,
+             ("clients.", "trajecten.refer_client", "trajecten.client_timeline")),
+    MenuItem("imports.index", _l("Importeren"), Permission.IMPORT_EVENTS, ("imports.",)),
+    MenuItem("invoices.index", _l("Facturen"), Permission.VIEW_INVOICES, ("invoices.",)),
+    MenuItem("budgets.index", _l("Budgetten"), Permission.VIEW_BUDGETS, ("budgets.",)),
+    MenuItem("reports.index", _l("Prestaties"), Permission.VIEW_REPORTS, ("reports.",)),
     MenuItem("reports.marap", _l("Marap"), Permission.VIEW_REPORTS),
-    MenuItem("providers.index", _l("Aanbieders"), Permission.VIEW_PROVIDERS),
-    MenuItem("tenders.index", _l("Aanbestedingen"), Permission.VIEW_TENDERS),
-    MenuItem("contracts.index", _l("Contracten"), Permission.VIEW_CONTRACTS),
-    MenuItem("gemeenten.index", _l("Gemeenten"), Permission.VIEW_GEMEENTEN),
-    MenuItem("admin.users", _l("Gebruikers"), Permission.MANAGE_USERS),
-    MenuItem("admin.target_groups", _l("Doelgroepen"), Permission.MANAGE_REFERENCE_DATA),
-    MenuItem("admin.audit_log", _l("Auditlog"), Permission.VIEW_AUDIT),
+    MenuItem("providers.index", _l("Aanbieders"), Permission.VIEW_PROVIDERS, ("providers.",)),
+    MenuItem("tenders.index", _l("Aanbestedingen"), Permission.VIEW_TENDERS, ("tenders.",)),
+    MenuItem("contracts.index", _l("Contracten"), Permission.VIEW_CONTRACTS, ("contracts.",)),
+    MenuItem("gemeenten.index", _l("Gemeenten"), Permission.VIEW_GEMEENTEN, ("gemeenten.",)),
+    MenuItem("admin.users", _l("Gebruikers"), Permission.MANAGE_USERS, ("admin.user",)),
+    MenuItem("admin.target_groups", _l("Doelgroepen"), Permission.MANAGE_REFERENCE_DATA, ("admin.target_group",)),
+    MenuItem("admin.audit_log", _l("Auditlog"), Permission.VIEW_AUDIT, ("admin.audit",)),
 )
+
+
+def current_item(endpoint: str | None) -> MenuItem | None:
+    """The one menu item a page belongs to (None for a page outside the menu, such as the login page)."""
+    if not endpoint:
+        return None
+    best = max((START, *MENU), key=lambda item: item.owns(endpoint))
+    return best if best.owns(endpoint) else None
+
 
 ROLE_LABELS = {
     Role.ADMIN: _l("beheerder"),
@@ -110,7 +130,8 @@ ENTITY_LABELS = {
 
 
 def menu_items() -> list[MenuItem]:
-    return [item for item in MENU if can(item.permission)]
+    """Start and the items the user's role may use."""
+    return [START, *(item for item in MENU if can(item.permission))]
 
 
 def field_attributes(field, hint: bool, autocomplete: str | None) -> dict[str, str]:
@@ -127,13 +148,6 @@ def field_attributes(field, hint: bool, autocomplete: str | None) -> dict[str, s
     return attrs
 
 
-def money(amount) -> str:
-    """Euros in the user's language: € 2.500,00 in Dutch, €2,500.00 in English."""
-    from flask_babel import format_currency
-
-    return format_currency(amount, "EUR") if amount is not None else "—"
-
-
 def zip_labels(values, labeller) -> list[tuple[str, str]]:
     """Pair enum values with their translated labels for a select filter."""
     return [(v, str(labeller(v))) for v in values]
@@ -145,8 +159,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         menu_items=menu_items,
+        current_menu_item=current_item,
         field_attributes=field_attributes,
-        money=money,
         can=can,
         Permission=Permission,
         role_label=lambda role: ROLE_LABELS[Role(role)],

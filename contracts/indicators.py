@@ -339,6 +339,7 @@ STARTED = Has("started_on")
 ACCEPTED = Has("accepted_on")
 EXITED = Has("exited_on")
 PLACED = Has("placed_on")
+PLACEMENTS = All((STARTED, PLACED))
 
 _CATALOGUE = (
     _count("referrals", N_("Verwijzingen"),
@@ -357,11 +358,19 @@ _CATALOGUE = (
     _count("placements", N_("Plaatsingen"),
            N_("Aantal gestarte trajecten met een eerste plaatsing in werk van welke soort ook, gedateerd op die "
               "plaatsing."),
-           All((STARTED, PLACED)), "placed_on"),
-    _rate("placement_rate", N_("Plaatsing"),
+           PLACEMENTS, "placed_on"),
+    _rate("placement_rate", N_("Plaatsing, van de gestarte trajecten"),
           N_("Gestarte trajecten met een plaatsing in werk van welke soort ook (regulier, gesubsidieerd of "
              "tijdelijk) gedeeld door alle gestarte trajecten; alleen de eerste plaatsing telt."),
           PLACED, STARTED, "placed_on", "started_on"),
+    # The share many municipal reports use: everyone referred, so that what refusals, returns and trajecten
+    # that never start cost is in the figure. Its numerator is the placements count's, so beside
+    # placement_rate it divides the very same placements by more people.
+    Indicator("referred_placement_rate", N_("Plaatsing, van alle verwezen cliënten"),
+              N_("Verwijzingen waarvan het gestarte traject tot een plaatsing in werk van welke soort ook "
+                 "leidde gedeeld door alle verwijzingen, ook de geweigerde, teruggemelde en nooit gestarte; "
+                 "alleen de eerste plaatsing telt."),
+              Kind.RATE, PLACEMENTS, EVERY, "placed_on", "referral_date"),
     _rate("regular_placement_rate", N_("Plaatsing in regulier werk"),
           N_("Gestarte trajecten waarvan de eerste plaatsing regulier werk was gedeeld door alle gestarte "
              "trajecten."),
@@ -395,7 +404,7 @@ _CATALOGUE = (
           N_("Gestarte trajecten met uitstroom uit de uitkering om welke reden ook (ook verhuizing of inkomen "
              "van een partner) gedeeld door alle gestarte trajecten."),
           EXITED, STARTED, "exited_on", "started_on"),
-    _rate("work_exit_rate", N_("Uitstroom naar werk"),
+    _rate("work_exit_rate", N_("Uitstroom naar werk, van de gestarte trajecten"),
           N_("Gestarte trajecten met uitstroom uit de uitkering met als reden werk gedeeld door alle gestarte "
              "trajecten."),
           All((EXITED, OneOf("exit_reason", frozenset({ExitReason.WORK.value})))), STARTED,
@@ -490,7 +499,10 @@ class Figure:
 
     @property
     def judgeable(self) -> bool:
-        return judgeable(self.size)
+        """Whether the figure may be judged at all. A count is exact, not an estimate from a sample, so it is
+        judged however small; a rate or a median needs a group of :data:`MIN_GROUP`. Every page, file and
+        traffic light reads this one answer ("te klein om te oordelen" is its negation)."""
+        return self.kind == Kind.COUNT or judgeable(self.size)
 
 
 def figure(indicator: Indicator, rows: Iterable[Mapping[str, object]], basis: Basis, period: Period) -> Figure:
@@ -698,6 +710,55 @@ def judge(value: Decimal | None, target: Decimal, tolerance: Decimal, n: int, hi
     return Light.NOT_REACHED
 
 
+PERCENT = Decimal(100)
+
+
+def target_basis(indicator: Indicator) -> Basis:
+    """The basis a target for the indicator is judged on: a count on the events of the year ("160
+    placements in 2026"), a rate or a median on the trajecten referred in the year, a share of one group."""
+    return Basis.EVENT if indicator.kind == Kind.COUNT else Basis.COHORT
+
+
+def judge_figure(figure: Figure, target: Decimal, tolerance: Decimal) -> Light:
+    """The traffic light of a figure against a target. Targets for rates are set in percent (38 for 38%),
+    counts and medians in their own unit; a figure that is not :attr:`Figure.judgeable` gets no judgement."""
+    indicator = INDICATORS[figure.indicator]
+    value = figure.value
+    if value is not None and figure.kind == Kind.RATE:
+        value = value * PERCENT
+    light = judge(value, target, tolerance, figure.size, indicator.higher_is_better, min_n=0)
+    return light if figure.judgeable else Light.NO_JUDGEMENT
+
+
+class Verdict(enum.StrEnum):
+    """What observed against expected says, read from the interval of their ratio."""
+
+    BETTER = "better"
+    WORSE = "worse"
+    SIMILAR = "similar"
+    TOO_SMALL = "too_small"
+
+
+VERDICT_LABELS = {
+    Verdict.BETTER: N_("beter dan verwacht"),
+    Verdict.WORSE: N_("slechter dan verwacht"),
+    Verdict.SIMILAR: N_("niet te onderscheiden van verwacht"),
+    Verdict.TOO_SMALL: N_("te klein om te oordelen"),
+}
+
+
+def verdict(interval: tuple[Decimal, Decimal] | None, n: int) -> Verdict:
+    """Better or worse than expected only when the whole 95% interval of observed/expected lies above or
+    below 1, and only from a group of :data:`MIN_GROUP`: a ratio alone, on a handful, says nothing."""
+    if not judgeable(n):
+        return Verdict.TOO_SMALL
+    if interval is not None and interval[0] > ONE:
+        return Verdict.BETTER
+    if interval is not None and interval[1] < ONE:
+        return Verdict.WORSE
+    return Verdict.SIMILAR
+
+
 def months_between(a: date, b: date) -> int:
     """Whole calendar months completed from ``a`` to ``b``: the largest m with ``add_period(a, m) <= b``.
 
@@ -772,10 +833,21 @@ def euros_saved(months: int, monthly_benefit: Decimal) -> Decimal:
 
 
 def cost_per(amount: Decimal, count: int) -> Decimal | None:
-    """Cost per result (say per durable placement), in cents; None when there were no results."""
+    """Cost per result (say per durable placement), in cents; None when there were no results, or when
+    nothing was approved: a provider whose invoices are not yet approved has an unknown cost per placement,
+    not one of € 0,00."""
     _no_float(amount=amount)
     if not isinstance(count, int) or count < 0:
         raise ValueError(f"het aantal moet een geheel getal van 0 of meer zijn: {count!r}")
-    if count == 0:
+    if count == 0 or amount == 0:
         return None
     return to_cents(amount / count)
+
+
+def cost_saving_ratio(cost: Decimal, saved: Decimal) -> Decimal | None:
+    """Cost over benefit saved, to two decimals (under 1 it costs less than it saves); None when either is
+    zero, for the same reason as :func:`cost_per`."""
+    _no_float(cost=cost, saved=saved)
+    if cost == 0 or saved == 0:
+        return None
+    return (cost / saved).quantize(Decimal("0.01"))

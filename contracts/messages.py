@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 class Message(str):
     """A Dutch message that the app can translate: it is the Dutch text, and carries its template
-    (a msgid, marked with :func:`N_`) and parameters so that the app can render it in English."""
+    (a msgid, marked with :func:`N_`) and parameters so that the app can render it in English. A date is
+    passed as a ``date``, not as text, so that the app writes it as it writes every other date."""
 
     template: str
     params: dict
 
     def __new__(cls, template: str, **params: object) -> Message:
-        shown = {k: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in params.items()}
+        shown = {k: ", ".join(map(str, v)) if isinstance(v, list | tuple) else
+                 v.strftime("%d-%m-%Y") if isinstance(v, date) else v for k, v in params.items()}
         message = super().__new__(cls, template % shown if params else template)
         message.template = template
         message.params = params

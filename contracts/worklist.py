@@ -64,10 +64,6 @@ def quarter_bounds(day: date) -> tuple[date, date]:
     return start, add_period(start, months=3) - timedelta(days=1)
 
 
-def _day(d: date) -> str:
-    return d.strftime("%d-%m-%Y")
-
-
 def actions(state: State, terms: Terms, today: date, unconfirmed: int = 0) -> list[Action]:
     """Everything the traject still needs, earliest due first. ``unconfirmed`` counts provider-reported
     outcomes no klantmanager has confirmed yet (a fact of the app, not of the event sequence)."""
@@ -81,32 +77,32 @@ def actions(state: State, terms: Terms, today: date, unconfirmed: int = 0) -> li
         if state.last_still_employed_on is None or state.last_still_employed_on < check:
             found.append(Action(ActionKind.DURABILITY_CHECK, check,
                                 Message(N_("Plaatsing van %(date)s: werkt de cliënt na %(months)s maanden nog?"),
-                                        date=_day(state.placement.date), months=terms.durability_months)))
+                                        date=state.placement.date, months=terms.durability_months)))
     if not state.is_open:
         return sorted(found, key=lambda a: a.due)
     if state.answer is None:
         due = state.referral_date + timedelta(days=terms.acceptance_days)
         found.append(Action(ActionKind.ANSWER_REFERRAL, due,
                             Message(N_("Verwezen op %(date)s; de aanbieder antwoordt binnen %(days)s dagen."),
-                                    date=_day(state.referral_date), days=terms.acceptance_days)))
+                                    date=state.referral_date, days=terms.acceptance_days)))
     if state.plan_submitted_on is not None and state.plan_approved_on is None:
         found.append(Action(ActionKind.APPROVE_PLAN, state.plan_submitted_on,
-                            Message(N_("Trajectplan ingediend op %(date)s."), date=_day(state.plan_submitted_on))))
+                            Message(N_("Trajectplan ingediend op %(date)s."), date=state.plan_submitted_on)))
     if state.started_on is not None:
         q_start, q_end = quarter_bounds(today)
         if state.last_progress_on is None or state.last_progress_on < q_start:
             found.append(Action(ActionKind.PROGRESS_REPORT, q_end,
                                 Message(N_("Rapportage over het kwartaal tot en met %(date)s ontbreekt nog."),
-                                        date=_day(q_end))))
+                                        date=q_end)))
         end = add_period(state.started_on, months=terms.max_duration_months)
         found.append(Action(ActionKind.MAX_DURATION, end - timedelta(days=terms.warn_before_end_days),
                             Message(N_("Gestart op %(start)s; de maximale duur van %(months)s maanden loopt af op "
-                                       "%(end)s."), start=_day(state.started_on), months=terms.max_duration_months,
-                                    end=_day(end))))
+                                       "%(end)s."), start=state.started_on, months=terms.max_duration_months,
+                                    end=end)))
     last = state.last_event_on or state.referral_date
     found.append(Action(ActionKind.PARKED, last + timedelta(days=terms.inactivity_days),
                         Message(N_("Laatste activiteit op %(date)s; na %(days)s dagen zonder activiteit staat een "
-                                   "traject geparkeerd."), date=_day(last), days=terms.inactivity_days)))
+                                   "traject geparkeerd."), date=last, days=terms.inactivity_days)))
     return sorted(found, key=lambda a: a.due)
 
 

@@ -20,7 +20,7 @@ def test_list_search_and_sort(as_role, world):
     assert desc.index("Ceeveen") < desc.index("Aastad")
     found = c.get("/gemeenten/?q=GM8002").get_data(as_text=True)
     assert "Beedorp" in tbody(found) and "Aastad" not in tbody(found)
-    assert "1 resultaten" in found
+    assert "1 resultaat," in found
 
 
 def test_unknown_sort_column_falls_back_to_default(as_role, world):

@@ -22,8 +22,10 @@ from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
-from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from markupsafe import Markup
+
+from app.formatting import money, number, percent
 
 # Colours with ≥ 3:1 contrast against white; the first two also ≥ 3:1 against each other.
 PALETTE = ("#0b2d5b", "#cf6a0c", "#2e7d32", "#7b3294", "#a3195b", "#00727a", "#8a6100", "#4d4d4d")
@@ -89,18 +91,16 @@ def format_value(value: Decimal | int | None, unit: Unit, compact: bool = False)
     if value is None:
         return "—"
     if unit == Unit.SHARE:
-        return format_percent(value, "#,##0%" if compact else "#,##0.0%")
+        return percent(value, 0 if compact else 1)
     if unit == Unit.MONEY:
         if not compact:
-            from app.navigation import money
-
             return money(value)
         from babel.numbers import format_currency
 
         locale = get_locale()
         pattern = locale.currency_formats["standard"].pattern.split(";")[0].replace(".00", "")
         return format_currency(value, "EUR", format=pattern, locale=locale, currency_digits=False)
-    return format_decimal(value)
+    return number(value)
 
 
 def _decimal(value: object) -> Decimal:

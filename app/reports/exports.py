@@ -13,8 +13,10 @@ from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+from flask_babel import get_locale, gettext, ngettext
 
+from app.formatting import date as format_day
+from app.formatting import days, money, number, percent
 from app.reports import charts
 from app.reports.services import HORIZON_MONTHS, MONEY_DEFINITIONS, Money, group_labels
 from contracts.indicators import BASIS_LABELS, MIN_GROUP, Basis, Figure, Kind
@@ -61,8 +63,8 @@ def basis_statement(m) -> str:
     """What each section counts: the sentence the page shows under its title, with the dates."""
     return gettext("Periode %(start)s – %(end)s, opgemaakt op %(made)s. De vergelijking van aanbieders telt de "
                    "trajecten die in de periode zijn verwezen (cohort); instroom, uitstroom en plaatsingen tellen "
-                   "wat in de periode gebeurde.", start=format_date(m.period[0], "short"),
-                   end=format_date(m.period[1], "short"), made=format_date(m.made_on, "short"))
+                   "wat in de periode gebeurde.", start=format_day(m.period[0]),
+                   end=format_day(m.period[1]), made=format_day(m.made_on))
 
 
 def _provider_names(m) -> dict:
@@ -92,11 +94,6 @@ def _money_definitions() -> list[tuple[str, str, str]]:
         definition = gettext(text, horizon=HORIZON_MONTHS) if code == "saved" else gettext(text)
         out.append((code, gettext(label), definition))
     return out
-
-
-def _too_small(f: Figure) -> bool:
-    """Flagged as the page flags it: a rate or median on fewer than MIN_GROUP trajecten (a count is a count)."""
-    return f.kind != Kind.COUNT and not f.judgeable
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------
@@ -137,7 +134,7 @@ def _figure_cells(f: Figure) -> tuple[list, dict[int, str]]:
     """Numerator, denominator, value, interval and the small-group flag of one figure, with their formats."""
     value_format = {Kind.RATE: PERCENT_FORMAT, Kind.COUNT: COUNT_FORMAT, Kind.MEDIAN_DAYS: DAYS_FORMAT}[f.kind]
     low, high = f.interval if f.interval else (None, None)
-    cells = [f.numerator, f.denominator, f.value, low, high, gettext("ja") if _too_small(f) else None]
+    cells = [f.numerator, f.denominator, f.value, low, high, gettext("ja") if not f.judgeable else None]
     return cells, {2: value_format, 3: PERCENT_FORMAT, 4: PERCENT_FORMAT}
 
 
@@ -217,9 +214,9 @@ def marap_xlsx(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
                    [gettext("Aanbieder"), gettext("Kosten"), gettext("Plaatsingen"), gettext("Per plaatsing"),
                     gettext("Duurzame plaatsingen"), gettext("Per duurzame plaatsing"), gettext("Maanden bespaard"),
                     gettext("Uitkering bespaard"), gettext("Kosten/besparing")], [28, 14, 12, 14, 12, 14, 12, 16, 12])
-    for i, (label, money) in enumerate(_money_rows(m)):
-        _append(sheet, [label, money.cost, money.placements, money.per_placement, money.durable, money.per_durable,
-                        money.months_saved, money.euros_saved, money.cost_saving_ratio],
+    for i, (label, row) in enumerate(_money_rows(m)):
+        _append(sheet, [label, row.cost, row.placements, row.per_placement, row.durable, row.per_durable,
+                        row.months_saved, row.euros_saved, row.cost_saving_ratio],
                 {1: MONEY_FORMAT, 3: MONEY_FORMAT, 5: MONEY_FORMAT, 7: MONEY_FORMAT, 8: RATIO_FORMAT},
                 bold=i == len(m.costs))
 
@@ -245,24 +242,19 @@ def marap_xlsx(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
 # --- PDF -------------------------------------------------------------------------------------------------
 
 
-def _percent(value: Decimal | None) -> str:
-    return format_percent(value, "#,##0.0%") if value is not None else "—"
-
-
 def _figure_text(f: Figure) -> str:
     """One figure as the page shows it: value (numerator/denominator), interval, small-group flag (markup)."""
     if f.kind == Kind.COUNT:
-        text = format_decimal(f.numerator)
+        text = number(f.numerator)
     elif f.value is None:
         text = f"— ({f.numerator}/{f.denominator})"
     else:
-        shown = _percent(f.value) if f.kind == Kind.RATE else gettext(
-            "%(d)s d", d=format_decimal(f.value, "#,##0.#"))
+        shown = percent(f.value) if f.kind == Kind.RATE else days(f.value)
         text = f"<b>{escape(shown)}</b> ({f.numerator}/{f.denominator})"
         if f.interval:
-            text += "<br/>" + escape(gettext("95%%: %(low)s – %(high)s", low=_percent(f.interval[0]),
-                                             high=_percent(f.interval[1])))
-    if _too_small(f):
+            text += "<br/>" + escape(gettext("95%%: %(low)s – %(high)s", low=percent(f.interval[0]),
+                                             high=percent(f.interval[1])))
+    if not f.judgeable:
         text += "<br/><i>" + escape(gettext("te klein om te oordelen")) + "</i>"
     return text
 
@@ -324,10 +316,9 @@ def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
-    from app.navigation import money
 
     s = _styles()
-    period = f"{format_date(m.period[0], 'short')} – {format_date(m.period[1], 'short')}"
+    period = f"{format_day(m.period[0])} – {format_day(m.period[1])}"
     title = f"{gettext('Managementrapportage')} {m.gemeente}"
     width = A4[0] - 36 * mm
     basis = basis_of(m)
@@ -349,7 +340,7 @@ def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
         p(title, "title"),
         p(f"{gettext('Gemeente')}: {m.gemeente}"),
         p(f"{gettext('Periode')}: {period}"),
-        p(f"{gettext('Opgemaakt op')}: {format_date(m.made_on, 'short')}"),
+        p(f"{gettext('Opgemaakt op')}: {format_day(m.made_on)}"),
         Spacer(1, 4),
         p(basis_statement(m)),
         p(f"{gettext('Telling')}: {gettext(BASIS_LABELS[basis])}."),
@@ -358,34 +349,35 @@ def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
 
     # Inflow and outflow
     story.append(p(gettext("Instroom en uitstroom"), "h2"))
-    story.append(p(gettext("%(in)s trajecten verwezen, %(out)s afgesloten.", **{"in": m.referred, "out": m.closed})))
+    story.append(p(ngettext("%(num)s traject verwezen, %(out)s afgesloten.",
+                            "%(num)s trajecten verwezen, %(out)s afgesloten.", m.referred, out=number(m.closed))))
     story += chart(charts.flow_chart(m))  # its title names the table below it too
     rows = [[gettext("Maand"), gettext("Verwezen"), gettext("Afgesloten")]]
-    rows += [[charts.month_label(month), format_decimal(r), format_decimal(c)] for month, r, c in m.months]
-    rows.append([gettext("Totaal"), format_decimal(m.referred), format_decimal(m.closed)])
+    rows += [[charts.month_label(month), number(r), number(c)] for month, r, c in m.months]
+    rows.append([gettext("Totaal"), number(m.referred), number(m.closed)])
     story.append(_table(rows, [200, 80, 80], total=True))
     story.append(p(gettext("Afgesloten naar reden"), "h3"))
-    rows = [[gettext("Reden"), gettext("Trajecten")]] + [[gettext(label), format_decimal(n)]
+    rows = [[gettext("Reden"), gettext("Trajecten")]] + [[gettext(label), number(n)]
                                                          for label, n in m.closed_by_reason]
     story.append(_table(rows, [280, 80]))
     story.append(p(gettext("Uitstroom uit de uitkering naar reden"), "h3"))
-    rows = [[gettext("Reden"), gettext("Trajecten")]] + [[exit_reason_label(r), format_decimal(n)]
+    rows = [[gettext("Reden"), gettext("Trajecten")]] + [[exit_reason_label(r), number(n)]
                                                          for r, n in m.exits_by_reason]
     story.append(_table(rows, [280, 80]))
 
     # Status
     story.append(p(gettext("Trajecten naar status"), "h2"))
     story.append(p(gettext("Trajecten verwezen tot het einde van de periode, naar hun status nu")))
-    rows = [[gettext("Status"), gettext("Trajecten")]] + [[status_label(st), format_decimal(n)] for st, n in m.status]
-    rows.append([gettext("Totaal"), format_decimal(sum(n for _s, n in m.status))])
+    rows = [[gettext("Status"), gettext("Trajecten")]] + [[status_label(st), number(n)] for st, n in m.status]
+    rows.append([gettext("Totaal"), number(sum(n for _s, n in m.status))])
     story.append(_table(rows, [280, 80], total=True))
 
     # Placements
     story.append(p(gettext("Plaatsingen"), "h2"))
     story += chart(charts.placements_chart(m))
     rows = [[gettext("Soort werk"), gettext("Plaatsingen")]]
-    rows += [[work_kind_label(k), format_decimal(n)] for k, n in m.placements_by_kind]
-    rows.append([gettext("Totaal"), format_decimal(sum(n for _k, n in m.placements_by_kind))])
+    rows += [[work_kind_label(k), number(n)] for k, n in m.placements_by_kind]
+    rows.append([gettext("Totaal"), number(sum(n for _k, n in m.placements_by_kind))])
     story.append(_table(rows, [280, 80], total=True))
 
     # Budget
@@ -401,9 +393,11 @@ def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
         story.append(p(gettext("Budget en gerealiseerd in %(year)s (goedgekeurde facturen, zonder btw)",
                                year=m.period[1].year), "h3"))
         story.append(p(gettext("Geen budget vastgelegd.")))
-    story.append(p(gettext("Kosten van de trajecten verwezen in de periode: %(cost)s voor %(p)s plaatsingen "
-                           "(%(per)s per plaatsing).", cost=money(m.costs_total.cost), p=m.costs_total.placements,
-                           per=money(m.costs_total.per_placement))))
+    story.append(p(ngettext("Kosten van de trajecten verwezen in de periode: %(cost)s voor %(num)s plaatsing "
+                            "(%(per)s per plaatsing).",
+                            "Kosten van de trajecten verwezen in de periode: %(cost)s voor %(num)s plaatsingen "
+                            "(%(per)s per plaatsing).", m.costs_total.placements,
+                            cost=money(m.costs_total.cost), per=money(m.costs_total.per_placement))))
 
     # Provider comparison: indicators down, providers across (a few per table so that it fits A4).
     story.append(p(gettext("Vergelijking van aanbieders"), "h2"))
@@ -424,7 +418,7 @@ def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
         rows = [[gettext("Aanbieder"), *(gettext("%(m)s mnd", m=month) for month in CURVE_MONTHS)]]
         for provider, curve in curves.items():
             shares = dict(curve)
-            rows.append([provider, *(_percent(shares.get(month)) for month in CURVE_MONTHS)])
+            rows.append([provider, *(percent(shares.get(month)) for month in CURVE_MONTHS)])
         story.append(_table(rows, [160] + [60] * len(CURVE_MONTHS)))
 
     # Costs
@@ -433,14 +427,14 @@ def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
     money_rows = _money_rows(m)
     measures = [
         (gettext("Kosten"), lambda x: money(x.cost)),
-        (gettext("Plaatsingen"), lambda x: format_decimal(x.placements)),
+        (gettext("Plaatsingen"), lambda x: number(x.placements)),
         (gettext("Per plaatsing"), lambda x: money(x.per_placement)),
-        (gettext("Duurzame plaatsingen"), lambda x: format_decimal(x.durable)),
+        (gettext("Duurzame plaatsingen"), lambda x: number(x.durable)),
         (gettext("Per duurzame plaatsing"), lambda x: money(x.per_durable)),
-        (gettext("Maanden bespaard"), lambda x: format_decimal(x.months_saved)),
+        (gettext("Maanden bespaard"), lambda x: number(x.months_saved)),
         (gettext("Uitkering bespaard"), lambda x: money(x.euros_saved)),
         (gettext("Kosten/besparing"),
-         lambda x: format_decimal(x.cost_saving_ratio, "#,##0.00") if x.cost_saving_ratio is not None else "—"),
+         lambda x: number(x.cost_saving_ratio, 2)),
     ]
     providers, total_row = money_rows[:-1], money_rows[-1]
     for chunk in _chunks(providers, 3):

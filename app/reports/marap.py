@@ -27,7 +27,7 @@ from contracts.lifecycle import TrajectStatus
 from contracts.messages import N_
 
 # The indicators the provider comparison of a marap shows (all are on a cohort basis).
-MARAP_INDICATORS = ("referrals", "acceptance_rate", "starts", "placements", "placement_rate",
+MARAP_INDICATORS = ("referrals", "acceptance_rate", "starts", "placements", "placement_rate", "referred_placement_rate",
                     "regular_placement_rate", "subsidised_placement_rate", "durable_placements", "durable_rate",
                     "dropout_rate", "return_rate", "days_to_start", "days_to_placement")
 CLOSING = {"refused_on": N_("geweigerd door de aanbieder"), "returned_on": N_("teruggemeld"),

@@ -42,13 +42,16 @@ from contracts.indicators import (
     Indicator,
     Kind,
     Part,
+    Verdict,
     cost_per,
+    cost_saving_ratio,
     cumulative_placed,
     expected_rate,
     in_period,
     median_of_counts,
     rate,
     standardised_ratio,
+    verdict,
     wilson,
 )
 from contracts.lifecycle import CLOSED_STATUSES
@@ -265,6 +268,10 @@ class Standardised:
     ratio: Decimal | None
     interval: tuple[Decimal, Decimal] | None
 
+    @property
+    def verdict(self) -> Verdict:
+        return verdict(self.interval, self.started)
+
 
 def standardised(query: Query, indicator_id: str = "placement_rate") -> list[Standardised]:
     """Each provider's rate beside the rate its mix of client groups and phases would predict (indirect
@@ -381,7 +388,7 @@ class Money:
 
     @property
     def cost_saving_ratio(self) -> Decimal | None:
-        return (self.cost / self.euros_saved).quantize(Decimal("0.01")) if self.euros_saved else None
+        return cost_saving_ratio(self.cost, self.euros_saved)
 
 
 MONEY_DEFINITIONS = {

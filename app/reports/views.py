@@ -4,11 +4,10 @@ its group size and interval, and one click to the trajecten behind it."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,7 +26,21 @@ from app.reports.exports import marap_pdf, marap_xlsx
 from app.reports.forms import ReportForm, TargetForm
 from app.reports.marap import build as build_marap
 from app.scoping import MAX_ID
-from contracts.indicators import BASIS_LABELS, INDICATORS, LIGHT_LABELS, MIN_GROUP, Basis, Kind, judge
+from contracts.indicators import (
+    BASIS_LABELS,
+    INDICATORS,
+    LIGHT_LABELS,
+    MIN_GROUP,
+    VERDICT_LABELS,
+    Basis,
+    Figure,
+    Kind,
+    Light,
+    Verdict,
+    judge,
+    judge_figure,
+    target_basis,
+)
 
 bp = Blueprint("reports", __name__, url_prefix="/rapportages")
 
@@ -41,17 +54,12 @@ DATE_LABELS = {
 }
 
 
-def percent(value: Decimal | None) -> str:
-    """A share (0..1) as a percentage with one decimal, in the user's language."""
-    return format_percent(value, "#,##0.0%") if value is not None else "—"
-
-
 @bp.app_context_processor
 def _labels():
     return {"indicator_label": lambda i: _(INDICATORS[i].label), "light_label": lambda light: _(LIGHT_LABELS[light]),
             "basis_label": lambda b: _(BASIS_LABELS[Basis(b)]), "MIN_GROUP": MIN_GROUP, "Kind": Kind,
-            "pct": percent, "date_label": lambda field: DATE_LABELS[field],
-            "days": lambda value: format_decimal(value, "#,##0.#"), "month_label": month_label}
+            "comparison_verdict_label": lambda v: _(VERDICT_LABELS[Verdict(v)]),
+            "date_label": lambda field: DATE_LABELS[field], "month_label": month_label}
 
 
 def _form() -> ReportForm:
@@ -122,33 +130,39 @@ def comparison():
 # --- targets --------------------------------------------------------------------------------------
 
 
-def _judged(targets: list[PerformanceTarget], year: int) -> list[tuple]:
-    """Each target with the figure for its year so far and its traffic light. Counts are judged on the events
-    of the year; rates and medians on the trajecten referred in the year, and only from a group of
-    ``MIN_GROUP``. One grouped table per basis and kind of target (contract or gemeente) serves them all."""
+@dataclass(frozen=True)
+class JudgedTarget:
+    """A target, the figure of its year so far with what the page needs to open the trajecten behind it,
+    and its traffic light."""
+
+    target: PerformanceTarget
+    figure: Figure | None
+    light: Light
+    args: dict
+    group: int | None
+
+
+def _judged(targets: list[PerformanceTarget], year: int) -> list[JudgedTarget]:
+    """Each target judged on the figure for its year so far (:func:`contracts.indicators.target_basis` says
+    on which basis). One grouped table per basis and kind of target (contract or gemeente) serves them all."""
     period = (date(year, 1, 1), min(date(year, 12, 31), clock.today()))
     if period[0] > period[1]:
-        return [(t, None, judge(None, t.target, t.tolerance, 0)) for t in targets]
+        return [JudgedTarget(t, None, judge(None, t.target, t.tolerance, 0), {}, None) for t in targets]
     wanted: dict[tuple[Basis, str], list[PerformanceTarget]] = defaultdict(list)
     for t in targets:
-        basis = Basis.EVENT if INDICATORS[t.indicator].kind == Kind.COUNT else Basis.COHORT
-        wanted[(basis, "contract" if t.contract_id else "gemeente")].append(t)
-    figures = {}
+        wanted[(target_basis(INDICATORS[t.indicator]), "contract" if t.contract_id else "gemeente")].append(t)
+    rows = {}
     for (basis, group_by), some in wanted.items():
         query = services.Query(period=period, basis=basis, group_by=group_by)
         found = services.figures_for(query, sorted({t.indicator for t in some}),
                                      {t.contract_id or t.gemeente_id for t in some})
-        figures.update({t.id: found[t.contract_id or t.gemeente_id][t.indicator] for t in some})
-    rows = []
-    for t in targets:
-        indicator, figure = INDICATORS[t.indicator], figures[t.id]
-        value = figure.value
-        if value is not None and indicator.kind == Kind.RATE:
-            value = value * 100  # targets for rates are set in percent
-        # A count is exact, not an estimate from a sample: it is judged however small it is.
-        rows.append((t, figure, judge(value, t.target, t.tolerance, figure.size, indicator.higher_is_better,
-                                      min_n=0 if indicator.kind == Kind.COUNT else MIN_GROUP)))
-    return rows
+        args = {"start": period[0].isoformat(), "end": period[1].isoformat(), "basis": basis.value,
+                "group_by": group_by}
+        for t in some:
+            group = t.contract_id or t.gemeente_id
+            figure = found[group][t.indicator]
+            rows[t.id] = JudgedTarget(t, figure, judge_figure(figure, t.target, t.tolerance), args, group)
+    return [rows[t.id] for t in targets]
 
 
 @bp.route("/doelen")
@@ -159,7 +173,8 @@ def targets():
                             .options(selectinload(PerformanceTarget.contract),
                                      selectinload(PerformanceTarget.gemeente))
                             .order_by(PerformanceTarget.indicator, PerformanceTarget.id)).all()
-    return render_template("reports/targets.html", rows=_judged(list(found), year), year=year)
+    return render_template("reports/targets.html", rows=_judged(list(found), year), year=year,
+                           indicators=INDICATORS)
 
 
 def _save_target(target: PerformanceTarget | None):

@@ -105,7 +105,7 @@ def test_answer_referral_is_due_acceptance_days_after_referral():
     action = one(actions(s, TERMS, D("2026-03-05")), K.ANSWER_REFERRAL)
     assert action.due == D("2026-03-12")
     assert "02-03-2026" in action.explanation
-    assert action.explanation.params == {"date": "02-03-2026", "days": 10}
+    assert action.explanation.params == {"date": D("2026-03-02"), "days": 10}
 
 
 def test_answer_referral_signal_appears_on_its_due_day_not_before():
@@ -229,7 +229,7 @@ def test_durability_check_due_calendar_months_after_placement():
     s = state("2025-12-01", *PLACED)
     action = one(actions(s, TERMS, D("2026-03-01")), K.DURABILITY_CHECK)
     assert action.due == D("2026-07-31")
-    assert action.explanation.params == {"date": "31-01-2026", "months": 6}
+    assert action.explanation.params == {"date": D("2026-01-31"), "months": 6}
 
 
 def test_durability_check_from_month_end_lands_on_end_of_february():
@@ -315,7 +315,7 @@ def test_max_duration_warns_thirty_days_before_the_end():
     s = state("2024-12-01", (E.ACCEPTED, "2024-12-02"), (E.STARTED, "2024-12-15"))
     action = one(actions(s, TERMS, D("2025-01-10")), K.MAX_DURATION)
     assert action.due == D("2026-11-15")
-    assert action.explanation.params == {"start": "15-12-2024", "months": 24, "end": "15-12-2026"}
+    assert action.explanation.params == {"start": D("2024-12-15"), "months": 24, "end": D("2026-12-15")}
 
 
 def test_max_duration_signal_from_its_due_day():

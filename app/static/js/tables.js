@@ -1,6 +1,7 @@
 /*
  * Sorting for tables marked data-sortable that are shown whole (lists that page sort on the server).
- * Each column header becomes a button; a cell's data-sort value, when present, sorts instead of its text.
+ * Each column header becomes a button, except one marked data-nosort (a column without a visible name, such as
+ * the actions, would be an empty button); a cell's data-sort value, when present, sorts instead of its text.
  * aria-sort tells screen-reader users which column is sorted and how.
  */
 (function () {
@@ -27,6 +28,9 @@
     var body = table.tBodies[0];
     var headers = table.tHead ? table.tHead.rows[0].cells : [];
     Array.prototype.forEach.call(headers, function (th, index) {
+      if (th.hasAttribute('data-nosort')) {
+        return;
+      }
       var button = document.createElement('button');
       button.type = 'button';
       button.className = 'sort-button';
@@ -37,7 +41,11 @@
       th.setAttribute('aria-sort', 'none');
       button.addEventListener('click', function () {
         var ascending = th.getAttribute('aria-sort') !== 'ascending';
-        Array.prototype.forEach.call(headers, function (other) { other.setAttribute('aria-sort', 'none'); });
+        Array.prototype.forEach.call(headers, function (other) {
+          if (other.hasAttribute('aria-sort')) {
+            other.setAttribute('aria-sort', 'none');
+          }
+        });
         th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
         var rows = Array.prototype.slice.call(body.rows);
         if (rows.length < 2) {
