@@ -490,14 +490,14 @@ def test_period_defaults_to_the_last_twelve_months(app, world):
     assert q.period[1] - q.period[0] == timedelta(days=364)
 
 
-def test_refresh_recomputes_the_kept_facts(app, db, world):
+def test_rebuild_recomputes_the_kept_facts(app, db, world):
     traject = db.get(Traject, world.traject.id)
     started, accepted, status = traject.started_on, traject.accepted_on, traject.status
     assert started is not None
     traject.started_on = traject.accepted_on = None
     traject.status = "referred"
     db.commit()
-    result = app.test_cli_runner().invoke(args=["reports", "refresh"])
+    result = app.test_cli_runner().invoke(args=["projections", "rebuild"])
     assert result.exit_code == 0 and "Klaar" in result.output
     db.expire_all()
     traject = db.get(Traject, world.traject.id)

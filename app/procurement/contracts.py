@@ -25,7 +25,7 @@ from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app import clock
+from app import clock, projections
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
@@ -543,6 +543,7 @@ def edit(contract_id: int):
             setattr(contract, name, value)
         if gemeenten is not None:
             contract.gemeenten = gemeenten
+        projections.keep_contract_facts(contract)
         if commit_form(form):
             flash(_("Contract %(c)s is opgeslagen.", c=str(contract)), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
