@@ -19,14 +19,18 @@ from tests.test_invoices import approve_fully, invoices, run, step
 TODAY = date.today()
 
 
-def project_costs(app, invoice_id: int) -> None:
-    """Run the cost projection of one invoice as a service would, in a transaction of the app's own."""
+def project_costs(app, invoice_id: int | None = None) -> None:
+    """Run the cost projection as a service would, in a transaction of the app's own: of one invoice's
+    trajecten, or (None) of every traject, for invoices a test wrote straight into the database."""
     from app.db import session
-    from app.projections import keep_invoice_costs
+    from app.projections import keep_costs, keep_invoice_costs
     from app.uow import committed
 
     with app.app_context(), committed():
-        keep_invoice_costs(session.get(Invoice, invoice_id))
+        if invoice_id is None:
+            keep_costs()
+        else:
+            keep_invoice_costs(session.get(Invoice, invoice_id))
 
 
 def kept(db, traject_id: int) -> Decimal:
