@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, select, update
 
 from app.db import session
 from app.models.invoicing import Invoice, InvoiceLine
@@ -72,10 +72,11 @@ def keep_events(traject: Traject) -> None:
     keep_facts(traject)
 
 
-def keep_contract_facts(contract: Contract) -> int:
-    """After a contract is edited: the facts of its trajecten, when the durability term they are judged by
-    changed (other terms are no input of kept state). Returns how many trajecten were recomputed."""
-    if not inspect(contract).attrs.durability_months.history.has_changes():
+def keep_contract_facts(contract: Contract, durability_was: int | None) -> int:
+    """After a contract is edited: the facts of its trajecten, when the durability term they are judged by is
+    no longer ``durability_was`` (other terms are no input of kept state, and recomputing a large contract's
+    trajecten for a new title would be waste). Returns how many trajecten were recomputed."""
+    if contract.durability_months == durability_was:
         return 0
     count = 0
     for traject in session.scalars(trajecten.engine_ready(select(Traject).where(Traject.contract_id == contract.id))):

@@ -127,10 +127,10 @@ def refer(client: Client, contract_id: int, day: date, user: User, motivation: s
     group = client.target_group.code
     traject = Traject(client=client, contract=contract, contract_version=version, provider_id=contract.provider_id,
                       gemeente_id=client.gemeente_id, client_group=group, price=model.price_for(group, None),
-                      referral_date=day, motivation=motivation.strip(), status=TrajectStatus.REFERRED,
-                      open_lot_key=contract.lot_key, last_event_on=day, referred_by_id=user.id,
+                      referral_date=day, motivation=motivation.strip(), referred_by_id=user.id,
                       phase_at_referral=client.phase)
     session.add(traject)
+    projections.keep_events(traject)
     return traject
 
 
