@@ -22,11 +22,9 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
 
     from app import audit, db, errors, i18n, navigation, security
     from app.auth import login as login_setup
-    from app.invoicing import costs
 
     db.init_app(app, bind=bind)
     audit.install()
-    costs.install()
     security.init_app(app)
     i18n.init_app(app)
     login_setup.init_app(app)
@@ -56,7 +54,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.cli import register_commands
 
     register_commands(app)
-    from app.reports.cli import reports_cli
+    from app.projections import projections_cli
 
-    app.cli.add_command(reports_cli)
+    app.cli.add_command(projections_cli)
     return app

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from stdnum import iban as std_iban
 from stdnum.nl import bsn as std_bsn
 
-from app import clock
+from app import clock, projections
 from app.auth.passwords import hash_password
 from app.config import PROJECT_ROOT
 from app.models.clients import BenefitType, Client, TargetGroup
@@ -43,9 +43,8 @@ from app.models.trajecten import EventConfirmation, Traject, TrajectEvent
 from app.models.users import Role, User
 from app.procurement.workflow import award_reason, score
 from app.trajecten.evidence import evidence_file
-from app.trajecten.services import engine_event, keep_state
 from contracts.events import EventType, ExitReason, WorkKind
-from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, NEEDS_CONFIRMATION, may_record, replay
+from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, NEEDS_CONFIRMATION, may_record
 from contracts.model import PaymentModel
 from contracts.procurement import TenderStatus, standstill_end
 from invoicing.status import InvoiceStatus, Step
@@ -489,6 +488,7 @@ def _trajecten(session: Session, rng: random.Random, today: date, users: list[Us
                         event.confirmation = EventConfirmation(evidence=event.evidence,
                                                                confirmed_by=client.klantmanager)
             traject.events.append(event)
-        keep_state(traject, replay(referral, [engine_event(e, str(i)) for i, e in enumerate(traject.events)]))
+        session.flush()
+        projections.keep_events(traject)
         count += 1
     return count

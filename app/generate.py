@@ -20,7 +20,7 @@ what the payment models made owed. Why it is written the way it is:
   from :func:`contracts.indicators.facts_of` with the durability of :func:`app.trajecten.services.terms_for`,
   the open-lot key from ``Contract.lot_key`` and what is owed from :func:`contracts.engine.evaluate` under the
   traject's own contract version, all over the very events written, so the kept columns are exactly what
-  ``keep_state`` would have kept (the tests recompute them through the app).
+  :mod:`app.projections` would have kept (the tests rebuild them through the app).
 * **Events are recorded by the gemeente** (``by_provider`` false, recorded by the client's klantmanager), so
   outcomes count without an ``event_confirmation`` row: the fast choice, and for the facts the same as a
   provider's report that was confirmed.

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from contracts.dates import describe_period, period_from_spec
+from contracts.durability import confirmed_on_or_after, lasted
 from contracts.events import Event, EventType, Traject
 from contracts.model import Milestone, PaymentModel, Rule, Step
 from contracts.money import ZERO, format_eur, to_cents
 
-PLACEMENT_BREAKS = frozenset({EventType.PLACEMENT_ENDED, EventType.FALL_BACK, EventType.DROPOUT})
 EXIT_BREAKS = frozenset({EventType.FALL_BACK})
 BREAK_LABELS = {
     EventType.PLACEMENT_ENDED: "einde van de plaatsing",
@@ -88,7 +88,7 @@ class TrajectResult:
 class _Facts:
     """The known, unrevoked events of one traject, indexed for the questions rules ask."""
 
-    __slots__ = ("_memo", "as_of", "by_type", "confirmations", "events", "traject")
+    __slots__ = ("_memo", "as_of", "by_type", "events", "traject")
 
     def __init__(self, traject: Traject, events: list[Event], as_of: date):
         self.traject = traject
@@ -97,7 +97,6 @@ class _Facts:
         self.by_type: dict[EventType, list[Event]] = {}
         for event in events:
             self.by_type.setdefault(event.type, []).append(event)
-        self.confirmations = list(self.by_type.get(EventType.STILL_EMPLOYED, ()))
         self._memo: dict[str, Reached | None] = {}
 
     def first(self, event_type: EventType) -> Event | None:
@@ -109,12 +108,6 @@ class _Facts:
         if before is not None:
             candidates = [e for e in candidates if e.date < before]
         return min(candidates, key=lambda e: e.sort_key) if candidates else None
-
-    def confirmation_on_or_after(self, day: date) -> Event | None:
-        for event in self.confirmations:
-            if event.date >= day:
-                return event
-        return None
 
     def reach(self, milestone: Milestone) -> Reached | None:
         if milestone.name not in self._memo:
@@ -139,17 +132,16 @@ class _Facts:
                 continue
             if m.lasting_months is None:
                 return Reached(event.date, event, (event.id,))
-            window_end = period_from_spec(event.date, {"months": m.lasting_months})
-            breaks = PLACEMENT_BREAKS if m.event == EventType.PLACEMENT else EXIT_BREAKS
-            if self.first_break(breaks, event.date, window_end) is not None or window_end > self.as_of:
-                continue
             if m.event == EventType.PLACEMENT:
-                # Work that lasted is shown by a confirmation that the client still works then.
-                confirmation = self.confirmation_on_or_after(window_end)
+                # Durability is one rule, shared with the reports: a confirmation of this same placement.
+                confirmation = lasted(self.events, event, m.lasting_months)
                 if confirmation is None:
                     continue
                 reached = Reached(confirmation.date, event, (event.id, confirmation.id))
             else:
+                window_end = period_from_spec(event.date, {"months": m.lasting_months})
+                if self.first_break(EXIT_BREAKS, event.date, window_end) is not None or window_end > self.as_of:
+                    continue
                 reached = Reached(window_end, event, (event.id,))
             if best is None or reached.on < best.on:
                 best = reached
@@ -330,15 +322,13 @@ def _recurring(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | 
     if reached is None:
         return []
     placement = reached.event
-    brk = facts.first_break(PLACEMENT_BREAKS, placement.date)
     value, factor = _pro_rata(rule, placement, rule.amount.value(price))
     out = []
     for n in range(1, rule.max_count + 1):
         spec = {k: v * n for k, v in rule.every.items()}
         period_end = period_from_spec(placement.date, spec)
-        if brk is not None and brk.date < period_end:
-            break
-        confirmation = facts.confirmation_on_or_after(period_end)
+        # Staying in work is read as durability is: a confirmation of this same, unbroken placement.
+        confirmation = confirmed_on_or_after(facts.events, placement, period_end)
         if confirmation is None:
             break
         out.append(_Pending(

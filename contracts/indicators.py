@@ -37,6 +37,7 @@ from fractions import Fraction
 from typing import Literal
 
 from contracts.dates import add_period
+from contracts.durability import durable_on
 from contracts.events import Event, EventType, ExitReason, WorkKind
 from contracts.lifecycle import effective
 from contracts.messages import N_
@@ -56,9 +57,6 @@ CODE_VALUES: dict[str, frozenset[str]] = {
     "placement_kind": frozenset(k.value for k in WorkKind),
     "exit_reason": frozenset(r.value for r in ExitReason),
 }
-
-# Events that end a placement's claim to durability when they come between it and the confirmation.
-DURABILITY_BREAKS = frozenset({E.PLACEMENT_ENDED, E.FALL_BACK, E.DROPOUT})
 
 
 @dataclass(frozen=True)
@@ -95,12 +93,10 @@ def facts_of(events: Iterable[Event], durability_months: int) -> Facts:
     applied here as well (:func:`contracts.lifecycle.effective`), so a raw history gives the same facts as
     one already corrected; that outcomes are *confirmed* is the caller's promise.
 
-    Durable: a placement followed by a STILL_EMPLOYED event dated on or after the placement date plus
-    ``durability_months`` calendar months, with no PLACEMENT_ENDED, FALL_BACK or DROPOUT between the
-    placement and that confirmation in the canonical order (so an end of the placement on the day of the
-    confirmation, which sorts before it, breaks it; a drop-out that day, which sorts after, does not).
-    ``durable_on`` is the date of that confirmation, the earliest over all placements. Kind and hours of the
-    placement do not matter here: this is the one cross-contract indicator; what a contract pays for is the
+    Durable is :func:`contracts.durability.durable_on` with ``durability_months``, the rule the engine pays
+    by: a confirmation of the same, unbroken placement on or after its date plus the term. ``durable_on`` is
+    the date of that confirmation, the earliest over all placements. Kind and hours of the placement do not
+    matter here: this is the one cross-contract indicator; which placements a contract pays for is the
     engine's matter.
     """
     if not isinstance(durability_months, int) or durability_months < 0:
@@ -115,25 +111,9 @@ def facts_of(events: Iterable[Event], durability_months: int) -> Facts:
                 found["placement_kind"] = event.kind.value if event.kind is not None else None
             elif event.type == E.BENEFIT_EXIT:
                 found["exit_reason"] = event.reason
-    found["durable_on"] = _durable_on(ordered, durability_months)
+    found["durable_on"] = durable_on(ordered, durability_months)
     found["fell_back_on"] = _fell_back_on(ordered)
     return Facts(**found)
-
-
-def _durable_on(ordered: list[Event], months: int) -> date | None:
-    best: date | None = None
-    for i, placement in enumerate(ordered):
-        if placement.type != E.PLACEMENT:
-            continue
-        due = add_period(placement.date, months=months)
-        for later in ordered[i + 1:]:
-            if later.type in DURABILITY_BREAKS:
-                break
-            if later.type == E.STILL_EMPLOYED and later.date >= due:
-                if best is None or later.date < best:
-                    best = later.date
-                break
-    return best
 
 
 def _fell_back_on(ordered: list[Event]) -> date | None:

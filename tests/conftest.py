@@ -246,9 +246,8 @@ def _traject(app, db, client, contract, users):
     from pathlib import Path
 
     from app.models import EvidenceFile, Traject, TrajectEvent
-    from app.trajecten.services import history, keep_state
+    from app.projections import keep_events
     from contracts.events import EventType, WorkKind
-    from contracts.lifecycle import replay
 
     today = date.today()
     referral = today - timedelta(days=40)
@@ -275,7 +274,7 @@ def _traject(app, db, client, contract, users):
                      recorded_by=provider, by_provider=True, evidence=evidence),
     ])
     db.flush()
-    keep_state(traject, replay(referral, history(traject)))
+    keep_events(traject)
     return traject
 
 

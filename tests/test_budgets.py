@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 
 from app.models import Contract, ContractStatus, Traject, TrajectEvent
 from app.models.invoicing import Budget, Invoice, InvoiceLine, InvoiceSource
-from app.trajecten.services import history, keep_state
+from app.projections import keep_events
 from contracts.events import EventType
-from contracts.lifecycle import replay
 from invoicing.budget import Warning as BudgetWarning
 from invoicing.status import InvoiceStatus
 
@@ -113,7 +112,7 @@ def add_traject(db, world, client, events) -> Traject:
         traject.events.append(TrajectEvent(type=kind, event_date=referral + timedelta(days=days),
                                            recorded_by=world.users["klantmanager"], **extra))
     db.flush()
-    keep_state(traject, replay(referral, history(traject)))
+    keep_events(traject)
     db.commit()
     return traject
 

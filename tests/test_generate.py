@@ -110,7 +110,7 @@ def test_invoices_are_approved_and_add_up(app, db):
     assert registered == len(lines)
     assert sum(line.amount for line in lines) > Decimal("0")
     assert db.scalar(select(func.count()).select_from(InvoiceLine)) >= len(lines)
-    # Each traject keeps the approved cost its lines add up to, as the app keeps it (app.invoicing.costs).
+    # Each traject keeps the approved cost its lines add up to, as the app keeps it (app.projections).
     per_traject = Counter()
     for line in lines:
         per_traject[line.traject_id] += line.amount

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.test_approved_cost import project_costs
+
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -69,7 +71,7 @@ def report(app, db, world):
     today = date.today()
     _trajecten(db, world, today)
     db.info["actor"] = (None, "test")
-    world.invoice.status = InvoiceStatus.APPROVED
+    world.invoice.status = InvoiceStatus.APPROVED  # past the services, so its cost is projected below
     due = {line.due_on.year for line in world.invoice.lines if line.due_on}
     db.add(Budget(gemeente=world.gemeenten[0], year=today.year, funding_source=world.contract.funding_source,
                   amount=Decimal("40000.00"), carried_over=Decimal("2500.50")))
@@ -77,6 +79,7 @@ def report(app, db, world):
                   amount=Decimal("12000.00")))
     db.commit()
     db.info.pop("actor")
+    project_costs(app, world.invoice.id)
     period = (today - timedelta(days=120), today)
     with app.test_request_context():
         m = build(world.gemeenten[0].id, period, today)

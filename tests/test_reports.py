@@ -128,7 +128,7 @@ def test_event_basis_counts_what_happened_in_the_period(app, dataset, world):
     assert a["placements"].numerator == 2  # a4's placement fell in 2026
 
 @pytest.fixture
-def costs(db, world, dataset):
+def costs(app, db, world, dataset):
     """Exits, a fall-back, one client benefit and invoice lines on the dataset, for the money table.
 
     a1 exits 2025-04-30; a2 exits 2025-07-15 and falls back 2025-10-14; b1 exited 2025-03-01 already.
@@ -137,6 +137,7 @@ def costs(db, world, dataset):
     300.00 for a1 does not count.
     """
     from invoicing.status import InvoiceStatus
+    from tests.test_approved_cost import project_costs
     from tests.test_budgets import add_invoice
 
     a1, a2, a3, _a4, _a5, _a6, b1, _b2, _b3, b0 = dataset
@@ -152,6 +153,7 @@ def costs(db, world, dataset):
             (b1, D(2025, 5, 1), "-200.00", s.APPROVED), (b0, D(2025, 4, 30), "400.00", s.APPROVED),
             (a1, D(2025, 6, 30), "300.00", s.DRAFT)):
         add_invoice(db, world.contract, status, [(g, due, amount)], traject=traject)
+    project_costs(app)
     return dataset
 
 
@@ -490,14 +492,14 @@ def test_period_defaults_to_the_last_twelve_months(app, world):
     assert q.period[1] - q.period[0] == timedelta(days=364)
 
 
-def test_refresh_recomputes_the_kept_facts(app, db, world):
+def test_rebuild_recomputes_the_kept_facts(app, db, world):
     traject = db.get(Traject, world.traject.id)
     started, accepted, status = traject.started_on, traject.accepted_on, traject.status
     assert started is not None
     traject.started_on = traject.accepted_on = None
     traject.status = "referred"
     db.commit()
-    result = app.test_cli_runner().invoke(args=["reports", "refresh"])
+    result = app.test_cli_runner().invoke(args=["projections", "rebuild"])
     assert result.exit_code == 0 and "Klaar" in result.output
     db.expire_all()
     traject = db.get(Traject, world.traject.id)

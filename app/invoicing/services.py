@@ -19,6 +19,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import delete, select
 
+from app import projections
 from app.db import session
 from app.models.invoicing import (
     Invoice,
@@ -291,6 +292,7 @@ def take_step(invoice_id: int, step: Step, user: User, today: date, note: str = 
     if step == Step.PAY:
         invoice.paid_on = today
     session.flush()
+    projections.keep_invoice_costs(invoice)
     return invoice
 
 

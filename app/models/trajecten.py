@@ -69,7 +69,7 @@ class Traject(Audited, Base):
     returned_on: Mapped[date | None]
     ended_on: Mapped[date | None]
     fell_back_on: Mapped[date | None]
-    # What approved invoices paid for this traject (excl. VAT), kept by app.invoicing.costs in the flush that
+    # What approved invoices paid for this traject (excl. VAT), kept by app.projections at every invoice step that
     # approves an invoice, so that cost per placement is an aggregate over the trajecten alone.
     approved_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
 

@@ -25,7 +25,7 @@ from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app import clock
+from app import clock, projections
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
@@ -539,10 +539,12 @@ def edit(contract_id: int):
         contract.extension_options = _strip(form.extension_options.data)
         contract.volume_ceiling = form.volume_ceiling.data
         contract.budget_ceiling = form.budget_ceiling.data
+        durability_was = contract.durability_months
         for name, value in {**form.terms_data(), **form.invoicing_data()}.items():
             setattr(contract, name, value)
         if gemeenten is not None:
             contract.gemeenten = gemeenten
+        projections.keep_contract_facts(contract, durability_was)
         if commit_form(form):
             flash(_("Contract %(c)s is opgeslagen.", c=str(contract)), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))

@@ -412,7 +412,7 @@ def money(query: Query, as_of: date, counts: Table | None = None) -> dict[object
 
     The placements come from ``counts``, a :func:`table` of the same query holding :data:`MONEY_COUNTS`
     (made here when not given; the marap passes its comparison). On a cohort basis the cost is the approved
-    cost each traject keeps (``app.invoicing.costs``), summed in that same table; on an event basis it is
+    cost each traject keeps (``app.projections``), summed in that same table; on an event basis it is
     the lines that fell due in the period, joined to their traject. The benefit saved is summed over the
     trajecten with an exit, the only ones that need their client."""
     key = group_column(query.group_by)

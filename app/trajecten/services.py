@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from app import projections
 from app.db import session
 from app.models.clients import Client
 from app.models.procurement import Contract, ContractStatus
@@ -24,10 +25,8 @@ from app.models.users import Role, User
 from contracts.engine import Entitlement, evaluate
 from contracts.events import Event, EventType, ExitReason, WorkKind
 from contracts.events import Traject as EngineTraject
-from contracts.indicators import FACT_FIELDS, facts_of
 from contracts.lifecycle import (
     NEEDS_CONFIRMATION,
-    State,
     TrajectStatus,
     check_new,
     may_record,
@@ -128,10 +127,10 @@ def refer(client: Client, contract_id: int, day: date, user: User, motivation: s
     group = client.target_group.code
     traject = Traject(client=client, contract=contract, contract_version=version, provider_id=contract.provider_id,
                       gemeente_id=client.gemeente_id, client_group=group, price=model.price_for(group, None),
-                      referral_date=day, motivation=motivation.strip(), status=TrajectStatus.REFERRED,
-                      open_lot_key=contract.lot_key, last_event_on=day, referred_by_id=user.id,
+                      referral_date=day, motivation=motivation.strip(), referred_by_id=user.id,
                       phase_at_referral=client.phase)
     session.add(traject)
+    projections.keep_events(traject)
     return traject
 
 
@@ -168,23 +167,6 @@ def history(traject: Traject) -> list[Event]:
     return [engine_event(e, str(e.id)) for e in traject.events]
 
 
-def keep_state(traject: Traject, state: State) -> None:
-    """Bring the kept status, open-lot key, last activity and performance facts in line with the replayed
-    events; the one place that writes them (the demo and tests call it too)."""
-    traject.status = state.status
-    traject.open_lot_key = traject.contract.lot_key if state.is_open else None
-    traject.last_event_on = state.last_event_on or traject.referral_date
-    keep_facts(traject)
-
-
-def keep_facts(traject: Traject) -> None:
-    """The performance facts (:mod:`contracts.indicators`) from the events the payment engine counts, so a
-    report never credits an outcome nobody confirmed; rewritten whole, so recomputing is always safe."""
-    facts = facts_of(engine_traject(traject).events, terms_for(traject).durability_months)
-    for name in FACT_FIELDS:
-        setattr(traject, name, getattr(facts, name))
-
-
 def record_event(traject: Traject, data: EventInput, user: User, today: date,
                  evidence: EvidenceFile | None = None, import_key: str | None = None) -> TrajectEvent:
     # Lock the traject first, so that two events recorded at the same moment are checked one after the
@@ -207,7 +189,7 @@ def record_event(traject: Traject, data: EventInput, user: User, today: date,
                          import_key=import_key, recorded_by_id=user.id)
     session.add(event)
     session.flush()
-    keep_state(traject, replay(traject.referral_date, history(traject)))
+    projections.keep_events(traject)
     return event
 
 
@@ -226,7 +208,7 @@ def confirm(event: TrajectEvent, user: User, evidence: EvidenceFile | None, note
         raise TrajectError(Message(N_("Bevestig een resultaat tegen bewijs: voeg een bestand toe.")), "evidence")
     confirmation = EventConfirmation(event=event, evidence=proof, note=note.strip(), confirmed_by_id=user.id)
     session.add(confirmation)
-    keep_facts(event.traject)
+    projections.keep_facts(event.traject)
     return confirmation
 
 

@@ -1,7 +1,7 @@
 """Reports: performance targets; per-traject facts for the indicators and the client's phase at referral.
 
 The facts are a kept copy of each traject's confirmed events; an existing database fills them with
-`flask reports refresh` after upgrading (the migration cannot replay events without the app's rules).
+`flask projections rebuild` after upgrading (the migration cannot replay events without the app's rules).
 
 Revision ID: 0005_reports
 Revises: 0004_invoicing

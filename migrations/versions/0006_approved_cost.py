@@ -1,7 +1,7 @@
 """Reports at scale: each traject's approved cost, kept so that cost per placement needs no join to invoice
 lines; an index from which realised money per gemeente and year is read without the lines themselves.
 
-The cost is filled here from the approved, exported and paid invoice lines; afterwards kept by ``app.invoicing.costs``.
+The cost is filled here from the approved, exported and paid invoice lines; afterwards kept by ``app.projections``.
 
 Revision ID: 0006_approved_cost
 Revises: 0005_reports

@@ -114,15 +114,17 @@ def test_tempo_bands_count_days_from_the_start(placed, amount, note):
 def test_pro_rata_monthly_payments_stop_at_the_break_and_need_confirmation():
     model = template("part_time_pro_rata")
     t = traject("t", "2026-01-05", ("placement", "2026-02-01", {"kind": "subsidised", "hours_per_week": 24}),
-                ("still_employed", "2026-05-01"), ("placement_ended", "2026-06-15"), ("still_employed", "2026-08-01"))
+                ("still_employed", "2026-05-01"), ("placement_ended", "2026-06-15"),
+                ("placement", "2026-07-01", {"kind": "subsidised", "hours_per_week": 24}),
+                ("still_employed", "2026-08-01"))
     result = evaluate(model, t, AS_OF).entitlements
-    # Confirmed through 1 May: months ending 1 Mar, 1 Apr, 1 May; then 1 Jun is before the break on 15 Jun,
-    # confirmed by the later confirmation; 1 Jul lies after the break.
+    # Confirmed through 1 May: months ending 1 Mar, 1 Apr, 1 May. The month ending 1 Jun was never confirmed
+    # while the placement ran (it ended 15 Jun): the 1 Aug confirmation is the next placement's, and staying in
+    # work is read as durability is (contracts.durability), so it pays nothing for the first.
     assert [(e.key, e.amount, e.due_on) for e in result] == [
         ("monthly/1", Decimal("750.00"), D("2026-05-01")),
         ("monthly/2", Decimal("750.00"), D("2026-05-01")),
         ("monthly/3", Decimal("750.00"), D("2026-05-01")),
-        ("monthly/4", Decimal("750.00"), D("2026-08-01")),
     ]
     assert "€ 1.000,00 × 24/32 uur" in result[0].explanation
 
