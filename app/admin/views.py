@@ -16,13 +16,13 @@ from app.audit import history_for
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from app.auth.permissions import Permission, requires
 from app.db import session
+from app.forms import commit_form, optional_select_value, validate_submission
 from app.listing import paginate
 from app.models.audit import AuditEntry
 from app.models.clients import TargetGroup
 from app.models.registers import Gemeente, Provider
 from app.models.users import Role, User
 from app.navigation import ROLE_LABELS
-from app.registers.common import commit_form, optional_select_value, validate_submission
 from app.validators import NormalisedStringField
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")

@@ -26,12 +26,12 @@ from app import audit, clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
+from app.forms import commit_form, validate_submission
 from app.listing import paginate
 from app.models.clients import BenefitType, Client, TargetGroup
 from app.models.registers import Gemeente
 from app.models.users import Role, User, user_gemeente
 from app.navigation import BENEFIT_LABELS
-from app.registers.common import commit_form, validate_submission
 from app.scoping import MAX_ID, client_scope, gemeente_ids_for, get_scoped_or_404
 from app.validators import DutchDateField, MoneyField, NormalisedStringField, normalise_bsn, validate_bsn
 

@@ -14,10 +14,10 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
+from app.forms import commit_form, optional_select_value, validate_submission
 from app.listing import paginate
 from app.models.clients import Client
 from app.models.registers import ExecutingBody, Gemeente
-from app.registers.common import commit_form, optional_select_value, validate_submission
 from app.validators import NormalisedStringField, normalise_cbs, validate_cbs
 
 bp = Blueprint("gemeenten", __name__, url_prefix="/gemeenten")
