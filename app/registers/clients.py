@@ -33,6 +33,7 @@ from app.models.registers import Gemeente
 from app.models.users import Role, User, user_gemeente
 from app.navigation import BENEFIT_LABELS
 from app.scoping import MAX_ID, client_scope, gemeente_ids_for, get_scoped_or_404
+from app.search import like_pattern, phrase
 from app.validators import DutchDateField, MoneyField, NormalisedStringField, normalise_bsn, validate_bsn
 
 bp = Blueprint("clients", __name__, url_prefix="/clienten")
@@ -262,6 +263,11 @@ class BsnSearchForm(FlaskForm):
     )
 
 
+def _name_matches(query: str):
+    """First and last name in either order, with or without a comma, ignoring case and diacritics."""
+    return Client.search_name.like(like_pattern(phrase(query)), escape="\\")
+
+
 def _render_index(bsn_form: BsnSearchForm, status: int = 200):
     stmt = (
         select(Client)
@@ -281,7 +287,7 @@ def _render_index(bsn_form: BsnSearchForm, status: int = 200):
             "klantmanager": User.full_name,
         },
         default_sort="name",
-        searchable=[Client.last_name, Client.first_name],
+        search=_name_matches,
         filters={
             "gemeente": _int_filter(Client.gemeente_id),
             "benefit_type": _benefit_filter,
