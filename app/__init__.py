@@ -20,7 +20,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     if overrides:
         app.config.update(overrides)
 
-    from app import audit, db, errors, i18n, navigation, security
+    from app import audit, db, errors, history, i18n, navigation, security
     from app.auth import login as login_setup
     from app.invoicing import costs
 
@@ -52,6 +52,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
                   trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, api_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    history.init_app(app)
 
     from app.cli import register_commands
 
