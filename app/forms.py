@@ -8,15 +8,18 @@ constraint, and the user should read the message at the field that clashes, not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import Form
+from wtforms.validators import ValidationError
 
 from app.db import session
+from app.i18n import translate
 from app.uow import Outcome, attempt
 from contracts.messages import DomainError
 
@@ -84,6 +87,18 @@ def submit(form: Form, action: Callable[[], T], unique_fields: Mapping[str, Any]
 def commit_form(form: Form, unique_fields: Mapping[str, Any] | None = None) -> bool:
     """Commit what the view changed in the session; on a refusal store nothing and show it on the form."""
     return submit(form, lambda: None, unique_fields).ok
+
+
+@contextmanager
+def refusal_as_field_error() -> Iterator[None]:
+    """Inside a WTForms validator: a rule of the domain that refuses the value becomes this field's error.
+
+    The form then shows every problem at once, while the rule itself stays in the domain package.
+    """
+    try:
+        yield
+    except DomainError as error:
+        raise ValidationError(translate(error.message)) from error
 
 
 def optional_select_value(value: Any) -> int | None:
