@@ -104,3 +104,10 @@ def test_audit_log_lists_changes_newest_first_and_filters(as_role, world):
     assert rows.index("<td>gemeente ") < rows.index("<td>budget ")  # the world's last record, made before it
     only_updates = tbody(c.get("/beheer/auditlog?action=update").get_data(as_text=True))
     assert "aangemaakt" not in only_updates
+
+
+def test_the_account_rules_know_the_roles_by_their_stored_names():
+    from contracts import accounts
+
+    stored = (Role.ADMIN.value, Role.KLANTMANAGER.value, Role.PROVIDER.value)
+    assert stored == (accounts.ADMIN, accounts.KLANTMANAGER, accounts.PROVIDER)
