@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,12 +12,18 @@ from app.admin import services
 from app.admin.forms import CODE_TAKEN, USERNAME_TAKEN, TargetGroupForm, UserForm
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
-from app.db import session
+from app.db import session, utcnow
 from app.forms import submit, validate_submission
 from app.models.clients import TargetGroup
 from app.models.users import Role, User
+from contracts.accounts import is_locked
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"account_locked": lambda user: is_locked(user.locked_until, utcnow())}
 
 
 @bp.route("/gebruikers")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from app import audit
 from app.auth.passwords import burn_time_for_unknown_user, hash_password, needs_rehash, verify_password
 from app.db import session, utcnow
 from app.models.users import User
+from contracts.accounts import after_failed_login, is_locked
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,16 @@ class LoginResult:
 
 
 def _failed(user: User, policy: LoginPolicy) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= policy.max_failures:
-        user.locked_until = utcnow() + timedelta(minutes=policy.lock_minutes)
-        user.failed_logins = 0
+    lockout = after_failed_login(user.failed_logins, policy.max_failures, policy.lock_minutes, utcnow())
+    user.failed_logins = lockout.failures
+    if lockout.locked_until is not None:
+        user.locked_until = lockout.locked_until
         audit.record(session, "lockout", "user_account", user.id, {"minutes": policy.lock_minutes})
 
 
 def log_in(username: str, password: str, policy: LoginPolicy) -> LoginResult:
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is not None and user.locked_until and user.locked_until > utcnow():
+    if user is not None and is_locked(user.locked_until, utcnow()):
         return LoginResult(refusal=_("Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen. "
                                      "Probeer het later opnieuw."))
     if user is None:

@@ -38,3 +38,18 @@ def test_an_administrator_keeps_their_own_role_and_stays_active():
         with pytest.raises(AccountError, match="eigen beheerdersrol") as refused:
             check_own_account(role, active)
         assert refused.value.field == "role"
+
+
+def test_the_fifth_failure_locks_for_the_configured_minutes_and_starts_the_count_again():
+    from datetime import datetime, timedelta
+
+    from contracts.accounts import after_failed_login, is_locked
+
+    now = datetime(2026, 12, 3, 14, 0)
+    assert after_failed_login(0, 5, 15, now).failures == 1
+    assert after_failed_login(3, 5, 15, now).locked_until is None
+    fifth = after_failed_login(4, 5, 15, now)
+    assert (fifth.failures, fifth.locked_until) == (0, datetime(2026, 12, 3, 14, 15))
+    assert is_locked(fifth.locked_until, now + timedelta(minutes=14, seconds=59))
+    assert not is_locked(fifth.locked_until, now + timedelta(minutes=15))
+    assert not is_locked(None, now)
