@@ -20,7 +20,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     if overrides:
         app.config.update(overrides)
 
-    from app import audit, db, errors, i18n, navigation, security
+    from app import audit, db, errors, history, i18n, navigation, security
     from app.auth import login as login_setup
 
     db.init_app(app, bind=bind)
@@ -34,13 +34,13 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.admin.views import bp as admin_bp
     from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
+    from app.clients.views import bp as clients_bp
+    from app.gemeenten.views import bp as gemeenten_bp
     from app.home.views import bp as home_bp
     from app.invoicing.budgets import bp as budgets_bp
     from app.invoicing.views import bp as invoices_bp
     from app.procurement.contracts import bp as contracts_bp
     from app.procurement.tenders import bp as tenders_bp
-    from app.registers.clients import bp as clients_bp
-    from app.registers.gemeenten import bp as gemeenten_bp
     from app.registers.providers import bp as providers_bp
     from app.reports.views import bp as reports_bp
     from app.trajecten.imports import bp as imports_bp
@@ -50,6 +50,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
                   trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, api_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    history.init_app(app)
 
     from app.cli import register_commands
 

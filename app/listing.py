@@ -7,7 +7,7 @@ sorted on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
@@ -65,13 +65,17 @@ def paginate(
     searchable: Sequence[Any] = (),
     filters: Mapping[str, Any] | None = None,
     default_direction: str = "asc",
+    search: Callable[[str], Any] | None = None,
 ) -> Page:
     """Apply the request's search, filters, sort and page to ``stmt`` and run it.
 
-    ``filters`` maps a query-string name to a function ``value -> SQL condition`` (or None to ignore).
+    ``filters`` maps a query-string name to a function ``value -> SQL condition`` (or None to ignore);
+    ``search``, when given, turns the typed search into the condition instead of ``searchable``.
     """
     q = request.args.get("q", "").strip()
-    if q and searchable:
+    if q and search is not None:
+        stmt = stmt.where(search(q))
+    elif q and searchable:
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(*(func.lower(col).like(like) for col in searchable)))
     applied: dict[str, str] = {}

@@ -74,7 +74,8 @@ def test_edit_user_unlocks_and_changes_role(as_role, world, db):
     user = db.get(User, target.id)
     assert user.role == Role.MANAGEMENT and user.locked_until is None
     history = c.get(f"/beheer/gebruikers/{target.id}").get_data(as_text=True)
-    assert "<del>finance</del>" in history and "<ins>management</ins>" in history
+    assert "<dt>Rol</dt>" in history
+    assert "<del>financieel medewerker</del> → <ins>management</ins>" in history
 
 
 def test_user_list_filters_by_role(as_role, world):
@@ -100,6 +101,13 @@ def test_audit_log_lists_changes_newest_first_and_filters(as_role, world):
     c = as_role("admin")
     c.post("/gemeenten/nieuw", data={"name": "Zuidstad", "cbs_code": "GM8009", "executing_body_id": 0})
     rows = tbody(c.get("/beheer/auditlog").get_data(as_text=True))
-    assert rows.index("gemeente #") < rows.index("budget #")  # the world's last record, made before it
+    assert rows.index("<td>gemeente ") < rows.index("<td>budget ")  # the world's last record, made before it
     only_updates = tbody(c.get("/beheer/auditlog?action=update").get_data(as_text=True))
     assert "aangemaakt" not in only_updates
+
+
+def test_the_account_rules_know_the_roles_by_their_stored_names():
+    from contracts import accounts
+
+    stored = (Role.ADMIN.value, Role.KLANTMANAGER.value, Role.PROVIDER.value)
+    assert stored == (accounts.ADMIN, accounts.KLANTMANAGER, accounts.PROVIDER)

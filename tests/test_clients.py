@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditEntry, BenefitType, Client, ClientPhaseRecord, Role, User
+from tests.conftest import tbody
 
 FULL_BSNS = ("111222333", "123456782", "100000009")
 NEW_BSN = "200000007"
@@ -195,6 +196,47 @@ def test_search_by_name(as_role, world):
     assert "Achternaam1" in html and "Achternaam0" not in html
     html = c.get("/clienten/", query_string={"q": "voornaam0"}).get_data(as_text=True)
     assert "Achternaam0" in html and "Achternaam1" not in html
+
+
+NAMED = {"Çelik": ("Ayşe", "Çelik"), "de Wit": ("Zoë", "de Wit"), "Nieuwkomer": ("Noor", "Nieuwkomer"),
+         "Noorlander": ("Daan", "Noorlander")}
+
+
+def _named_clients(world, db) -> None:
+    for i, (first, last) in enumerate(NAMED.values()):
+        client = Client(bsn=f"30000000{i}", first_name=first, last_name=last, gemeente=world.gemeenten[0],
+                        benefit_type=BenefitType.NONE, monthly_benefit=Decimal("0.00"),
+                        target_group=world.target_groups[0])
+        client.assess(1, 1, date.today() - timedelta(days=1))
+        db.add(client)
+    db.commit()
+
+
+@pytest.mark.parametrize(("typed", "found"), [
+    ("Çelik", {"Çelik"}), ("çelik", {"Çelik"}), ("Celik", {"Çelik"}), ("CELIK", {"Çelik"}), ("elik", {"Çelik"}),
+    ("ayse", {"Çelik"}), ("Ayşe Çelik", {"Çelik"}),
+    ("zoe", {"de Wit"}), ("Zoë", {"de Wit"}), ("ZOË DE WIT", {"de Wit"}), ("de wit, zoe", {"de Wit"}),
+    ("Noor Nieuwkomer", {"Nieuwkomer"}), ("Nieuwkomer, Noor", {"Nieuwkomer"}), ("nieuwkomer noor", {"Nieuwkomer"}),
+    ("  Noor   Nieuwkomer ", {"Nieuwkomer"}),
+    ("noor", {"Nieuwkomer", "Noorlander"}),
+    ("Noor Noorlander", set()), ("Daan Nieuwkomer", set()), ("%", set()), ("_", set()),
+])
+def test_search_folds_case_and_diacritics_and_matches_first_and_last_name_in_either_order(
+        as_role, world, db, typed, found):
+    _named_clients(world, db)
+    html = tbody(as_role("klantmanager").get("/clienten/", query_string={"q": typed}).get_data(as_text=True))
+    assert {last for last in NAMED if last in html} == found
+
+
+def test_a_client_renamed_through_the_form_is_found_by_the_new_name_folded(as_role, world, db):
+    client = world.clients[0]
+    c = as_role("klantmanager")
+    response = c.post(f"/clienten/{client.id}/bewerken",
+                      data=edit_data(client, world, first_name="Émile", last_name="Öztürk"))
+    assert response.status_code == 302
+    html = tbody(c.get("/clienten/", query_string={"q": "emile ozturk"}).get_data(as_text=True))
+    assert "Öztürk" in html
+    assert "Öztürk" not in tbody(c.get("/clienten/", query_string={"q": "voornaam0"}).get_data(as_text=True))
 
 
 def test_filter_on_gemeente(as_role, world):

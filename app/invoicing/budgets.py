@@ -36,6 +36,7 @@ from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
+from app.forms import commit_form
 from app.invoicing.budget_forms import (
     BAD_YEAR,
     DEFAULT_SOURCE,
@@ -52,7 +53,6 @@ from app.models.invoicing import Budget, Invoice, InvoiceLine
 from app.models.procurement import Contract
 from app.models.registers import Gemeente
 from app.models.trajecten import Traject
-from app.registers.common import commit_form
 from app.trajecten import imports
 from app.trajecten.services import PaymentModels, engine_ready, engine_traject
 from app.validators import normalise_cbs

@@ -7,11 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.db import Base, enum_type, utcnow
 from app.models.audit import Audited
+from app.search import name_key
 
 if TYPE_CHECKING:
     from app.models.registers import Gemeente
@@ -41,6 +42,7 @@ class TargetGroup(Audited, Base):
 class Client(Audited, Base):
     __tablename__ = "client"
     __audit_masked__ = frozenset({"bsn"})
+    __audit_ignored__ = frozenset({"search_name"})
     __table_args__ = (
         CheckConstraint("phase BETWEEN 1 AND 4", name="phase_range"),
         CheckConstraint("ladder_rung BETWEEN 1 AND 6", name="ladder_rung_range"),
@@ -60,6 +62,9 @@ class Client(Audited, Base):
     ladder_rung: Mapped[int]
     klantmanager_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The name as the client search compares it (see app.search): kept, because neither database can fold
+    # diacritics by itself; written only by :meth:`_keep_search_name`, whoever sets a name.
+    search_name: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     gemeente: Mapped[Gemeente] = relationship()
     target_group: Mapped[TargetGroup] = relationship()
@@ -69,6 +74,13 @@ class Client(Audited, Base):
         order_by="(ClientPhaseRecord.valid_from.desc(), ClientPhaseRecord.id.desc())",
         cascade="all, delete-orphan",
     )
+
+    @validates("first_name", "last_name")
+    def _keep_search_name(self, key: str, value: str) -> str:
+        """Every way a name is set (the form, an import, the demo) passes here, so the search never goes stale."""
+        names = {"first_name": self.first_name, "last_name": self.last_name, key: value}
+        self.search_name = name_key(names["first_name"], names["last_name"])
+        return value
 
     def assess(self, phase: int, ladder_rung: int, valid_from: date, recorded_by_id: int | None = None) -> bool:
         """Record an assessment; it becomes the current phase and rung unless a later one exists.

@@ -29,6 +29,7 @@ from app import clock, projections
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
+from app.forms import commit_form, optional_select_value, validate_submission
 from app.listing import paginate
 from app.models.procurement import (
     TERM_FIELDS,
@@ -46,7 +47,6 @@ from app.models.procurement import (
 from app.models.registers import Gemeente, Provider, ProviderStatus
 from app.procurement.forms import parse_payment_model
 from app.procurement.simulation import simulation_page, template_choices, template_model
-from app.registers.common import commit_form, optional_select_value, validate_submission
 from app.trajecten.services import places_taken, volume_ceiling
 from app.validators import DutchDateField, MoneyField, NormalisedStringField
 from contracts.model import ModelError, PaymentModel

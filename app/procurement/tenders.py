@@ -37,6 +37,7 @@ from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session, utcnow
+from app.forms import DeleteForm, commit_form, validate_submission
 from app.i18n import translate
 from app.listing import paginate
 from app.models import (
@@ -66,7 +67,6 @@ from app.procurement.workflow import (
     moment,
     score,
 )
-from app.registers.common import DeleteForm, commit_form, validate_submission
 from app.validators import DutchDateField, MoneyField, NormalisedStringField
 from contracts.model import ModelError, PaymentModel
 from contracts.procurement import (

@@ -19,10 +19,10 @@ from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
+from app.forms import DeleteForm, commit_form, validate_submission
 from app.listing import paginate
 from app.models.registers import EXPIRY_WARNING_DAYS, Provider, ProviderContact, ProviderStatus, QualityMark
 from app.navigation import PROVIDER_STATUS_LABELS
-from app.registers.common import DeleteForm, commit_form, validate_submission
 from app.validators import (
     DutchDateField,
     NormalisedStringField,

@@ -17,9 +17,9 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.auth.permissions import Permission, can, requires
 from app.db import session
+from app.forms import DeleteForm, commit_form
 from app.models.reports import PerformanceTarget
 from app.models.users import Role
-from app.registers.common import DeleteForm, commit_form
 from app.reports import services
 from app.reports.charts import cohort_chart_svg, marap_charts_svg, month_label
 from app.reports.exports import marap_pdf, marap_xlsx

@@ -55,10 +55,10 @@ from app.models.clients import BenefitType, Client, TargetGroup
 from app.models.registers import Gemeente
 from app.models.trajecten import ImportBatch, ImportKind, ImportStatus, Traject
 from app.models.users import Role, User
-from app.registers.clients import EARLIEST_DATE, LADDER_RUNGS, MAX_MONTHLY_BENEFIT, PHASES
 from app.scoping import MAX_ID, gemeente_ids_for, traject_scope
 from app.trajecten.services import EventInput, TrajectError, engine_event, history, record_event
 from app.validators import DATE_FORMATS, bsn_problem, normalise_bsn, normalise_cbs
+from contracts.clients import EARLIEST_DATE, LADDER_RUNGS, MAX_MONTHLY_BENEFIT, PHASES
 from contracts.events import EventType, ExitReason, WorkKind
 from contracts.lifecycle import check_new, may_record, required_details
 from contracts.messages import N_, DomainError, Message

@@ -1,0 +1,55 @@
+"""Who an account may be, without a database or Flask."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.accounts import (
+    ADMIN,
+    KLANTMANAGER,
+    PROVIDER,
+    AccountError,
+    check_gemeenten,
+    check_own_account,
+    check_provider,
+)
+
+
+def test_a_klantmanager_works_for_at_least_one_gemeente():
+    check_gemeenten(KLANTMANAGER, 1)
+    check_gemeenten("inkoper", 0)
+    with pytest.raises(AccountError, match="minstens één gemeente") as refused:
+        check_gemeenten(KLANTMANAGER, 0)
+    assert refused.value.field == "gemeenten"
+
+
+def test_only_and_every_provider_user_belongs_to_a_provider():
+    check_provider(PROVIDER, True)
+    check_provider(ADMIN, False)
+    with pytest.raises(AccountError, match="precies één aanbieder"):
+        check_provider(PROVIDER, False)
+    with pytest.raises(AccountError, match="Alleen gebruikers met de rol aanbieder"):
+        check_provider(KLANTMANAGER, True)
+
+
+def test_an_administrator_keeps_their_own_role_and_stays_active():
+    check_own_account(ADMIN, True)
+    for role, active in ((ADMIN, False), (KLANTMANAGER, True)):
+        with pytest.raises(AccountError, match="eigen beheerdersrol") as refused:
+            check_own_account(role, active)
+        assert refused.value.field == "role"
+
+
+def test_the_fifth_failure_locks_for_the_configured_minutes_and_starts_the_count_again():
+    from datetime import datetime, timedelta
+
+    from contracts.accounts import after_failed_login, is_locked
+
+    now = datetime(2026, 12, 3, 14, 0)
+    assert after_failed_login(0, 5, 15, now).failures == 1
+    assert after_failed_login(3, 5, 15, now).locked_until is None
+    fifth = after_failed_login(4, 5, 15, now)
+    assert (fifth.failures, fifth.locked_until) == (0, datetime(2026, 12, 3, 14, 15))
+    assert is_locked(fifth.locked_until, now + timedelta(minutes=14, seconds=59))
+    assert not is_locked(fifth.locked_until, now + timedelta(minutes=15))
+    assert not is_locked(None, now)
