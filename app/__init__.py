@@ -43,8 +43,8 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.procurement.tenders import bp as tenders_bp
     from app.registers.providers import bp as providers_bp
     from app.reports.views import bp as reports_bp
-    from app.trajecten.imports import bp as imports_bp
     from app.trajecten.views import bp as trajecten_bp
+    from app.trajecten.views import imports_bp
 
     blueprints = (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, tenders_bp, contracts_bp,
                   trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, api_bp)

@@ -478,6 +478,8 @@ def _trajecten(session: Session, rng: random.Random, today: date, users: list[Us
             day = referral + timedelta(days=days)
             if day > today:
                 break
+            if kind == E.BENEFIT_EXIT and client.benefit_type == BenefitType.NONE:
+                continue  # the lifecycle refuses an exit from a benefit the client does not have
             event = TrajectEvent(type=kind, event_date=day, by_provider=by_provider and may_record(kind, True),
                                  recorded_by=client.klantmanager, **fields)
             if event.by_provider:

@@ -79,7 +79,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import clock
 from app.demo import FIRST_NAMES, GEMEENTEN, LAST_NAMES, STORIES, TARGET_GROUPS, benefit_for, phase_and_rung
-from app.models.clients import Client, TargetGroup
+from app.models.clients import BenefitType, Client, TargetGroup
 from app.models.invoicing import Invoice
 from app.models.procurement import Contract, ContractStatus
 from app.models.registers import Gemeente
@@ -420,6 +420,8 @@ def _chunk(index: int) -> _Chunk:
             on = referral + timedelta(days=days)
             if on > today:
                 break
+            if kind == E.BENEFIT_EXIT and benefit == BenefitType.NONE:
+                continue  # the lifecycle refuses an exit from a benefit the client does not have
             exit_reason, work_kind = fields.get("exit_reason"), fields.get("work_kind")
             hours, months = fields.get("hours_per_week"), fields.get("contract_months")
             reason = fields.get("reason", "")

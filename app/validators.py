@@ -1,4 +1,4 @@
-"""Form fields and validators for Dutch identifiers and money.
+"""Form fields and validators for Dutch identifiers, money, numbers and dates.
 
 BSN, IBAN, VAT number and postcode are checked with python-stdnum (the 11-test, mod-97 and the
 Dutch VAT rules). The KvK number has had no check digit since 2016, so it is checked for its form
@@ -8,10 +8,8 @@ Dutch VAT rules). The KvK number has had no check digit since 2016, so it is che
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
-from babel.numbers import NumberFormatError, parse_decimal
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from stdnum import iban as std_iban
 from stdnum.exceptions import ValidationError as StdnumError
@@ -19,13 +17,13 @@ from stdnum.nl import bsn as std_bsn
 from stdnum.nl import btw as std_btw
 from stdnum.nl import postcode as std_postcode
 from wtforms import DateField, StringField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
+
+from app.i18n import translate
+from app.parsing import DATE_FORMATS, ParseError, parse_amount, parse_date, parse_number
 
 KVK_PATTERN = re.compile(r"^\d{8}$")
 CBS_PATTERN = re.compile(r"^GM\d{4}$")
-# Dates as <input type=date> and spreadsheets send them (2026-12-31) and as people type them (31-12-2026).
-# The first is also how a form writes a date back into <input type=date>, which takes nothing else.
-DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y")
 
 
 def normalise_bsn(value: str) -> str:
@@ -128,44 +126,69 @@ class NormalisedStringField(StringField):
 
 
 class DutchDateField(DateField):
-    """A date field: ``<input type=date>`` sends ISO dates, people type 31-12-2026; both work."""
+    """A date field: ``<input type=date>`` sends ISO dates, people type 31-12-2026; both work (app.parsing)."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("format", list(DATE_FORMATS))
         super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
         try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(str(_l("Vul een geldige datum in, bijvoorbeeld 31-12-2026."))) from None
+            self.data = parse_date(valuelist[0])
+        except ParseError as error:
+            raise ValueError(translate(error.message)) from None
 
 
-class MoneyField(StringField):
-    """An amount in euros typed the Dutch way ("1.234,56") or the English way ("1,234.56")."""
+def _locale() -> str:
+    return str(get_locale() or "nl")
+
+
+class _ReadField(StringField):
+    """A text field whose value is read into a number: what cannot be read gets that one message, not also
+    the range or requirement messages of validators that never saw a number."""
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+class NumberField(_ReadField):
+    """A number typed the way the user's language writes it ("32,5" or "32.5"), read by app.parsing."""
 
     def process_formdata(self, valuelist):
-        self.raw = valuelist[0].strip() if valuelist else ""
         self.data = None
-        if not self.raw:
+        if not valuelist or not valuelist[0].strip():
             return
-        cleaned = self.raw.replace("€", "").replace(" ", "")
         try:
-            amount = parse_decimal(cleaned, locale=str(get_locale() or "nl"), strict=True)
-        except NumberFormatError:
-            try:
-                amount = Decimal(cleaned)
-            except InvalidOperation:
-                raise ValueError(str(_l("Vul een bedrag in euro's in, bijvoorbeeld 1.234,56."))) from None
-        if amount.as_tuple().exponent < -2:
-            raise ValueError(str(_l("Een bedrag heeft hoogstens twee cijfers achter de komma.")))
-        self.data = amount.quantize(Decimal("0.01"))
+            self.data = parse_number(valuelist[0], _locale())
+        except ParseError as error:
+            raise ValueError(translate(error.message)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else format_decimal(self.data, format="#,##0.##########")
+
+
+class MoneyField(_ReadField):
+    """An amount in euros typed the Dutch way ("1.234,56") or the English way ("1,234.56"), read by app.parsing;
+    a negative amount is for the field's validators to refuse or allow."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
+        try:
+            self.data = parse_amount(valuelist[0], _locale(), negative=True)
+        except ParseError as error:
+            raise ValueError(translate(error.message)) from None
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
         if self.data is None:
             return ""
-        from flask_babel import format_decimal
-
         return format_decimal(self.data, format="#,##0.00")

@@ -229,11 +229,22 @@ def replay(referral_date: date, events: Iterable[Event]) -> State:
     return state
 
 
-def check_new(referral_date: date, history: Iterable[Event], new: Event, today: date) -> Message | None:
-    """Why ``new`` cannot be added to ``history`` (or None): in the future, out of sequence, a bad correction."""
+NO_BENEFIT = N_("De cliënt heeft geen uitkering, dus ook geen uitstroom uit de uitkering. Leg werk vast als "
+                "plaatsing; is de uitkering niet goed geregistreerd, pas dan eerst de cliënt aan.")
+
+
+def check_new(referral_date: date, history: Iterable[Event], new: Event, today: date, *,
+              on_benefit: bool = True) -> Message | None:
+    """Why ``new`` cannot be added to ``history`` (or None): in the future, out of sequence, a bad correction,
+    or an exit from a benefit the client does not have (``on_benefit`` is whether the client has one now).
+
+    The benefit is checked for new events only: a client's benefit changes, and the history stays as it ran.
+    """
     history = list(history)
     if new.date > today:
         return Message(N_("De datum %(date)s ligt in de toekomst."), date=_day(new.date))
+    if new.type == E.BENEFIT_EXIT and not on_benefit:
+        return Message(NO_BENEFIT)
     if new.type == E.CORRECTION:
         standing = {e.id: e for e in effective(history)}
         if new.revokes not in standing:

@@ -404,7 +404,7 @@ def test_import_with_any_bad_row_stores_nothing_and_reports_every_row(as_role, d
                      "7 bron Deze gemeente, dit jaar en deze bron staan ook op regel 6.",
                      "8 bron Dit veld is verplicht.",
                      "8 budget Een bedrag kan niet negatief zijn.",
-                     "8 overgeheveld Hoogstens twee cijfers achter de komma."):
+                     "8 overgeheveld Een bedrag heeft hoogstens twee cijfers achter de komma."):
         assert expected in table, expected
     assert " 2 " not in f" {table} ".split("3 gemeente_cbs", 1)[0]  # the good row is no problem
     db.expire_all()

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from app.models import Client, ClientPhaseRecord, ImportBatch, ImportKind, ImportStatus
 from app.models.trajecten import Traject, TrajectEvent
-from app.trajecten.imports import CLIENT_COLUMNS, EVENT_COLUMNS, parse_number, traject_number
+from app.parsing import ParseError, parse_number, traject_number
+from app.trajecten.imports import CLIENT_COLUMNS, EVENT_COLUMNS
 from contracts.events import EventType
 from contracts.lifecycle import TrajectStatus
 
@@ -529,7 +530,11 @@ def test_roles_without_import_permission_get_403(as_role, world):
     ("12.34.5", None), ("abc", None), ("", None), ("1,2,3", None),
 ])
 def test_numbers_in_dutch_or_plain_notation(written, value):
-    assert parse_number(written) == value
+    if value is None:
+        with pytest.raises(ParseError):
+            parse_number(written)
+    else:
+        assert parse_number(written) == value
 
 
 @pytest.mark.parametrize(("written", "number"), [
@@ -541,3 +546,18 @@ def test_traject_numbers(written, number):
 
 def test_import_kinds_match_the_permissions():
     assert {k.value for k in ImportKind} == {"clients", "events"}
+
+
+def test_an_exit_from_benefit_of_a_client_without_benefit_is_refused_at_its_row(as_role, world, db):
+    from app.models import BenefitType
+
+    world.clients[0].benefit_type, world.clients[0].monthly_benefit = BenefitType.NONE, Decimal("0.00")
+    db.commit()
+    c = as_role("klantmanager")
+    batch_id = uploaded_and_checked(c, "events", csv_file(EVENT_HEADER, event_row(
+        world.traject, "benefit_exit", TODAY - timedelta(days=1), reason="work")))
+    problems = batch_of(db, batch_id).problems
+    assert [(p["line"], p["column"]) for p in problems] == [(2, "gebeurtenis")]
+    assert "geen uitkering" in problems[0]["message"]
+    assert run_import(c, batch_id).status_code == 422
+    assert count(db, TrajectEvent, TrajectEvent.traject_id == world.traject.id) == 3

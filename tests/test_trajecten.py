@@ -925,3 +925,52 @@ def test_the_service_refuses_an_event_without_its_required_details(app, world):
         assert refused.value.field == "employer"
         assert len(traject.events) == count + 1
         session.rollback()
+
+
+def test_an_exit_from_benefit_is_refused_for_a_client_without_benefit(as_role, world, db):
+    """A client without benefit cannot leave it: the report would count months saved and € 0 saved."""
+    from app.models import BenefitType
+
+    world.clients[0].benefit_type, world.clients[0].monthly_benefit = BenefitType.NONE, Decimal("0.00")
+    db.commit()
+    r = post_event(as_role("klantmanager"), world.traject, "benefit_exit", exit_reason="work")
+    assert r.status_code == 422
+    assert "geen uitkering" in error_at(r, "type")
+    assert [e.type for e in events_of(db, world.traject)] == [EventType.ACCEPTED, EventType.STARTED,
+                                                             EventType.PLACEMENT]
+
+
+def test_the_service_refuses_an_exit_from_benefit_for_a_client_without_benefit(app, world, db):
+    from app.db import session
+    from app.models import BenefitType, User
+    from app.trajecten.services import EventInput, TrajectError, record_event
+    from contracts.events import ExitReason
+
+    world.clients[0].benefit_type, world.clients[0].monthly_benefit = BenefitType.NONE, Decimal("0.00")
+    db.commit()
+    with app.test_request_context():
+        traject = session.get(Traject, world.traject.id)
+        user = session.get(User, world.users["klantmanager"].id)
+        with pytest.raises(TrajectError) as refused:
+            record_event(traject, EventInput(type=EventType.BENEFIT_EXIT, event_date=TODAY,
+                                             exit_reason=ExitReason.WORK), user, TODAY)
+        session.rollback()
+    assert refused.value.field == "type"
+    assert "geen uitkering" in refused.value.message
+
+
+@pytest.mark.parametrize(("hours", "stored"), [("32,5", Decimal("32.5")), ("32.5", Decimal("32.5")),
+                                               ("24", Decimal("24"))])
+def test_hours_of_a_placement_are_read_as_typed_with_a_comma_or_a_point(as_role, db, world, hours, stored):
+    traject = started_traject(db, world)
+    r = post_event(as_role("klantmanager"), traject, "placement", **{**PLACEMENT, "hours_per_week": hours})
+    assert r.status_code == 302, error_at(r, "hours_per_week")
+    assert events_of(db, traject)[-1].hours_per_week == stored
+
+
+def test_hours_that_are_no_number_are_refused_at_the_field(as_role, db, world):
+    traject = started_traject(db, world)
+    r = post_event(as_role("klantmanager"), traject, "placement", **{**PLACEMENT, "hours_per_week": "32,5,1"})
+    assert r.status_code == 422
+    shown = error_at(r, "hours_per_week")
+    assert "Vul een getal in, bijvoorbeeld 32 of 32,5." in shown and "0 tot en met 80" not in shown

@@ -37,13 +37,13 @@ from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
 from app.forms import commit_form
+from app.i18n import translate
 from app.invoicing.budget_forms import (
     BAD_YEAR,
     DEFAULT_SOURCE,
     FIRST_YEAR,
     LAST_YEAR,
     MAX_AMOUNT,
-    NOT_NEGATIVE,
     REQUIRED,
     TOO_LARGE,
     BudgetForm,
@@ -53,7 +53,8 @@ from app.models.invoicing import Budget, Invoice, InvoiceLine
 from app.models.procurement import Contract
 from app.models.registers import Gemeente
 from app.models.trajecten import Traject
-from app.trajecten import imports
+from app.parsing import ParseError, parse_amount
+from app.tabular import TOO_MANY_CELLS, FileError, Row, csv_records, decode, rows_of
 from app.trajecten.services import PaymentModels, engine_ready, engine_traject
 from app.validators import normalise_cbs
 from contracts.engine import evaluate
@@ -417,7 +418,7 @@ class ImportRow:
 class _Cells:
     """The cells of one row, each problem noted at its column."""
 
-    def __init__(self, row: imports.Row, problems: list[dict]):
+    def __init__(self, row: Row, problems: list[dict]):
         self.row = row
         self.problems = problems
 
@@ -441,21 +442,19 @@ class _Cells:
             if required:
                 self.fail(column, REQUIRED)
             return None
-        number = imports.parse_number(value)
-        if number is None:
-            self.fail(column, imports.BAD_AMOUNT)
-        elif number.as_tuple().exponent < -2:
-            self.fail(column, imports.TWO_DECIMALS)
-        elif number < 0 and not negative:
-            self.fail(column, NOT_NEGATIVE)
-        elif abs(number) > MAX_AMOUNT:
+        try:
+            number = parse_amount(value, negative=negative)
+        except ParseError as error:
+            self.fail(column, translate(error.message))
+            return None
+        if abs(number) > MAX_AMOUNT:
             self.fail(column, TOO_LARGE)
         else:
             return to_cents(number)
         return None
 
 
-def check_rows(rows: list[imports.Row], known: list[str]) -> tuple[list[ImportRow], list[dict]]:
+def check_rows(rows: list[Row], known: list[str]) -> tuple[list[ImportRow], list[dict]]:
     """Read every row, noting every problem with its line and column; the rows are only good when none is."""
     by_cbs = {g.cbs_code: g for g in session.scalars(select(Gemeente))}
     problems: list[dict] = []
@@ -465,7 +464,7 @@ def check_rows(rows: list[imports.Row], known: list[str]) -> tuple[list[ImportRo
         cells = _Cells(row, problems)
         item = ImportRow(row.line)
         if row.too_many:
-            cells.fail("", imports.TOO_MANY_CELLS)
+            cells.fail("", TOO_MANY_CELLS)
         cbs = cells.raw("gemeente_cbs")
         if not cbs:
             cells.fail("gemeente_cbs", REQUIRED)
@@ -606,8 +605,8 @@ def import_budgets():
     if not form.validate_on_submit():
         return render_template("budgets/import.html", form=form), 422 if form.errors else 200
     try:
-        rows = imports.rows_of(imports.records(imports.decode(form.file.data.read())), COLUMNS)
-    except imports.FileError as error:
+        rows = rows_of(csv_records(decode(form.file.data.read())), COLUMNS)
+    except FileError as error:
         form.file.errors = [*form.file.errors, str(error)]
         return render_template("budgets/import.html", form=form), 422
     checked, problems = check_rows(rows, known_sources())

@@ -33,7 +33,7 @@ from app.models.procurement import Contract, ContractStatus
 from app.models.registers import Provider
 from app.models.users import Role
 from app.scoping import MAX_ID, get_scoped_or_404, invoice_scope
-from app.trajecten.imports import FileError
+from app.tabular import FileError
 from invoicing.status import FROM, STEP_LABELS, InvoiceStatus, Step, approvals_needed
 from invoicing.ubl import UblError
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -56,6 +56,7 @@ from app.models import (
     Tender,
 )
 from app.navigation import money
+from app.parsing import ParseError, parse_number
 from app.procurement.forms import parse_payment_model
 from app.procurement.simulation import simulation_page, template_choices, template_model
 from app.procurement.workflow import (
@@ -152,8 +153,8 @@ class ScoreField(StringField):
         if not raw:
             return
         try:
-            value = Decimal(raw.replace(",", "."))
-        except InvalidOperation:
+            value = parse_number(raw, str(get_locale() or "nl"))
+        except ParseError:
             raise ValueError(str(_l("Vul een score van 0 tot en met 10 in, bijvoorbeeld 7,5."))) from None
         if not value.is_finite() or value < 0 or value > MAX_SCORE:
             raise ValueError(str(_l("Een score ligt tussen 0 en 10.")))

@@ -39,9 +39,9 @@ def _media_type(head: bytes, filename: str) -> str:
         if head.startswith(magic):
             if suffix not in extensions:
                 raise EvidenceError(str(_l("De inhoud van het bestand past niet bij de extensie %(ext)s.",
-                                           ext=suffix or "—")))
+                                           ext=suffix or "—")), "evidence")
             return media_type
-    raise EvidenceError(str(_l("Alleen PDF, PNG of JPEG als bewijs (%(ext)s).", ext=ACCEPTED_EXTENSIONS)))
+    raise EvidenceError(str(_l("Alleen PDF, PNG of JPEG als bewijs (%(ext)s).", ext=ACCEPTED_EXTENSIONS)), "evidence")
 
 
 def _directory() -> Path:
@@ -56,10 +56,10 @@ def store(upload: FileStorage, traject_id: int, user_id: int) -> EvidenceFile:
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
     data = upload.stream.read(limit + 1)
     if not data:
-        raise EvidenceError(str(_l("Het bestand is leeg.")))
+        raise EvidenceError(str(_l("Het bestand is leeg.")), "evidence")
     if len(data) > limit:
         size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
-        raise EvidenceError(str(_l("Het bestand is groter dan %(size)s.", size=size)))
+        raise EvidenceError(str(_l("Het bestand is groter dan %(size)s.", size=size)), "evidence")
     evidence = evidence_file(data, upload.filename or "", traject_id, user_id)
     session.add(evidence)
     return evidence

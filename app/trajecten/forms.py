@@ -1,20 +1,21 @@
-"""Forms for referrals, events, corrections and confirmations, and the labels of the traject vocabulary."""
+"""Forms for referrals, events, corrections, confirmations and imports, and the labels of the traject vocabulary."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app import clock
+from app.auth.permissions import Permission, can
+from app.models.trajecten import ImportKind, ImportStatus
 from app.trajecten.services import EventInput
-from app.validators import DutchDateField, MoneyField
+from app.validators import DutchDateField, MoneyField, NumberField
 from contracts.events import EventType, ExitReason, WorkKind
 from contracts.lifecycle import NEEDS_REASON, STATUS_LABELS, TrajectStatus, may_record, required_details
 from contracts.worklist import ACTION_LABELS, ActionKind
@@ -64,7 +65,7 @@ def action_label(kind: str) -> str:
 
 class ReferralForm(FlaskForm):
     contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
-    referral_date = DutchDateField(_l("Verwijsdatum"), validators=[InputRequired()], default=date.today)
+    referral_date = DutchDateField(_l("Verwijsdatum"), validators=[InputRequired()], default=clock.today)
     motivation = TextAreaField(_l("Toelichting voor de aanbieder"), validators=[Length(max=2000)])
 
     def validate_referral_date(self, field):
@@ -78,11 +79,11 @@ class ReferralForm(FlaskForm):
 
 class EventForm(FlaskForm):
     type = SelectField(_l("Gebeurtenis"), validate_choice=False)
-    event_date = DutchDateField(_l("Datum"), validators=[InputRequired()], default=date.today)
+    event_date = DutchDateField(_l("Datum"), validators=[InputRequired()], default=clock.today)
     reason = StringField(_l("Reden"), validators=[Length(max=500)])
     exit_reason = SelectField(_l("Reden van uitstroom"), validate_choice=False)
     employer = StringField(_l("Werkgever"), validators=[Length(max=200)])
-    hours_per_week = DecimalField(_l("Uren per week"), places=None, validators=[
+    hours_per_week = NumberField(_l("Uren per week"), validators=[
         Optional(), NumberRange(min=0, max=80, message=_l("Vul een aantal uren van 0 tot en met 80 in."))])
     work_kind = SelectField(_l("Soort werk"), validate_choice=False)
     contract_months = IntegerField(_l("Contractduur in maanden"), validators=[
@@ -130,7 +131,7 @@ class EventForm(FlaskForm):
 
 class CorrectionForm(FlaskForm):
     revokes_id = SelectField(_l("Te corrigeren gebeurtenis"), coerce=int, validate_choice=False)
-    event_date = DutchDateField(_l("Datum van de correctie"), validators=[InputRequired()], default=date.today)
+    event_date = DutchDateField(_l("Datum van de correctie"), validators=[InputRequired()], default=clock.today)
     reason = TextAreaField(_l("Reden van de correctie"), validators=[InputRequired(), Length(max=1000)])
 
     def validate_revokes_id(self, field):
@@ -141,3 +142,38 @@ class CorrectionForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     evidence = FileField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
     note = TextAreaField(_l("Notitie"), validators=[Length(max=2000)])
+
+
+# --- imports --------------------------------------------------------------------------------------
+
+IMPORT_PERMISSIONS = {ImportKind.CLIENTS: Permission.IMPORT_CLIENTS, ImportKind.EVENTS: Permission.IMPORT_EVENTS}
+IMPORT_KIND_LABELS = {ImportKind.CLIENTS: _l("Cliënten"), ImportKind.EVENTS: _l("Trajectgebeurtenissen")}
+IMPORT_STATUS_LABELS = {
+    ImportStatus.CHECKING: _l("wordt gecontroleerd"),
+    ImportStatus.CHECKED: _l("gecontroleerd"),
+    ImportStatus.IMPORTED: _l("geïmporteerd"),
+    ImportStatus.DISCARDED: _l("verworpen"),
+}
+
+
+def importable_kinds() -> list[ImportKind]:
+    """What the current user may import."""
+    return [k for k in ImportKind if can(IMPORT_PERMISSIONS[k])]
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField(_l("Wat importeer je?"), validate_choice=False)
+    file = FileField(_l("CSV-bestand"), validators=[FileRequired(_l("Kies een CSV-bestand."))],
+                     render_kw={"accept": ".csv,text/csv"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k.value, str(IMPORT_KIND_LABELS[k])) for k in importable_kinds()]
+
+    def validate_kind(self, field) -> None:
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(str(_l("Kies wat je wilt importeren.")))
+
+
+class ImportForm(FlaskForm):
+    only_valid = BooleanField(_l("Ik importeer alleen de geldige regels"), render_kw={"value": "1", "required": True})

@@ -1,27 +1,43 @@
 """The klantmanager's and provider's work on trajecten, between the pages and the pure rules.
 
-Each function here is one action: it loads what it needs, asks :mod:`contracts.lifecycle` and
-:mod:`contracts.engine` whether and what, and leaves its changes in the session for the caller to commit
-as one transaction. Refusals are :class:`TrajectError` with a translatable message and the form field
-to show it at.
+Each function here is one action: it loads what it needs, asks :mod:`contracts.referral`,
+:mod:`contracts.lifecycle` and :mod:`contracts.engine` whether and what, and leaves its changes in the session
+for the caller (:func:`app.uow.attempt`) to commit as one transaction. Refusals are :class:`TrajectError` with a
+translatable message and the form field to show it at. The import of a file is such an action too: checked in
+steps, then stored all rows or none (the row readers are in :mod:`app.trajecten.imports`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, selectinload
+from werkzeug.datastructures import FileStorage
 
 from app import projections
-from app.db import session
-from app.models.clients import Client
+from app.db import session, utcnow
+from app.models.clients import BenefitType, Client
 from app.models.procurement import Contract, ContractStatus
-from app.models.registers import ProviderStatus
-from app.models.trajecten import EventConfirmation, EvidenceFile, Traject, TrajectEvent
+from app.models.trajecten import (
+    EventConfirmation,
+    EvidenceFile,
+    ImportBatch,
+    ImportKind,
+    ImportStatus,
+    Traject,
+    TrajectEvent,
+)
 from app.models.users import Role, User
+from app.tabular import decode
+from app.trajecten import evidence as evidence_store
+from contracts import referral
 from contracts.engine import Entitlement, evaluate
 from contracts.events import Event, EventType, ExitReason, WorkKind
 from contracts.events import Traject as EngineTraject
@@ -37,6 +53,9 @@ from contracts.messages import N_, DomainError, Message
 from contracts.model import PaymentModel
 from contracts.worklist import Action, Terms, actions
 
+if TYPE_CHECKING:
+    from app.trajecten.imports import ClientData
+
 NEW_EVENT_ID = "new"
 
 
@@ -46,19 +65,17 @@ class TrajectError(DomainError):
     code = "traject_rule"
 
 
-def _day(d: date) -> str:
-    return d.strftime("%d-%m-%Y")
-
-
 # --- referral -------------------------------------------------------------------------------------
 
 
-def volume_ceiling(contract: Contract, day: date) -> int | None:
-    """The lower of the contract's own ceiling and the payment model's volume limit, if either is set."""
+def _model_on(contract: Contract, day: date) -> PaymentModel | None:
     version = contract.version_on(day)
-    model_limit = (version.payment_model.get("contract_limits") or {}).get("volume") if version else None
-    limits = [n for n in (contract.volume_ceiling, model_limit) if n]
-    return min(limits) if limits else None
+    return PaymentModel.from_dict(version.payment_model) if version is not None else None
+
+
+def volume_ceiling(contract: Contract, day: date) -> int | None:
+    """The contract's volume ceiling on ``day``, as :func:`contracts.referral.volume_ceiling` sets it."""
+    return referral.volume_ceiling(contract.volume_ceiling, _model_on(contract, day))
 
 
 def places_taken(contract_id: int) -> int:
@@ -68,37 +85,22 @@ def places_taken(contract_id: int) -> int:
 
 
 def referral_problems(client: Client, contract: Contract, day: date) -> list[Message]:
-    """Every reason ``client`` cannot be referred under ``contract`` on ``day``; empty means it can."""
-    problems: list[Message] = []
-    if contract.status == ContractStatus.REFERRAL_STOP:
-        problems.append(Message(N_("Het contract heeft een verwijzingsstop.")))
-    elif contract.status != ContractStatus.ACTIVE:
-        problems.append(Message(N_("Het contract is niet actief.")))
-    if contract.provider.status == ProviderStatus.REFERRAL_STOP:
-        problems.append(Message(N_("De aanbieder heeft een verwijzingsstop.")))
-    elif contract.provider.status != ProviderStatus.ACTIVE:
-        problems.append(Message(N_("De aanbieder is niet meer actief.")))
-    if not contract.start_date <= day <= contract.end_date:
-        problems.append(Message(N_("Het contract loopt van %(start)s tot en met %(end)s."),
-                                start=_day(contract.start_date), end=_day(contract.end_date)))
-    elif contract.version_on(day) is None:
-        problems.append(Message(N_("Er zijn op %(date)s geen contractvoorwaarden van kracht."), date=_day(day)))
-    if client.gemeente_id not in {g.id for g in contract.gemeenten}:
-        problems.append(Message(N_("Het contract geldt niet voor gemeente %(gemeente)s."),
-                                gemeente=client.gemeente.name))
+    """Every reason ``client`` cannot be referred under ``contract`` on ``day`` (:mod:`contracts.referral`)."""
     lot_group = contract.lot.target_group if contract.lot is not None else None
-    if lot_group is not None and lot_group.id != client.target_group_id:
-        problems.append(Message(N_("Het perceel is voor doelgroep %(lot)s; de cliënt hoort bij %(client)s."),
-                                lot=lot_group.name, client=client.target_group.name))
-    ceiling = volume_ceiling(contract, day)
-    if ceiling is not None and places_taken(contract.id) >= ceiling:
-        problems.append(Message(N_("Het volumeplafond van %(n)s trajecten is bereikt."), n=ceiling))
+    offer = referral.Offer(
+        contract_status=contract.status.value, provider_status=contract.provider.status.value,
+        start=contract.start_date, end=contract.end_date, gemeente_ids=frozenset(g.id for g in contract.gemeenten),
+        model=_model_on(contract, day), volume_ceiling=contract.volume_ceiling,
+        places_taken=places_taken(contract.id),
+        lot_target_group_id=lot_group.id if lot_group is not None else None,
+        lot_target_group=lot_group.name if lot_group is not None else "")
     open_one = session.scalar(select(Traject).where(Traject.client_id == client.id,
                                                     Traject.open_lot_key == contract.lot_key))
-    if open_one is not None:
-        problems.append(Message(N_("De cliënt heeft al een lopend traject in dit perceel (%(ref)s)."),
-                                ref=open_one.reference))
-    return problems
+    candidate = referral.Candidate(
+        gemeente_id=client.gemeente_id, gemeente=client.gemeente.name, target_group_id=client.target_group_id,
+        target_group=client.target_group.name,
+        open_traject=open_one.reference if open_one is not None else None)
+    return referral.referral_problems(candidate, offer, day)
 
 
 def candidate_contracts(client: Client, day: date) -> list[tuple[Contract, list[Message]]]:
@@ -167,6 +169,11 @@ def history(traject: Traject) -> list[Event]:
     return [engine_event(e, str(e.id)) for e in traject.events]
 
 
+def on_benefit(client: Client) -> bool:
+    """Whether the client has a benefit now: an exit from benefit needs one (:func:`contracts.lifecycle.check_new`)."""
+    return client.benefit_type != BenefitType.NONE
+
+
 def record_event(traject: Traject, data: EventInput, user: User, today: date,
                  evidence: EvidenceFile | None = None, import_key: str | None = None) -> TrajectEvent:
     # Lock the traject first, so that two events recorded at the same moment are checked one after the
@@ -178,7 +185,8 @@ def record_event(traject: Traject, data: EventInput, user: User, today: date,
     for name in required_details(data.type, data.open_ended):
         if getattr(data, name) in (None, ""):
             raise TrajectError(Message(N_("Vul dit in voor deze gebeurtenis.")), name)
-    problem = check_new(traject.referral_date, history(traject), engine_event(data, NEW_EVENT_ID), today)
+    problem = check_new(traject.referral_date, history(traject), engine_event(data, NEW_EVENT_ID), today,
+                        on_benefit=on_benefit(traject.client))
     if problem is not None:
         raise TrajectError(problem, "revokes_id" if data.type == EventType.CORRECTION else "type")
     event = TrajectEvent(traject=traject, type=data.type, event_date=data.event_date, note=data.note.strip(),
@@ -191,6 +199,13 @@ def record_event(traject: Traject, data: EventInput, user: User, today: date,
     session.flush()
     projections.keep_events(traject)
     return event
+
+
+def store_evidence(upload: FileStorage | None, traject: Traject, user: User) -> EvidenceFile | None:
+    """The evidence uploaded with an event or a confirmation, kept; None when none was sent."""
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    return evidence_store.store(upload, traject.id, user.id)
 
 
 def needs_confirmation(event: TrajectEvent) -> bool:
@@ -314,3 +329,162 @@ def terms_for(traject: Traject) -> Terms:
         if lasting:
             terms = replace(terms, durability_months=min(lasting))
     return terms
+
+
+# --- imports --------------------------------------------------------------------------------------
+# The row readers (app.trajecten.imports) build this module's EventInput, so they are imported where a
+# batch is handled rather than at the top, which would make the two modules import each other.
+
+
+class ImportRefused(DomainError):
+    """The import was refused as a whole: nothing was written. ``problems`` are the rows' current problems."""
+
+    code = "import_refused"
+
+    def __init__(self, message: str, problems: list[dict]):
+        super().__init__(message, "only_valid")
+        self.problems = problems
+
+
+def new_batch(kind: ImportKind, filename: str, raw: bytes, user: User) -> tuple[ImportBatch, bool]:
+    """Take in an uploaded file for checking, after checking its form (raises :class:`~app.tabular.FileError`);
+    the second value says whether the user already imported this very file."""
+    from app.trajecten import imports as readers
+
+    text = decode(raw)
+    rows = readers.parse(text, kind)
+    digest = hashlib.sha256(raw).hexdigest()
+    seen = session.scalar(select(ImportBatch.id).where(
+        ImportBatch.uploaded_by_id == user.id, ImportBatch.sha256 == digest,
+        ImportBatch.status == ImportStatus.IMPORTED).limit(1))
+    name = (filename or "import.csv").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    batch = ImportBatch(kind=kind, filename=name, sha256=digest, content=text, status=ImportStatus.CHECKING,
+                        total_rows=len(rows), checked_rows=0, problems=[], uploaded_by_id=user.id)
+    session.add(batch)
+    session.flush()
+    return batch, seen is not None
+
+
+def _own_batches(user: User) -> Select:
+    stmt = select(ImportBatch)
+    return stmt if user.role == Role.ADMIN else stmt.where(ImportBatch.uploaded_by_id == user.id)
+
+
+def find_batch(batch_id: int, user: User, lock: bool = False) -> ImportBatch | None:
+    """The batch if it is the user's own (an admin sees all)."""
+    stmt = _own_batches(user).where(ImportBatch.id == batch_id)
+    return session.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def recent_batches(user: User, limit: int = 25) -> list[ImportBatch]:
+    stmt = (_own_batches(user).options(defer(ImportBatch.content), selectinload(ImportBatch.uploaded_by))
+            .order_by(ImportBatch.uploaded_at.desc(), ImportBatch.id.desc()).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def check_step(batch: ImportBatch, size: int, today: date) -> None:
+    """Check the next ``size`` rows; with the last of them, the checks that need the whole file.
+
+    Always as the uploader: an admin looking on gets the uploader's results."""
+    from app.trajecten import imports as readers
+
+    checker = readers.make_checker(batch.kind, batch.uploaded_by, today)
+    rows = readers.parse(batch.content, batch.kind)
+    start = batch.checked_rows
+    step = rows[start:start + max(size, 1)]
+    checker.prefetch(step)
+    step_results = [checker.check(row) for row in step]
+    problems = [*batch.problems, *(p for c in step_results for p in readers.row_problems(c))]
+    batch.checked_rows = start + len(step)
+    if batch.checked_rows >= len(rows):
+        earlier = rows[:start]
+        checker.prefetch(earlier)
+        results = [checker.check(row) for row in earlier] + step_results
+        refused = {p["line"] for p in problems}
+        for checked in results:
+            checked.excluded = checked.excluded or checked.line in refused
+        problems += checker.cross(results)
+        batch.checked_rows = len(rows)
+        batch.status = ImportStatus.CHECKED
+    batch.problems = readers.sorted_problems(problems, batch.kind)
+
+
+def _add_client(d: ClientData, user: User, today: date) -> None:
+    client = Client(bsn=d.bsn, first_name=d.first_name, last_name=d.last_name, birth_date=d.birth_date,
+                    gemeente_id=d.gemeente_id, benefit_type=d.benefit_type, monthly_benefit=d.monthly_benefit,
+                    target_group_id=d.target_group_id,
+                    klantmanager_id=user.id if user.role == Role.KLANTMANAGER else None)
+    client.assess(d.phase, d.ladder_rung, today, user.id)
+    session.add(client)
+    session.flush()
+
+
+def import_batch(batch: ImportBatch, user: User, only_valid: bool, today: date) -> None:
+    """Check every row again, against the database as it is now, and write: all rows, or only the valid ones.
+
+    Leaves its writes in the caller's transaction, or raises :class:`ImportRefused`; see :func:`run_import`.
+    Each row is written in its own savepoint, so that when only the valid rows are imported a row the
+    database refuses after all is skipped and reported instead of spoiling the rest.
+    """
+    from app.trajecten import imports as readers
+
+    checker = readers.make_checker(batch.kind, user, today)
+    rows = readers.parse(batch.content, batch.kind)
+    checker.prefetch(rows)
+    results = [checker.check(row) for row in rows]
+    problems = [p for c in results for p in readers.row_problems(c)]
+    problems += checker.cross(results)
+    problems = readers.sorted_problems(problems, batch.kind)
+    bad_lines = {p["line"] for p in problems}
+    if bad_lines and not only_valid:
+        raise ImportRefused(_("Het bestand heeft %(n)s regels met fouten. Kies ervoor alleen de geldige regels "
+                              "te importeren, of verwerp het bestand.", n=len(bad_lines)), problems)
+    if not any(c.ok for c in results):
+        raise ImportRefused(_("Geen enkele regel is zonder fouten: er valt niets te importeren."), problems)
+    created = 0
+    for checked in checker.to_write(results):
+        try:
+            with session.begin_nested():
+                if batch.kind == ImportKind.CLIENTS:
+                    _add_client(checked.value, user, today)
+                else:
+                    row = checked.value
+                    record_event(row.traject, row.data, user, today, import_key=row.import_key)
+        except (TrajectError, IntegrityError) as error:
+            problem = checker.write_failed(checked, error)
+            if not only_valid:
+                raise ImportRefused(_("Regel %(line)s kon niet worden opgeslagen: %(problem)s",
+                                      line=checked.line, problem=problem["message"]),
+                                    readers.sorted_problems([*problems, problem], batch.kind)) from error
+            problems.append(problem)
+            checked.excluded = True
+        else:
+            created += 1
+    unchanged = sum(1 for c in results if c.ok and c.unchanged)
+    batch.problems = readers.sorted_problems(problems, batch.kind)
+    batch.created_count = created
+    batch.unchanged_count = unchanged
+    batch.skipped_count = len(rows) - created - unchanged
+    batch.status = ImportStatus.IMPORTED
+    batch.imported_at = utcnow()
+
+
+def run_import(batch: ImportBatch, user: User, only_valid: bool, today: date) -> ImportRefused | None:
+    """Import the batch all-or-nothing; on a refusal nothing of the rows is kept, only their current problems
+    on the batch, so that the page shows what is wrong now. Returns the refusal, or None when imported."""
+    try:
+        with session.begin_nested():
+            import_batch(batch, user, only_valid, today)
+    except ImportRefused as refused:
+        batch.problems = refused.problems
+        return refused
+    return None
+
+
+def discard_batch(batch: ImportBatch) -> bool:
+    """Discard a file not (yet) imported; its rows (BSNs among them) are not kept. False when it is too late."""
+    if batch.status not in (ImportStatus.CHECKING, ImportStatus.CHECKED):
+        return False
+    batch.status = ImportStatus.DISCARDED
+    batch.content = ""
+    return True

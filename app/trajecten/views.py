@@ -1,56 +1,88 @@
-"""Pages for the klantmanager's and provider's work: caseload, work list, referral, traject timeline."""
+"""Pages for the klantmanager's and provider's work: caseload, work list, referral, traject timeline, and the
+import of clients and events (its own blueprint, ``imports``, under /import).
+
+Routes only: each parses the request, runs one service call through :func:`app.uow.attempt` (which commits,
+or rolls back and shows the refusal at its field) and renders.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import audit, clock
-from app.auth.permissions import Permission, requires
+from app.auth.permissions import Permission, can, requires
 from app.db import session
 from app.i18n import translate
 from app.listing import paginate
 from app.models.clients import Client
 from app.models.registers import Provider
-from app.models.trajecten import EvidenceFile, Traject
+from app.models.trajecten import EvidenceFile, ImportBatch, ImportKind, ImportStatus, Traject
 from app.models.users import Role
 from app.scoping import MAX_ID, client_scope, get_scoped_or_404, traject_scope
 from app.trajecten import evidence as evidence_store
+from app.trajecten.exports import TEMPLATE_NAMES, import_template
 from app.trajecten.forms import (
     EVENT_LABELS,
     EXIT_REASON_LABELS,
+    IMPORT_KIND_LABELS,
+    IMPORT_PERMISSIONS,
+    IMPORT_STATUS_LABELS,
     WORK_KIND_LABELS,
     ConfirmForm,
     CorrectionForm,
     EventForm,
+    ImportForm,
     ReferralForm,
+    UploadForm,
     action_label,
+    importable_kinds,
     status_label,
 )
+from app.trajecten.imports import COLUMNS
 from app.trajecten.services import (
     EventInput,
-    TrajectError,
     candidate_contracts,
+    check_step,
     confirm,
+    discard_batch,
     engine_ready,
+    find_batch,
     history,
     money,
     needs_confirmation,
+    new_batch,
     open_actions,
+    recent_batches,
     record_event,
     refer,
     revoked_ids,
+    run_import,
+    store_evidence,
 )
+from app.uow import attempt
 from contracts.events import EventType
 from contracts.lifecycle import CLOSED_STATUSES, TrajectStatus, effective
 from contracts.worklist import ActionKind
 
 bp = Blueprint("trajecten", __name__)
-
 
 
 @bp.app_context_processor
@@ -156,20 +188,14 @@ def refer_client(client_id: int):
     if form.is_submitted() and refused:  # say why this contract is not on offer, not just "choose another"
         form.contract_id.errors = [translate(refused[0])]
     if valid:
-        try:
-            traject = refer(client, form.contract_id.data, form.referral_date.data, current_user,
-                            form.motivation.data or "")
-            session.commit()
-        except TrajectError as error:
-            session.rollback()
-            form.contract_id.errors = [translate(error.message)]
-        except IntegrityError:  # another referral of this client to this lot won the race
-            session.rollback()
-            form.contract_id.errors = [_("De cliënt heeft al een lopend traject in dit perceel.")]
-        else:
-            flash(_("%(client)s is verwezen: traject %(ref)s.", client=client.display_name, ref=traject.reference),
-                  "success")
-            return redirect(url_for("trajecten.detail", traject_id=traject.id))
+        outcome = attempt(lambda: refer(client, form.contract_id.data, form.referral_date.data, current_user,
+                                        form.motivation.data or ""),
+                          form=form, field="contract_id",
+                          conflict=_("De cliënt heeft al een lopend traject in dit perceel."))
+        if outcome.ok:
+            flash(_("%(client)s is verwezen: traject %(ref)s.", client=client.display_name,
+                    ref=outcome.value.reference), "success")
+            return redirect(url_for("trajecten.detail", traject_id=outcome.value.id))
     status = 422 if form.is_submitted() else 200
     return render_template("trajecten/refer.html", client=client, form=form, candidates=candidates, day=day), status
 
@@ -194,18 +220,6 @@ def detail(traject_id: int):
     return _render_detail(_traject(traject_id))
 
 
-def _store_evidence(form, traject: Traject) -> EvidenceFile | bool | None:
-    """The uploaded evidence, None when there is none, or False when it was refused (error at the field)."""
-    upload = form.evidence.data
-    if not upload or not getattr(upload, "filename", ""):
-        return None
-    try:
-        return evidence_store.store(upload, traject.id, current_user.id)
-    except evidence_store.EvidenceError as error:
-        form.evidence.errors = [*form.evidence.errors, str(error)]
-        return False
-
-
 @bp.route("/trajecten/<int:traject_id>/gebeurtenissen", methods=["POST"])
 @requires(Permission.RECORD_EVENTS)
 def add_event(traject_id: int):
@@ -213,16 +227,10 @@ def add_event(traject_id: int):
     form = EventForm(by_provider=current_user.role == Role.PROVIDER)
     if not form.validate_on_submit():
         return _render_detail(traject, form, 422)
-    proof = _store_evidence(form, traject)
-    if proof is False:
-        session.rollback()
-        return _render_detail(traject, form, 422)
-    try:
-        record_event(traject, form.to_input(), current_user, clock.today(), evidence=proof)
-        session.commit()
-    except TrajectError as error:
-        session.rollback()
-        getattr(form, error.field or "type").errors.append(translate(error.message))
+    outcome = attempt(lambda: record_event(traject, form.to_input(), current_user, clock.today(),
+                                           evidence=store_evidence(form.evidence.data, traject, current_user)),
+                      form=form, field="type")
+    if not outcome.ok:
         return _render_detail(_traject(traject_id), form, 422)
     flash(_("De gebeurtenis is vastgelegd."), "success")
     return redirect(url_for("trajecten.detail", traject_id=traject.id))
@@ -242,13 +250,8 @@ def correct(traject_id: int):
     if form.validate_on_submit():
         data = EventInput(type=EventType.CORRECTION, event_date=form.event_date.data, reason=form.reason.data,
                           revokes_id=form.revokes_id.data)
-        try:
-            record_event(traject, data, current_user, clock.today())
-            session.commit()
-        except TrajectError as error:
-            session.rollback()
-            form.revokes_id.errors = [translate(error.message)]
-        else:
+        if attempt(lambda: record_event(traject, data, current_user, clock.today()), form=form,
+                   field="revokes_id").ok:
             flash(_("De correctie is vastgelegd."), "success")
             return redirect(url_for("trajecten.detail", traject_id=traject.id))
     status = 422 if form.is_submitted() else 200
@@ -264,20 +267,13 @@ def confirm_event(traject_id: int, event_id: int):
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        proof = _store_evidence(form, traject)
-        if proof is not False:
-            try:
-                confirm(event, current_user, proof, form.note.data or "")
-                session.commit()
-            except (TrajectError, IntegrityError) as error:
-                session.rollback()
-                message = translate(error.message) if isinstance(error, TrajectError) else _(
-                    "Deze gebeurtenis is al bevestigd.")
-                form.evidence.errors = [*form.evidence.errors, message]
-            else:
-                flash(_("Het resultaat is bevestigd en telt nu mee voor de betaling."), "success")
-                return redirect(url_for("trajecten.detail", traject_id=traject.id))
-        session.rollback()
+        outcome = attempt(lambda: confirm(event, current_user,
+                                          store_evidence(form.evidence.data, traject, current_user),
+                                          form.note.data or ""),
+                          form=form, field="evidence", conflict=_("Deze gebeurtenis is al bevestigd."))
+        if outcome.ok:
+            flash(_("Het resultaat is bevestigd en telt nu mee voor de betaling."), "success")
+            return redirect(url_for("trajecten.detail", traject_id=traject.id))
     status = 422 if form.is_submitted() else 200
     return render_template("trajecten/confirm.html", traject=traject, event=event, form=form,
                            needs=needs_confirmation(event)), status
@@ -293,8 +289,9 @@ def evidence(traject_id: int, evidence_id: int):
         if evidence_id <= MAX_ID else None
     if found is None:
         abort(404)
-    audit.record(session, "view_evidence", "traject", traject.id, {"evidence": found.id, "file": found.filename})
-    session.commit()
+    if not attempt(lambda: audit.record(session, "view_evidence", "traject", traject.id,
+                                        {"evidence": found.id, "file": found.filename})).ok:
+        abort(409)  # a look that cannot be logged is not given
     return send_file(evidence_store.path_of(found), mimetype=found.media_type, as_attachment=True,
                      download_name=found.filename)
 
@@ -316,3 +313,147 @@ def client_timeline(client_id: int):
     revoked = set().union(*(revoked_ids(t) for t in trajecten))
     return render_template("trajecten/client_timeline.html", client=client, trajecten=trajecten, rows=rows,
                            owed=owed, revoked=revoked, today=today, needs_confirmation=needs_confirmation)
+
+
+# --- imports (their own blueprint, under /import) ---------------------------------------------------
+
+imports_bp = Blueprint("imports", __name__, url_prefix="/import")
+
+
+@imports_bp.context_processor
+def _import_labels() -> dict[str, Any]:
+    return {
+        "import_kind_label": lambda k: IMPORT_KIND_LABELS[ImportKind(k)],
+        "import_status_label": lambda s: IMPORT_STATUS_LABELS[ImportStatus(s)],
+        "import_columns": COLUMNS,
+        "ImportStatus": ImportStatus,
+    }
+
+
+def _batch(batch_id: int, lock: bool = False) -> ImportBatch:
+    """The batch if it is the user's own (an admin sees all); 404 otherwise, never a hint that it exists."""
+    found = find_batch(batch_id, current_user, lock) if batch_id <= MAX_ID else None
+    if found is None:
+        abort(404)
+    if not can(IMPORT_PERMISSIONS[found.kind]):
+        abort(403)
+    return found
+
+
+def _render_index(form: UploadForm, status: int = 200):
+    return render_template("imports/index.html", form=form, batches=recent_batches(current_user),
+                           kinds=importable_kinds()), status
+
+
+@imports_bp.route("/", endpoint="index")
+@requires(Permission.IMPORT_EVENTS)
+def imports_index():
+    return _render_index(UploadForm(formdata=None))
+
+
+@imports_bp.route("/", methods=["POST"])
+@requires(Permission.IMPORT_EVENTS)
+def upload():
+    form = UploadForm()
+    if form.kind.data == ImportKind.CLIENTS.value and not can(Permission.IMPORT_CLIENTS):
+        abort(403)
+    if not form.validate_on_submit():
+        return _render_index(form, 422)
+    upload_file = form.file.data
+    outcome = attempt(lambda: new_batch(ImportKind(form.kind.data), upload_file.filename, upload_file.read(),
+                                        current_user), form=form, field="file")
+    if not outcome.ok:
+        return _render_index(form, 422)
+    batch, seen = outcome.value
+    if seen:
+        flash(_("Je hebt dit bestand al eerder geïmporteerd. Regels die er al zijn, worden niet nog eens "
+                "opgeslagen."), "info")
+    return redirect(url_for("imports.batch", batch_id=batch.id))
+
+
+def _render_batch(batch: ImportBatch, form: ImportForm | None = None, status: int = 200,
+                  import_error: str | None = None):
+    problems = batch.problems or []
+    bad_lines = len({p["line"] for p in problems})
+    valid_rows = max(batch.total_rows - bad_lines, 0)
+    form = form or ImportForm(formdata=None)
+    own = batch.uploaded_by_id == current_user.id
+    form.only_valid.label.text = _("Ik importeer alleen de %(n)s geldige regels; de regels met fouten worden "
+                                   "niet opgeslagen", n=valid_rows)
+    return render_template("imports/batch.html", batch=batch, problems=problems, bad_lines=bad_lines,
+                           valid_rows=valid_rows, form=form, import_error=import_error,
+                           may_import=own, may_discard=own or current_user.role == Role.ADMIN), status
+
+
+@imports_bp.route("/<int:batch_id>")
+@requires(Permission.IMPORT_EVENTS)
+def batch(batch_id: int):
+    return _render_batch(_batch(batch_id))
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+@imports_bp.route("/<int:batch_id>/controleren", methods=["POST"])
+@requires(Permission.IMPORT_EVENTS)
+def check(batch_id: int):
+    """One step of the check; a second tab asking for a step already done checks nothing twice."""
+    found = _batch(batch_id, lock=True)
+    expected = request.form.get("from", "")
+    in_step = not expected.isdigit() or int(expected) == found.checked_rows
+    if found.status == ImportStatus.CHECKING and in_step:
+        attempt(lambda: check_step(found, current_app.config["IMPORT_CHECK_ROWS_PER_STEP"], clock.today()))
+    if _wants_json():
+        return jsonify(checked=found.checked_rows, total=found.total_rows,
+                       done=found.status != ImportStatus.CHECKING)
+    return redirect(url_for("imports.batch", batch_id=found.id))
+
+
+@imports_bp.route("/<int:batch_id>/importeren", methods=["POST"])
+@requires(Permission.IMPORT_EVENTS)
+def run(batch_id: int):
+    found = _batch(batch_id, lock=True)
+    if found.uploaded_by_id != current_user.id:
+        abort(403)  # only the uploader imports: the rows are checked against their gemeenten and trajecten
+    if found.status != ImportStatus.CHECKED:
+        flash(_("Dit bestand kan nu niet worden geïmporteerd: het is %(status)s.",
+                status=IMPORT_STATUS_LABELS[found.status]), "warning")
+        return redirect(url_for("imports.batch", batch_id=found.id))
+    form = ImportForm()
+    only_valid = request.form.get("only_valid") == "1"
+    outcome = attempt(lambda: run_import(found, current_user, only_valid, clock.today()), form=form,
+                      field="only_valid")
+    refusal = translate(outcome.value.message) if outcome.ok and outcome.value else outcome.refusal
+    if refusal is not None:
+        if outcome.ok:
+            form.only_valid.errors = [refusal]
+        return _render_batch(found, form, 422, import_error=refusal)
+    flash(_("De import is klaar: %(created)s nieuw, %(unchanged)s al aanwezig, %(skipped)s overgeslagen.",
+            created=found.created_count, unchanged=found.unchanged_count, skipped=found.skipped_count), "success")
+    return redirect(url_for("imports.batch", batch_id=found.id))
+
+
+@imports_bp.route("/<int:batch_id>/verwerpen", methods=["POST"])
+@requires(Permission.IMPORT_EVENTS)
+def discard(batch_id: int):
+    found = _batch(batch_id, lock=True)
+    outcome = attempt(lambda: discard_batch(found))
+    if outcome.ok and outcome.value:
+        flash(_("Het bestand is verworpen; er is niets uit opgeslagen."), "success")
+    elif outcome.ok:
+        flash(_("Dit bestand kan niet meer worden verworpen: het is %(status)s.",
+                status=IMPORT_STATUS_LABELS[found.status]), "warning")
+    return redirect(url_for("imports.batch", batch_id=batch_id))
+
+
+@imports_bp.route("/sjabloon/<kind>.csv")
+@requires(Permission.IMPORT_EVENTS)
+def download_template(kind: str):
+    if kind not in ImportKind._value2member_map_:
+        abort(404)
+    chosen = ImportKind(kind)
+    if not can(IMPORT_PERMISSIONS[chosen]):
+        abort(403)
+    return Response(import_template(chosen, current_user, clock.today()), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_NAMES[chosen]}"'})

@@ -18,6 +18,7 @@ from contracts.lifecycle import (
     CLOSED_STATUSES,
     CLOSING_EVENTS,
     GEMEENTE_ONLY,
+    NO_BENEFIT,
     SequenceError,
     State,
     TrajectStatus,
@@ -690,3 +691,22 @@ def test_required_details_per_event_type(kind, open_ended, expected):
 def test_numbered_ids_break_ties_in_numeric_order():
     events = [ev(i, E.PROGRESS_REPORT, "2026-03-02") for i in ("10", "9", "100")]
     assert [e.id for e in effective(events)] == ["9", "10", "100"]
+
+
+# --- an exit from benefit needs a benefit -------------------------------------------------------------
+
+
+def test_an_exit_from_benefit_is_refused_for_a_client_without_benefit():
+    exit_ = ev("x", E.BENEFIT_EXIT, "2026-04-02")
+    problem = check_new(REFERRAL, PLACED, exit_, TODAY, on_benefit=False)
+    assert problem is not None and problem.template == NO_BENEFIT
+    assert "geen uitkering" in problem
+
+
+def test_an_exit_from_benefit_is_accepted_for_a_client_on_benefit():
+    assert check_new(REFERRAL, PLACED, ev("x", E.BENEFIT_EXIT, "2026-04-02"), TODAY, on_benefit=True) is None
+
+
+@pytest.mark.parametrize("kind", [E.PLACEMENT_ENDED, E.STILL_EMPLOYED, E.ENDED])
+def test_without_benefit_every_other_outcome_is_still_recorded(kind):
+    assert check_new(REFERRAL, PLACED, ev("x", kind, "2026-05-01"), TODAY, on_benefit=False) is None
