@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -219,6 +220,42 @@ def test_illegal_steps_are_refused(world, as_role, db):
     assert step(c, world.invoice, "export").status_code == 404  # export has its own page
     db.expire_all()
     assert db.get(Invoice, world.invoice.id).status == InvoiceStatus.DRAFT
+
+
+# Each hand an invoice passes through, and who looks at it without having had it in hand.
+HANDS = ("finance", "finance2", "finance3", "admin", "provider", "management")
+# How an invoice reaches each state: finance made it, finance2 submitted, finance3 checked, admin approved.
+ROUTE_TO = {
+    "draft": [],
+    "submitted": [("finance2", "submit")],
+    "checked": [("finance2", "submit"), ("finance3", "check")],
+    "half_approved": [("finance2", "submit"), ("finance3", "check"), ("admin", "approve")],
+    "approved": [("finance2", "submit"), ("finance3", "check"), ("admin", "approve")],
+    "exported": [("finance2", "submit"), ("finance3", "check"), ("admin", "approve"), ("finance", "export")],
+}
+
+
+@pytest.mark.parametrize("state", list(ROUTE_TO))
+def test_the_page_offers_each_hand_exactly_the_steps_its_post_accepts(world, as_role, app, connection, state):
+    """The buttons on the page and the refusals of the POST come from one rule, so they cannot disagree:
+    for every hand, every step is shown if and only if posting it is accepted (each try is undone)."""
+    if state == "half_approved":
+        app.config["INVOICE_SECOND_APPROVER_ABOVE"] = "2000.00"  # 2117.50 needs a second approver
+    invoice = world.invoice
+    for who, name in ROUTE_TO[state]:
+        r = as_role(who).post("/facturen/export") if name == "export" else step(as_role(who), invoice, name)
+        assert r.status_code == 302, (who, name)
+    for who in HANDS:
+        c = as_role(who)
+        page = text(c.get(f"/facturen/{invoice.id}"))
+        shown = set(re.findall(rf"/facturen/{invoice.id}/stap/(\w+)", page))
+        accepted = set()
+        for name in ("submit", "check", "approve", "reject", "pay"):
+            attempt = connection.begin_nested()
+            if step(c, invoice, name, "reden van de poging").status_code == 302:
+                accepted.add(name)
+            attempt.rollback()
+        assert shown == accepted, (state, who)
 
 
 # --- scoping --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import delete, select
 
+from app.auth.permissions import Permission, role_can
 from app.db import session
 from app.models.invoicing import (
     Invoice,
@@ -41,7 +42,18 @@ from contracts.settlement import settle
 from invoicing.budget import split
 from invoicing.lines import Owed, collect, owed_from
 from invoicing.matching import Claim, Match, Verdict, match
-from invoicing.status import APPROVED_STATUSES, LIVE_STATUSES, Hands, InvoiceStatus, Step, after, refusal
+from invoicing.status import (
+    APPROVED_STATUSES,
+    BUTTON_STEPS,
+    LIVE_STATUSES,
+    Actor,
+    Hands,
+    InvoiceStatus,
+    Step,
+    after,
+    may_take,
+    open_steps,
+)
 from invoicing.totals import VatTreatment, totals
 
 
@@ -261,6 +273,19 @@ def hands(invoice: Invoice) -> Hands:
                  approved_by=tuple(s.user_id for s in invoice.steps if s.step == Step.APPROVE))
 
 
+def actor(user: User) -> Actor:
+    """The user as the four-eyes rules see them: what their role lets them do, and whose invoices."""
+    return Actor(user.id, submits=role_can(user.role, Permission.SUBMIT_INVOICES),
+                 processes=role_can(user.role, Permission.PROCESS_INVOICES),
+                 provider_id=user.provider_id if user.role == Role.PROVIDER else None)
+
+
+def open_steps_for(invoice: Invoice, user: User) -> list[Step]:
+    """The steps the invoice page offers ``user``: decided by the rule that refuses the POST."""
+    return open_steps(BUTTON_STEPS, invoice.status, hands(invoice), actor(user), provider_id=invoice.provider_id,
+                      undecided=len(undecided(invoice)))
+
+
 def approval_threshold() -> Decimal:
     return Decimal(str(current_app.config["INVOICE_SECOND_APPROVER_ABOVE"]))
 
@@ -273,11 +298,8 @@ def take_step(invoice_id: int, step: Step, user: User, today: date, note: str = 
     invoice = locked(invoice_id)
     if invoice is None:
         raise InvoiceError(Message(N_("Deze factuur bestaat niet.")))
-    if user.role == Role.PROVIDER and (step != Step.SUBMIT or invoice.provider_id != user.provider_id):
-        raise InvoiceError(Message(N_("Een aanbieder kan alleen een eigen factuur indienen.")))
-    problem = refusal(step, invoice.status, hands(invoice), user.id)
-    if problem is None and step == Step.CHECK and undecided(invoice):
-        problem = Message(N_("Beslis eerst over elke regel die afwijkt (%(n)s open)."), n=len(undecided(invoice)))
+    problem = may_take(step, invoice.status, hands(invoice), actor(user), provider_id=invoice.provider_id,
+                       undecided=len(undecided(invoice)))
     if problem is None and step == Step.REJECT and not note.strip():
         raise InvoiceError(Message(N_("Geef de reden van afkeuring.")), "note")
     if problem is not None:

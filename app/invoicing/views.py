@@ -34,13 +34,10 @@ from app.models.registers import Provider
 from app.models.users import Role
 from app.scoping import MAX_ID, get_scoped_or_404, invoice_scope
 from app.trajecten.imports import FileError
-from invoicing.status import FROM, STEP_LABELS, InvoiceStatus, Step, approvals_needed
+from invoicing.status import BUTTON_STEPS, STEP_LABELS, InvoiceStatus, Step, approvals_needed
 from invoicing.ubl import UblError
 
 bp = Blueprint("invoices", __name__, url_prefix="/facturen")
-
-# Steps taken with a plain button on the invoice page; export has its own page.
-BUTTON_STEPS = (Step.SUBMIT, Step.CHECK, Step.APPROVE, Step.REJECT, Step.PAY)
 
 
 @bp.app_context_processor
@@ -161,14 +158,9 @@ def claim_template():
 
 def _render_detail(invoice: Invoice, step_form: StepForm | None = None, failed_step: str | None = None,
                    decision_forms: dict | None = None, status: int = 200):
-    hands = services.hands(invoice)
-    available = [s for s in BUTTON_STEPS if invoice.status in FROM[s]]
-    if current_user.role == Role.PROVIDER:
-        available = [s for s in available if s == Step.SUBMIT]
-    elif not can(Permission.PROCESS_INVOICES):
-        available = [s for s in available if s == Step.SUBMIT and can(Permission.SUBMIT_INVOICES)]
     return render_template(
-        "invoices/detail.html", invoice=invoice, hands=hands, steps=available, step_form=step_form or StepForm(),
+        "invoices/detail.html", invoice=invoice, hands=services.hands(invoice),
+        steps=services.open_steps_for(invoice, current_user), step_form=step_form or StepForm(),
         failed_step=failed_step, decision_forms=decision_forms or {}, DecisionForm=DecisionForm,
         needed=approvals_needed(invoice.total, services.approval_threshold()),
         threshold=services.approval_threshold(), today=clock.today(), undecided=services.undecided(invoice),
