@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from contracts.messages import N_, Message
@@ -64,6 +65,21 @@ TO = {Step.SUBMIT: S.SUBMITTED, Step.CHECK: S.CHECKED, Step.APPROVE: S.APPROVED,
 APPROVED_STATUSES = frozenset({S.APPROVED, S.EXPORTED, S.PAID})
 # An invoice with one of these statuses holds its entitlements; a rejected one lets them go.
 LIVE_STATUSES = frozenset(InvoiceStatus) - {S.REJECTED}
+# An invoice with one of these statuses waits for the gemeente's money; a draft is not sent yet.
+AWAITING_PAYMENT = frozenset({S.SUBMITTED, S.CHECKED, S.APPROVED, S.EXPORTED})
+
+
+def days_overdue(status: InvoiceStatus, due_date: date, today: date) -> int:
+    """How many days the gemeente is late paying, 0 when it is not (yet) late.
+
+    The payment term runs from the invoice date whatever the invoice waits for: an invoice still to be
+    checked or approved is just as late, because the provider is waiting for its money either way.
+    """
+    return max((today - due_date).days, 0) if status in AWAITING_PAYMENT else 0
+
+
+def is_overdue(status: InvoiceStatus, due_date: date, today: date) -> bool:
+    return days_overdue(status, due_date, today) > 0
 
 
 @dataclass(frozen=True)

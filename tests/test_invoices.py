@@ -541,3 +541,14 @@ def test_working_out_what_a_contract_owes_reads_the_same_few_times_for_any_numbe
         make(db, world, world.providers[0], TODAY - timedelta(days=days))
     db.commit()
     assert statements() == few
+
+
+def test_templates_show_the_overdue_rule_and_do_not_restate_it():
+    """"Overdue" is decided in invoicing.status; a template that compares due dates or lists statuses itself
+    would drift from the overdue list the moment the rule changes."""
+    from pathlib import Path
+
+    for path in Path("templates").rglob("*.html"):
+        source = path.read_text(encoding="utf-8")
+        assert "due_date <" not in source and "due_date)" not in source.replace("days_overdue(", ""), path
+        assert "'submitted', 'checked'" not in source, path

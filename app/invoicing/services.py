@@ -44,8 +44,8 @@ from invoicing.lines import Owed, collect, owed_from
 from invoicing.matching import Claim, Match, Verdict, match
 from invoicing.status import (
     APPROVED_STATUSES,
+    AWAITING_PAYMENT,
     BUTTON_STEPS,
-    LIVE_STATUSES,
     Actor,
     Hands,
     InvoiceStatus,
@@ -378,8 +378,8 @@ def export(invoices: list[Invoice], user: User, today: date) -> InvoiceExport:
 
 def overdue(today: date, provider_id: int | None = None) -> list[Invoice]:
     """Live, unpaid invoices past their payment term: the gemeente is late, whatever the reason."""
-    query = select(Invoice).where(Invoice.status.in_(LIVE_STATUSES - {InvoiceStatus.PAID, InvoiceStatus.DRAFT}),
-                                  Invoice.due_date < today).order_by(Invoice.due_date, Invoice.id)
+    query = (select(Invoice).where(Invoice.status.in_(AWAITING_PAYMENT), Invoice.due_date < today)
+             .order_by(Invoice.due_date, Invoice.id))
     if provider_id is not None:
         query = query.where(Invoice.provider_id == provider_id)
     return list(session.scalars(query))

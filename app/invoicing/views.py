@@ -34,7 +34,7 @@ from app.models.registers import Provider
 from app.models.users import Role
 from app.scoping import MAX_ID, get_scoped_or_404, invoice_scope
 from app.trajecten.imports import FileError
-from invoicing.status import BUTTON_STEPS, STEP_LABELS, InvoiceStatus, Step, approvals_needed
+from invoicing.status import BUTTON_STEPS, STEP_LABELS, InvoiceStatus, Step, approvals_needed, days_overdue
 from invoicing.ubl import UblError
 
 bp = Blueprint("invoices", __name__, url_prefix="/facturen")
@@ -43,7 +43,8 @@ bp = Blueprint("invoices", __name__, url_prefix="/facturen")
 @bp.app_context_processor
 def _labels():
     return {"invoice_status_label": invoice_status_label, "verdict_label": verdict_label,
-            "step_label": lambda s: _(STEP_LABELS[Step(s)])}
+            "step_label": lambda s: _(STEP_LABELS[Step(s)]),
+            "days_overdue": lambda invoice: days_overdue(invoice.status, invoice.due_date, clock.today())}
 
 
 def _invoice(invoice_id: int) -> Invoice:
@@ -82,7 +83,7 @@ def index():
     )
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Invoice.provider_id).where(invoice_scope(current_user)))).order_by(Provider.name))
-    return render_template("invoices/index.html", page=page, today=clock.today(),
+    return render_template("invoices/index.html", page=page,
                            statuses=[s.value for s in InvoiceStatus],
                            provider_options=[(p.id, p.name) for p in providers])
 
@@ -163,7 +164,7 @@ def _render_detail(invoice: Invoice, step_form: StepForm | None = None, failed_s
         steps=services.open_steps_for(invoice, current_user), step_form=step_form or StepForm(),
         failed_step=failed_step, decision_forms=decision_forms or {}, DecisionForm=DecisionForm,
         needed=approvals_needed(invoice.total, services.approval_threshold()),
-        threshold=services.approval_threshold(), today=clock.today(), undecided=services.undecided(invoice),
+        threshold=services.approval_threshold(), undecided=services.undecided(invoice),
         may_decide=can(Permission.PROCESS_INVOICES) and invoice.status == InvoiceStatus.SUBMITTED,
         replaced_by=session.scalar(select(Invoice).where(Invoice.replaces_id == invoice.id)),
     ), status

@@ -1,0 +1,76 @@
+"""Rules the invoice pages show, written once in :mod:`invoicing`: which steps a user may take, when an invoice
+is overdue, which entitlements were left uninvoiced for too long, and how a joint contract's invoice is split.
+
+Worked examples are computed by hand; no database, no app.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from invoicing.status import (
+    BUTTON_STEPS,
+    Actor,
+    Hands,
+    InvoiceStatus,
+    Step,
+    days_overdue,
+    is_overdue,
+    may_take,
+    open_steps,
+)
+
+S = InvoiceStatus
+E = Decimal
+
+# --- overdue --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "days"), [
+    (S.DRAFT, 0), (S.SUBMITTED, 12), (S.CHECKED, 12), (S.APPROVED, 12), (S.EXPORTED, 12), (S.PAID, 0),
+    (S.REJECTED, 0)])
+def test_an_invoice_waiting_for_money_past_its_due_date_is_overdue_by_the_days_since(status, days):
+    # due 1 November, today 13 November: 13 - 1 = 12 days late, unless nobody owes anything yet (draft)
+    # or any longer (paid, rejected).
+    assert days_overdue(status, date(2026, 11, 1), date(2026, 11, 13)) == days
+    assert is_overdue(status, date(2026, 11, 1), date(2026, 11, 13)) is (days > 0)
+
+
+def test_on_its_due_date_an_invoice_is_not_late_yet():
+    assert days_overdue(S.SUBMITTED, date(2026, 11, 1), date(2026, 11, 1)) == 0
+    assert days_overdue(S.SUBMITTED, date(2026, 11, 1), date(2026, 11, 2)) == 1
+
+
+# --- who may take which step ----------------------------------------------------------------------
+
+MAKER, SUBMITTER, CHECKER, APPROVER, OTHER = 1, 2, 3, 4, 5
+FINANCE = {uid: Actor(uid, submits=True, processes=True) for uid in (MAKER, SUBMITTER, CHECKER, APPROVER, OTHER)}
+PROVIDER_USER = Actor(9, submits=True, processes=False, provider_id=70)
+VIEWER = Actor(8, submits=False, processes=False)
+
+
+def test_the_maker_and_the_checker_are_offered_no_approval_but_someone_else_is():
+    hands = Hands(created_by=MAKER, submitted_by=SUBMITTER, checked_by=CHECKER)
+    offered = {uid: open_steps(BUTTON_STEPS, S.CHECKED, hands, actor, provider_id=70)
+               for uid, actor in FINANCE.items()}
+    assert offered == {MAKER: [Step.REJECT], SUBMITTER: [Step.REJECT], CHECKER: [Step.REJECT],
+                       APPROVER: [Step.APPROVE, Step.REJECT], OTHER: [Step.APPROVE, Step.REJECT]}
+
+
+def test_a_provider_user_only_submits_its_own_invoice_and_a_viewer_takes_no_step():
+    hands = Hands(created_by=MAKER)
+    assert open_steps(BUTTON_STEPS, S.DRAFT, hands, PROVIDER_USER, provider_id=70) == [Step.SUBMIT]
+    assert open_steps(BUTTON_STEPS, S.DRAFT, hands, PROVIDER_USER, provider_id=71) == []
+    assert open_steps(BUTTON_STEPS, S.SUBMITTED, hands, PROVIDER_USER, provider_id=70) == []
+    assert open_steps(BUTTON_STEPS, S.DRAFT, hands, VIEWER, provider_id=70) == []
+
+
+def test_checking_waits_for_a_decision_on_every_differing_line():
+    hands = Hands(created_by=MAKER, submitted_by=SUBMITTER)
+    assert may_take(Step.CHECK, S.SUBMITTED, hands, FINANCE[CHECKER], provider_id=70, undecided=2) is not None
+    assert may_take(Step.CHECK, S.SUBMITTED, hands, FINANCE[CHECKER], provider_id=70) is None
+    assert Step.CHECK not in open_steps(BUTTON_STEPS, S.SUBMITTED, hands, FINANCE[CHECKER], provider_id=70,
+                                        undecided=1)
