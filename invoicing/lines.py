@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from contracts.engine import Entitlement
+from contracts.model import PaymentModel
 from contracts.money import ZERO
 
 
@@ -75,3 +76,17 @@ def collect(owed: Iterable[Owed], invoiced: dict[str, Decimal], period_end: date
             continue
         lines.append(item)
     return Collected(lines, changed)
+
+
+def rule_labels(models: Iterable[PaymentModel]) -> dict[str, str]:
+    """What each rule is called in the contract: an invoice line names the rule by its label, never its id.
+
+    A line stores the rule's id, which is stable across contract versions; the label is the contract's own
+    wording (``placement_fee`` is "Plaatsingsfee"). Where two versions label a rule differently, the model
+    given last (the newest) names it.
+    """
+    labels: dict[str, str] = {}
+    for model in models:
+        labels.update({rule.id: rule.label for rule in model.rules})
+        labels.update({rule.id: rule.label for rule in model.contract_rules})
+    return labels

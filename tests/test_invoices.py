@@ -552,3 +552,20 @@ def test_templates_show_the_overdue_rule_and_do_not_restate_it():
         source = path.read_text(encoding="utf-8")
         assert "due_date <" not in source and "due_date)" not in source.replace("days_overdue(", ""), path
         assert "'submitted', 'checked'" not in source, path
+
+
+def test_invoice_lines_name_the_rule_as_the_contract_labels_it(world, as_role, db):
+    """A line stores the rule's id (``price``); the page, the statement and the e-invoice show the label."""
+    version = world.contract.versions[0]
+    model = dict(version.payment_model)
+    model["rules"] = [{**model["rules"][0], "label": "Prijs per trede"}]
+    version.payment_model = model
+    db.commit()
+    for url in (f"/facturen/{world.invoice.id}", f"/facturen/{world.invoice.id}/afdruk"):
+        page = text(as_role("finance").get(url))
+        assert "<td>Prijs per trede</td>" in page and "<td>price</td>" not in page, url
+    root = etree.fromstring(as_role("finance").get(f"/facturen/{world.invoice.id}/ubl.xml").data)
+    names = root.xpath("//cac:Item/cbc:Name/text()", namespaces={
+        "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+        "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"})
+    assert names == ["Prijs per trede"]

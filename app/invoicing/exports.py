@@ -11,6 +11,7 @@ import io
 from collections import defaultdict
 from decimal import Decimal
 
+from app.invoicing.services import rule_labels_of
 from app.models.invoicing import Invoice
 from invoicing.totals import vat_parts
 from invoicing.ubl import Address, Party, UblDocument, UblLine, to_ubl
@@ -73,8 +74,9 @@ def ubl_document(invoice: Invoice) -> UblDocument:
     provider, gemeente_of = invoice.provider, invoice.contract.gemeenten
     buyer = gemeente_of[0] if len(gemeente_of) == 1 else _paying(invoice)
     street = f"{provider.street} {provider.house_number}".strip()
+    labels = rule_labels_of(invoice)
     lines = tuple(
-        UblLine(id=str(line.position), name=line.rule or "regel",
+        UblLine(id=str(line.position), name=labels.get(line.rule, line.rule) or "regel",
                 description=line.description or line.rule, amount=line.amount,
                 reference=line.traject.reference if line.traject else "")
         for line in invoice.lines if line.amount

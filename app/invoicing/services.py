@@ -40,7 +40,7 @@ from contracts.messages import N_, DomainError, Message
 from contracts.model import PaymentModel
 from contracts.settlement import settle
 from invoicing.budget import split
-from invoicing.lines import Owed, collect, owed_from
+from invoicing.lines import Owed, collect, owed_from, rule_labels
 from invoicing.matching import Claim, Match, Verdict, match
 from invoicing.status import (
     APPROVED_STATUSES,
@@ -288,6 +288,14 @@ def open_steps_for(invoice: Invoice, user: User) -> list[Step]:
 
 def approval_threshold() -> Decimal:
     return Decimal(str(current_app.config["INVOICE_SECOND_APPROVER_ABOVE"]))
+
+
+def rule_labels_of(invoice: Invoice) -> dict[str, str]:
+    """The labels of the rules on an invoice, from the payment models of the contract versions behind it."""
+    versions = {line.traject.contract_version for line in invoice.lines if line.traject is not None}
+    current = invoice.contract.version_on(invoice.period_end)
+    ordered = sorted(versions - {current, None}, key=lambda v: v.id) + ([current] if current else [])
+    return rule_labels(PaymentModel.from_dict(version.payment_model) for version in ordered)
 
 
 def undecided(invoice: Invoice) -> list[InvoiceLine]:

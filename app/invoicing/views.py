@@ -161,7 +161,8 @@ def _render_detail(invoice: Invoice, step_form: StepForm | None = None, failed_s
                    decision_forms: dict | None = None, status: int = 200):
     return render_template(
         "invoices/detail.html", invoice=invoice, hands=services.hands(invoice),
-        steps=services.open_steps_for(invoice, current_user), step_form=step_form or StepForm(),
+        steps=services.open_steps_for(invoice, current_user), rule_labels=services.rule_labels_of(invoice),
+        step_form=step_form or StepForm(),
         failed_step=failed_step, decision_forms=decision_forms or {}, DecisionForm=DecisionForm,
         needed=approvals_needed(invoice.total, services.approval_threshold()),
         threshold=services.approval_threshold(), undecided=services.undecided(invoice),
@@ -260,7 +261,8 @@ def ubl(invoice_id: int):
 @bp.route("/<int:invoice_id>/afdruk")
 @requires(Permission.VIEW_INVOICES)
 def statement(invoice_id: int):
-    return render_template("invoices/statement.html", invoice=_invoice(invoice_id))
+    invoice = _invoice(invoice_id)
+    return render_template("invoices/statement.html", invoice=invoice, rule_labels=services.rule_labels_of(invoice))
 
 
 # --- export and overdue ---------------------------------------------------------------------------

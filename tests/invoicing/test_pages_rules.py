@@ -74,3 +74,24 @@ def test_checking_waits_for_a_decision_on_every_differing_line():
     assert may_take(Step.CHECK, S.SUBMITTED, hands, FINANCE[CHECKER], provider_id=70) is None
     assert Step.CHECK not in open_steps(BUTTON_STEPS, S.SUBMITTED, hands, FINANCE[CHECKER], provider_id=70,
                                         undecided=1)
+
+
+# --- rule labels ----------------------------------------------------------------------------------
+
+
+def _model(label: str | None):
+    from contracts.model import PaymentModel
+
+    rule = {"id": "placement_fee", "type": "fee", "milestone": "work", "amount": {"amount": "1000.00"}}
+    if label is not None:
+        rule["label"] = label
+    return PaymentModel.from_dict({"schema_version": 1, "name": "Vast", "milestones": {
+        "work": {"event": "placement", "kinds": ["regular"]}}, "rules": [rule]})
+
+
+def test_a_rule_is_named_by_its_label_and_the_newest_version_names_it():
+    from invoicing.lines import rule_labels
+
+    assert rule_labels([_model("Plaatsingsfee")]) == {"placement_fee": "Plaatsingsfee"}
+    assert rule_labels([_model(None)]) == {"placement_fee": "placement fee"}  # the id, readable
+    assert rule_labels([_model("Oud"), _model("Nieuw")]) == {"placement_fee": "Nieuw"}
