@@ -569,3 +569,29 @@ def test_invoice_lines_name_the_rule_as_the_contract_labels_it(world, as_role, d
         "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
         "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"})
     assert names == ["Prijs per trede"]
+
+
+def test_the_excel_export_holds_real_dates_and_numbers_and_no_formulas(world, as_role, db):
+    """A ledger reads dates and amounts as values, not text; a name that starts like a formula stays text."""
+    from datetime import datetime
+
+    approve_fully(as_role, world.invoice)
+    world.providers[0].name = "=HYPERLINK(\"http://x\")"
+    db.commit()
+    c = as_role("finance")
+    assert c.post("/facturen/export").status_code == 302
+    db.expire_all()
+    invoice = db.get(Invoice, world.invoice.id)
+    sheet = load_workbook(io.BytesIO(c.get(f"/facturen/export/{invoice.export_id}.xlsx").data)).active
+    header = [cell.value for cell in sheet[1]]
+    row = dict(zip(header, sheet[2], strict=True))
+    for name, day in (("periode_van", invoice.period_start), ("periode_tot", invoice.period_end),
+                      ("factuurdatum", invoice.issue_date), ("vervaldatum", invoice.due_date)):
+        assert isinstance(row[name].value, datetime) and row[name].value.date() == day, name
+        assert row[name].number_format == "dd-mm-yyyy", name
+    assert row["bedrag_incl_btw"].data_type == "n" and row["bedrag_incl_btw"].number_format == "#,##0.00"
+    assert row["aanbieder"].data_type == "s" and row["aanbieder"].value.endswith("=HYPERLINK(\"http://x\")")
+    assert not str(row["aanbieder"].value).startswith("=")
+    csv_rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{invoice.export_id}.csv")
+                                           .data.decode("utf-8-sig")), delimiter=";"))
+    assert not csv_rows[1][3].startswith("=")

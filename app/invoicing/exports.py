@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from app.invoicing.services import rule_labels_of
@@ -16,6 +17,8 @@ from app.models.invoicing import Invoice
 from invoicing.totals import vat_parts
 from invoicing.ubl import Address, Party, UblDocument, UblLine, to_ubl
 
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "dd-mm-yyyy"
 LEDGER_COLUMNS = ("factuurnummer", "factuurnummer_aanbieder", "soort", "aanbieder", "kvk", "iban", "contract",
                   "financieringsbron", "gemeente", "cbs_code", "periode_van", "periode_tot", "factuurdatum",
                   "vervaldatum", "bedrag_excl_btw", "btw", "bedrag_incl_btw")
@@ -36,8 +39,8 @@ def ledger_rows(invoices: list[Invoice]) -> list[tuple]:
             rows.append((
                 invoice.number, invoice.external_number, "creditnota" if invoice.credit_note else "factuur",
                 invoice.provider.name, invoice.provider.kvk_number, invoice.provider.iban, invoice.contract.number,
-                invoice.contract.funding_source, *names[key], invoice.period_start.isoformat(),
-                invoice.period_end.isoformat(), invoice.issue_date.isoformat(), invoice.due_date.isoformat(),
+                invoice.contract.funding_source, *names[key], invoice.period_start, invoice.period_end,
+                invoice.issue_date, invoice.due_date,
                 subtotal, vat[key], subtotal + vat[key],
             ))
     return rows
@@ -49,8 +52,41 @@ def ledger_csv(invoices: list[Invoice]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(LEDGER_COLUMNS)
     for row in ledger_rows(invoices):
-        writer.writerow([str(v).replace(".", ",") if isinstance(v, Decimal) else v for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# A cell that starts with one of these is read as a formula by spreadsheet programs (CSV injection): a
+# provider's name such as ``=HYPERLINK(...)`` would run in the financial department's Excel.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _csv_cell(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value).replace(".", ",")
+    if isinstance(value, date):
+        return value.isoformat()
+    return _safe_text("" if value is None else str(value))
+
+
+def _xlsx_cell(sheet, value: object):
+    """A cell holding the value as what it is: a date as a date, an amount as a number, text never as a formula."""
+    from openpyxl.cell.cell import Cell
+
+    if isinstance(value, Decimal):
+        cell = Cell(sheet, value=value)
+        cell.number_format = MONEY_FORMAT
+    elif isinstance(value, date):
+        cell = Cell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+    else:
+        cell = Cell(sheet, value=_safe_text("" if value is None else str(value)))
+        cell.data_type = "s"
+    return cell
 
 
 def ledger_xlsx(invoices: list[Invoice]) -> bytes:
@@ -61,9 +97,7 @@ def ledger_xlsx(invoices: list[Invoice]) -> bytes:
     sheet.title = "Facturen"
     sheet.append(LEDGER_COLUMNS)
     for row in ledger_rows(invoices):
-        sheet.append(list(row))
-        for cell in sheet[sheet.max_row][-3:]:
-            cell.number_format = "#,##0.00"
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
