@@ -595,3 +595,37 @@ def test_the_excel_export_holds_real_dates_and_numbers_and_no_formulas(world, as
     csv_rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{invoice.export_id}.csv")
                                            .data.decode("utf-8-sig")), delimiter=";"))
     assert not csv_rows[1][3].startswith("=")
+
+
+def reject(as_role, invoice):
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    assert step(as_role("finance2"), invoice, "reject", "opnieuw").status_code == 302
+
+
+def test_a_runs_invoice_covers_the_due_dates_of_its_lines(world, as_role, db):
+    """A run for the last three days takes the start payment due 30 days ago (nothing invoiced it any longer):
+    its invoice's period reaches back to that due date, on the page, the result and the e-invoice."""
+    reject(as_role, world.invoice)
+    r = run(as_role("finance"), start=TODAY - timedelta(days=3), end=TODAY)
+    assert r.status_code == 200 and "vóór deze periode verschuldigd" in text(r)
+    invoice = invoices(db)[-1]
+    started = TODAY - timedelta(days=30)  # the world's start: referral 40 days ago + 10
+    assert [line.due_on for line in invoice.lines] == [started]
+    assert (invoice.period_start, invoice.period_end) == (started, TODAY)
+    root = etree.fromstring(as_role("finance").get(f"/facturen/{invoice.id}/ubl.xml").data)
+    assert root.xpath("string(//*[local-name()='InvoicePeriod']/*[local-name()='StartDate'])") == started.isoformat()
+
+
+def test_the_payment_run_page_warns_of_entitlements_never_invoiced_for_long(world, as_role, db):
+    from app import clock
+
+    later = TODAY + timedelta(days=45)  # the start payment (due 30 days ago) is then 75 days old
+    with clock.frozen(later):
+        assert "Lang niet gefactureerd" not in text(as_role("finance").get("/facturen/betaalrun"))  # invoiced
+    reject(as_role, world.invoice)
+    with clock.frozen(TODAY):
+        assert "Lang niet gefactureerd" not in text(as_role("finance").get("/facturen/betaalrun"))  # 30 days
+    with clock.frozen(later):
+        page = text(as_role("finance").get("/facturen/betaalrun"))
+    assert "Lang niet gefactureerd" in page
+    assert f"{world.contract.number}: 1 aanspraak van samen € 1.750,00" in page

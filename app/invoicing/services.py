@@ -40,7 +40,7 @@ from contracts.messages import N_, DomainError, Message
 from contracts.model import PaymentModel
 from contracts.settlement import settle
 from invoicing.budget import split
-from invoicing.lines import Owed, collect, owed_from, rule_labels
+from invoicing.lines import Owed, collect, invoice_period, long_uninvoiced, owed_from, rule_labels
 from invoicing.matching import Claim, Match, Verdict, match
 from invoicing.status import (
     APPROVED_STATUSES,
@@ -185,6 +185,39 @@ class RunResult:
     invoices: list[Invoice]
     changed: list[tuple[Contract, Owed, Decimal]]
     nothing_due: list[Contract]
+    period: tuple[date, date] | None = None
+
+    @property
+    def reaching_back(self) -> list[Invoice]:
+        """The invoices holding lines that fell due before the run's period: arrears of earlier runs."""
+        return [i for i in self.invoices if self.period and i.period_start < self.period[0]]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A contract's entitlements that fell due long ago and were never invoiced."""
+
+    contract: Contract
+    lines: list[Owed]
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def oldest(self) -> date:
+        return min(line.due_on for line in self.lines)
+
+
+def backlog(contracts: list[Contract], today: date) -> list[Backlog]:
+    """Per contract, what :func:`invoicing.lines.long_uninvoiced` finds: the warning on the payment run page."""
+    found = []
+    for contract in contracts:
+        owed = owed_for(contract, today).owed
+        lines = long_uninvoiced(owed, invoiced_amounts({o.key for o in owed}), today)
+        if lines:
+            found.append(Backlog(contract, lines))
+    return found
 
 
 def payment_run(contracts: list[Contract], period: tuple[date, date], user: User, today: date) -> RunResult:
@@ -192,7 +225,7 @@ def payment_run(contracts: list[Contract], period: tuple[date, date], user: User
 
     A run whose entitlements another run took first fails on the register's unique key and stores nothing.
     """
-    result = RunResult([], [], [])
+    result = RunResult([], [], [], period)
     for contract in contracts:
         found = owed_for(contract, period[1])
         collected = collect(found.owed, invoiced_amounts({o.key for o in found.owed}), period[1])
@@ -201,7 +234,8 @@ def payment_run(contracts: list[Contract], period: tuple[date, date], user: User
             result.nothing_due.append(contract)
             continue
         credit = collected.subtotal < 0
-        invoice = _new_invoice(contract, InvoiceSource.SELF_BILLING, period, today, user, credit_note=credit,
+        invoice = _new_invoice(contract, InvoiceSource.SELF_BILLING, invoice_period(period, collected.lines), today,
+                               user, credit_note=credit,
                                credits_invoice=_last_invoice(contract) if credit else None)
         position = 0
         for owed in collected.lines:

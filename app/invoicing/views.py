@@ -115,7 +115,8 @@ def payment_run():
         else:
             return render_template("invoices/run_result.html", result=result, form=form)
     status = 422 if form.is_submitted() else 200
-    return render_template("invoices/run.html", form=form), status
+    return render_template("invoices/run.html", form=form,
+                           backlog=services.backlog(contracts, clock.today())), status
 
 
 # --- a provider's own invoice ---------------------------------------------------------------------

@@ -95,3 +95,34 @@ def test_a_rule_is_named_by_its_label_and_the_newest_version_names_it():
     assert rule_labels([_model("Plaatsingsfee")]) == {"placement_fee": "Plaatsingsfee"}
     assert rule_labels([_model(None)]) == {"placement_fee": "placement fee"}  # the id, readable
     assert rule_labels([_model("Oud"), _model("Nieuw")]) == {"placement_fee": "Nieuw"}
+
+
+# --- the period a run's invoice covers, and what was left uninvoiced ------------------------------
+
+
+def _owed(key: str, due: date, amount: str = "100.00"):
+    from invoicing.lines import Owed
+
+    return Owed(key=key, traject_id=1, rule="fee", due_on=due, amount=E(amount), explanation="")
+
+
+def test_an_invoice_of_a_run_reaches_back_to_its_earliest_line():
+    from invoicing.lines import invoice_period
+
+    december = (date(2026, 12, 1), date(2026, 12, 3))
+    # Lines due 15 January and 2 December: the invoice covers 15 January up to 3 December.
+    assert invoice_period(december, [_owed("a", date(2026, 1, 15)), _owed("b", date(2026, 12, 2))]) == (
+        date(2026, 1, 15), date(2026, 12, 3))
+    # Nothing older than the run: the run's own period.
+    assert invoice_period(december, [_owed("b", date(2026, 12, 2))]) == december
+    assert invoice_period(december, []) == december
+
+
+def test_an_entitlement_more_than_two_months_old_on_no_invoice_is_long_uninvoiced():
+    from invoicing.lines import long_uninvoiced
+
+    today = date(2026, 12, 3)  # two months back is 3 October; older than that is long uninvoiced
+    owed = [_owed("jan", date(2026, 1, 31)), _owed("oct2", date(2026, 10, 2)), _owed("oct3", date(2026, 10, 3)),
+            _owed("nov", date(2026, 11, 20)), _owed("feb", date(2026, 2, 1)), _owed("zero", date(2026, 1, 1), "0.00")]
+    found = long_uninvoiced(owed, {"feb": E("100.00")}, today)
+    assert [o.key for o in found] == ["jan", "oct2"]  # feb is invoiced, zero owes nothing, oct3 is two months
