@@ -199,7 +199,7 @@ def test_an_approved_invoice_is_exported_then_paid(world, as_role, db):
     rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{invoice.export_id}.csv")
                                         .data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "factuurnummer"
-    assert rows[1][0] == invoice.number and rows[1][8] == "Aastad"
+    assert rows[1][:2] == [invoice.number, invoice.number] and rows[1][9] == "Aastad"
     assert rows[1][-3:] == ["1750,00", "367,50", "2117,50"]
     sheet = load_workbook(io.BytesIO(c.get(f"/facturen/export/{invoice.export_id}.xlsx").data)).active
     values = list(sheet.iter_rows(values_only=True))
@@ -594,7 +594,7 @@ def test_the_excel_export_holds_real_dates_and_numbers_and_no_formulas(world, as
     assert not str(row["aanbieder"].value).startswith("=")
     csv_rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{invoice.export_id}.csv")
                                            .data.decode("utf-8-sig")), delimiter=";"))
-    assert not csv_rows[1][3].startswith("=")
+    assert not csv_rows[1][4].startswith("=")
 
 
 def reject(as_role, invoice):
@@ -629,3 +629,52 @@ def test_the_payment_run_page_warns_of_entitlements_never_invoiced_for_long(worl
         page = text(as_role("finance").get("/facturen/betaalrun"))
     assert "Lang niet gefactureerd" in page
     assert f"{world.contract.number}: 1 aanspraak van samen € 1.750,00" in page
+
+
+NS_UBL = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+          "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"}
+
+
+def test_a_joint_contracts_invoice_reaches_each_paying_gemeente_as_its_own_e_invoice(world, app, as_role, db):
+    """The contract serves Aastad and Beedorp. With a traject of each on one invoice (1750 each), each gemeente
+    receives its own e-invoice of its own lines (1750 + 21% = 2117.50), numbered after the invoice, and the
+    ledger export's rows say the same figures under the same numbers."""
+    from tests.conftest import _traject
+
+    with app.app_context():
+        _traject(app, db, world.clients[1], db.get(type(world.contract), world.contract.id), world.users)
+        db.commit()
+    reject(as_role, world.invoice)
+    assert run(as_role("finance")).status_code == 200
+    invoice = invoices(db)[-1]
+    assert sorted(line.gemeente.name for line in invoice.lines) == ["Aastad", "Beedorp"]
+    assert (invoice.subtotal, invoice.vat, invoice.total) == (Decimal("3500.00"), Decimal("735.00"),
+                                                              Decimal("4235.00"))
+    c = as_role("finance")
+    page = c.get(f"/facturen/{invoice.id}").data.decode()
+    expected = {}
+    for gemeente, oin in ((world.gemeenten[0], "00000001001234567000"), (world.gemeenten[1], "00000001007654321000")):
+        assert f"/facturen/{invoice.id}/ubl.xml?gemeente={gemeente.id}" in page
+        r = c.get(f"/facturen/{invoice.id}/ubl.xml?gemeente={gemeente.id}")
+        ok, errors = validate_xsd(r.data)
+        assert ok, errors
+        assert [f for f in check_rules(r.data) if f.severity == "fatal"] == []
+        root = etree.fromstring(r.data)
+        number = f"{invoice.number}-{gemeente.cbs_code}"
+        assert root.findtext("cbc:ID", namespaces=NS_UBL) == number
+        assert root.findtext("cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID",
+                             namespaces=NS_UBL) == oin
+        assert root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS_UBL) == "2117.50"
+        assert len(root.findall("cac:InvoiceLine", namespaces=NS_UBL)) == 1
+        expected[gemeente.name] = [number, "1750,00", "367,50", "2117,50"]
+    r = c.get(f"/facturen/{invoice.id}/ubl.xml", follow_redirects=True)
+    assert "Geen UBL-document" in text(r) and "Kies de gemeente" in text(r)
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    assert step(as_role("finance2"), invoice, "check").status_code == 302
+    assert step(as_role("finance3"), invoice, "approve").status_code == 302
+    assert c.post("/facturen/export").status_code == 302
+    db.expire_all()
+    batch = db.get(Invoice, invoice.id).export_id
+    rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{batch}.csv").data.decode("utf-8-sig")),
+                           delimiter=";"))
+    assert {row[9]: [row[1], *row[-3:]] for row in rows[1:]} == expected

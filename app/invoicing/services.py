@@ -54,7 +54,7 @@ from invoicing.status import (
     may_take,
     open_steps,
 )
-from invoicing.totals import VatTreatment, totals
+from invoicing.totals import Totals, VatTreatment, combined, totals_per_part
 
 
 class InvoiceError(DomainError):
@@ -154,11 +154,19 @@ def _number(invoice: Invoice) -> None:
     invoice.number = f"{prefix}{invoice.issue_date.year}-{invoice.id:06d}"
 
 
+def invoice_vat(invoice: Invoice) -> VatTreatment:
+    return VatTreatment(invoice.vat_category, invoice.vat_rate if invoice.vat_category != "E" else Decimal("0"),
+                        invoice.vat_exemption_reason)
+
+
+def parts(invoice: Invoice) -> dict[int | None, Totals]:
+    """Each paying gemeente's part of the invoice, as its own e-invoice and its ledger row state it."""
+    return totals_per_part(((line.gemeente_id, line.amount) for line in invoice.lines), invoice_vat(invoice))
+
+
 def recompute(invoice: Invoice) -> None:
-    """Totals from the lines: VAT once on the subtotal (see :mod:`invoicing.totals`)."""
-    figures = totals((line.amount for line in invoice.lines), VatTreatment(
-        invoice.vat_category, invoice.vat_rate if invoice.vat_category != "E" else Decimal("0"),
-        invoice.vat_exemption_reason))
+    """Totals from the lines: VAT on each paying gemeente's subtotal, summed (see :mod:`invoicing.totals`)."""
+    figures = combined(parts(invoice).values())
     invoice.subtotal, invoice.vat, invoice.total = figures.subtotal, figures.vat, figures.total
 
 

@@ -18,7 +18,7 @@ from app.db import session
 from app.i18n import translate
 from app.invoicing import services
 from app.invoicing.claims import TEMPLATE, read_claims
-from app.invoicing.exports import ledger_csv, ledger_xlsx, ubl_xml
+from app.invoicing.exports import buyers, ledger_csv, ledger_xlsx, ubl_xml
 from app.invoicing.forms import (
     DecisionForm,
     PaymentRunForm,
@@ -163,6 +163,7 @@ def _render_detail(invoice: Invoice, step_form: StepForm | None = None, failed_s
     return render_template(
         "invoices/detail.html", invoice=invoice, hands=services.hands(invoice),
         steps=services.open_steps_for(invoice, current_user), rule_labels=services.rule_labels_of(invoice),
+        buyers=list(buyers(invoice)),
         step_form=step_form or StepForm(),
         failed_step=failed_step, decision_forms=decision_forms or {}, DecisionForm=DecisionForm,
         needed=approvals_needed(invoice.total, services.approval_threshold()),
@@ -250,13 +251,14 @@ def redo(invoice_id: int):
 @requires(Permission.VIEW_INVOICES)
 def ubl(invoice_id: int):
     invoice = _invoice(invoice_id)
+    gemeente = request.args.get("gemeente", "")
     try:
-        body = ubl_xml(invoice)
+        number, body = ubl_xml(invoice, int(gemeente) if gemeente.isdigit() and int(gemeente) <= MAX_ID else None)
     except UblError as error:
         flash(_("Geen UBL-document: %(reason)s", reason=str(error)), "error")
         return redirect(url_for("invoices.detail", invoice_id=invoice.id))
     return Response(body, mimetype="application/xml",
-                    headers={"Content-Disposition": f"attachment; filename={invoice.number}.xml"})
+                    headers={"Content-Disposition": f"attachment; filename={number}.xml"})
 
 
 @bp.route("/<int:invoice_id>/afdruk")
