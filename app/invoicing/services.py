@@ -30,7 +30,7 @@ from app.models.invoicing import (
     InvoiceStep,
     LineDecision,
 )
-from app.models.procurement import Contract
+from app.models.procurement import Contract, ContractStatus
 from app.models.trajecten import Traject
 from app.models.users import Role, User
 from app.trajecten.services import PaymentModels, engine_ready, engine_traject
@@ -124,6 +124,14 @@ def invoiced_amounts(keys: set[str] | None = None) -> dict[str, Decimal]:
     if keys is not None:
         query = query.where(InvoicedEntitlement.key.in_(keys))
     return dict(session.execute(query).all())
+
+
+def contracts_in_view(user: User) -> list[Contract]:
+    """The contracts a user may run payments for or send an invoice under (a provider: only its own)."""
+    query = select(Contract).where(Contract.status != ContractStatus.DRAFT).order_by(Contract.number)
+    if user.role == Role.PROVIDER:
+        query = query.where(Contract.provider_id == user.provider_id)
+    return list(session.scalars(query))
 
 
 # --- creating invoices ----------------------------------------------------------------------------
@@ -424,6 +432,16 @@ def export(invoices: list[Invoice], user: User, today: date) -> InvoiceExport:
         invoice.export = batch
     session.flush()
     return batch
+
+
+def approved_waiting() -> list[Invoice]:
+    """Approved invoices not yet handed to the financial system: the next export batch."""
+    return list(session.scalars(select(Invoice).where(Invoice.status == InvoiceStatus.APPROVED)
+                                .order_by(Invoice.issue_date, Invoice.id)))
+
+
+def recent_exports(limit: int = 50) -> list[InvoiceExport]:
+    return list(session.scalars(select(InvoiceExport).order_by(InvoiceExport.id.desc()).limit(limit)))
 
 
 def overdue(today: date, provider_id: int | None = None) -> list[Invoice]:
