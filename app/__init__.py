@@ -34,10 +34,10 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.admin.views import bp as admin_bp
     from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
+    from app.budgets.views import bp as budgets_bp
     from app.clients.views import bp as clients_bp
     from app.gemeenten.views import bp as gemeenten_bp
     from app.home.views import bp as home_bp
-    from app.invoicing.budgets import bp as budgets_bp
     from app.invoicing.views import bp as invoices_bp
     from app.procurement.contracts import bp as contracts_bp
     from app.procurement.tenders import bp as tenders_bp

@@ -8,12 +8,14 @@ entitlement cannot reach two live invoices even when two payment runs race.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from contracts.dates import add_period
 from contracts.engine import Entitlement
+from contracts.model import PaymentModel
 from contracts.money import ZERO
 
 
@@ -75,3 +77,40 @@ def collect(owed: Iterable[Owed], invoiced: dict[str, Decimal], period_end: date
             continue
         lines.append(item)
     return Collected(lines, changed)
+
+
+def invoice_period(run: tuple[date, date], lines: Iterable[Owed]) -> tuple[date, date]:
+    """The period an invoice made by a run covers: the run's period, reaching back to its earliest line.
+
+    A run invoices everything due up to its end that no invoice holds yet, however old; labelled with the
+    run's period alone, a run for 1-3 December made an invoice "for 1-3 December" holding lines due in
+    January. The period is data that leaves the application (the e-invoice's InvoicePeriod, the ledger's
+    columns), where a note beside it would not travel, so the period itself is made true: it covers the
+    due date of every line.
+    """
+    earliest = min((line.due_on for line in lines), default=run[0])
+    return min(run[0], earliest), run[1]
+
+
+# Payment runs are monthly. An entitlement due more than this long ago that is on no invoice was missed by
+# at least two runs (a contract left out of them, a run never made): it is not waiting for the next run.
+LONG_UNINVOICED_MONTHS = 2
+
+
+def long_uninvoiced(owed: Iterable[Owed], invoiced: Mapping[str, Decimal], today: date) -> list[Owed]:
+    """The entitlements that fell due more than :data:`LONG_UNINVOICED_MONTHS` ago and no invoice holds."""
+    return collect(owed, dict(invoiced), add_period(today, months=-LONG_UNINVOICED_MONTHS) - timedelta(days=1)).lines
+
+
+def rule_labels(models: Iterable[PaymentModel]) -> dict[str, str]:
+    """What each rule is called in the contract: an invoice line names the rule by its label, never its id.
+
+    A line stores the rule's id, which is stable across contract versions; the label is the contract's own
+    wording (``placement_fee`` is "Plaatsingsfee"). Where two versions label a rule differently, the model
+    given last (the newest) names it.
+    """
+    labels: dict[str, str] = {}
+    for model in models:
+        labels.update({rule.id: rule.label for rule in model.rules})
+        labels.update({rule.id: rule.label for rule in model.contract_rules})
+    return labels

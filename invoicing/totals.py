@@ -3,16 +3,20 @@
 VAT treatment is agreed per contract: standard-rated at a percentage (category S in EN 16931), or
 exempt (category E, with the exemption reason that must appear on the invoice). VAT is computed once,
 on the subtotal, and rounded half-up to the cent: the invoice-level rounding EN 16931 prescribes, so
-the lines always add up to the subtotal and subtotal plus VAT is always the total.
+the lines always add up to the subtotal and subtotal plus VAT is always the total. An invoice paid by
+several gemeenten is, for VAT, one invoice per gemeente (:func:`totals_per_part`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from contracts.money import ZERO, percent_of, to_cents
+
+K = TypeVar("K")
 
 STANDARD = "S"
 EXEMPT = "E"
@@ -47,19 +51,24 @@ def totals(amounts: Iterable[Decimal], vat: VatTreatment) -> Totals:
     return Totals(subtotal, tax, subtotal + tax)
 
 
-def vat_parts(subtotals: Mapping[str, Decimal], vat: Decimal) -> dict[str, Decimal]:
-    """The invoice's VAT spread over parts of its subtotal (each gemeente's share, for the ledger).
+def totals_per_part(lines: Iterable[tuple[K, Decimal]], vat: VatTreatment) -> dict[K, Totals]:
+    """The totals of each part of an invoice (each paying gemeente's share of a joint contract's invoice).
 
-    Each part gets its own rounded share; the cents that rounding leaves over go to the largest part,
-    so the parts always add up to the invoice's VAT exactly.
+    An e-invoice has one buyer, so a joint contract's invoice reaches each gemeente as an invoice of its own,
+    and each of those computes its VAT on its own subtotal (EN 16931's rounding, see the module docstring).
+    The invoice's own totals are then the sum of its parts (:func:`combined`), which may differ by a cent
+    per part from VAT taken once on the whole; that is what makes the e-invoices, the ledger rows and the
+    invoice agree to the cent.
     """
-    total = sum(subtotals.values(), ZERO)
-    if not subtotals:
-        return {}
-    if total == ZERO:
-        shares = dict.fromkeys(subtotals, ZERO)
-    else:
-        shares = {key: to_cents(vat * amount / total) for key, amount in subtotals.items()}
-    largest = max(subtotals, key=lambda key: (abs(subtotals[key]), key))
-    shares[largest] += vat - sum(shares.values(), ZERO)
-    return shares
+    amounts: dict[K, list[Decimal]] = {}
+    for part, amount in lines:
+        amounts.setdefault(part, []).append(amount)
+    return {part: totals(part_amounts, vat) for part, part_amounts in amounts.items()}
+
+
+def combined(parts: Iterable[Totals]) -> Totals:
+    """One invoice's totals as the sum of its parts' totals."""
+    subtotal, tax = ZERO, ZERO
+    for part in parts:
+        subtotal, tax = subtotal + part.subtotal, tax + part.vat
+    return Totals(subtotal, tax, subtotal + tax)

@@ -136,7 +136,7 @@ HEADER = "gemeente_cbs;jaar;bron;budget;overgeheveld;besteed;resterend;toelichti
 
 
 def test_realised_counts_approved_lines_due_in_the_year_per_gemeente_and_source(app, db, world):
-    from app.invoicing.budgets import realised
+    from app.budgets.services import realised
 
     g1, g2, _g3 = world.gemeenten
     own = second_contract(db, world)
@@ -177,7 +177,7 @@ def test_outlook_of_the_worlds_open_traject_worked_out_by_hand(app, db, world):
     draft invoice nothing is realised: it can still cost € 2.500, and € 1.750 (what it is owed, more than half
     the maximum) is expected. Once that invoice is approved, € 1.750 is realised: € 750 more at most, and
     nothing more expected (half the maximum, € 1.250, is less than what was paid)."""
-    from app.invoicing.budgets import outlook
+    from app.budgets.services import outlook
 
     with app.app_context():
         found = outlook(TODAY)
@@ -193,7 +193,7 @@ def test_outlook_per_client_gemeente_and_from_finished_trajecten(app, db, world)
     """A joint contract's traject is charged to its client's gemeente. Once ten trajecten of the contract are
     finished, their average (here € 1.750 each) is the expectation instead of half the maximum; a refused
     referral is no finished traject and does not pull the average down."""
-    from app.invoicing.budgets import outlook
+    from app.budgets.services import outlook
 
     g1, g2, _g3 = world.gemeenten
     add_traject(db, world, world.clients[1], [ACCEPTED])  # Beedorp: nothing owed yet
@@ -212,7 +212,7 @@ def test_outlook_per_client_gemeente_and_from_finished_trajecten(app, db, world)
 
 
 def test_a_traject_whose_maximum_cannot_be_known_counts_zero_and_is_shown(as_role, monkeypatch, world):
-    import app.invoicing.budgets as budgets
+    import app.budgets.services as budgets
 
     monkeypatch.setattr(budgets, "max_cost", lambda *args: None)
     page = as_role("finance").get("/budgetten/")
@@ -264,7 +264,7 @@ def test_committed_over_budget_and_money_without_a_budget_line(as_role, db, worl
 
 def test_underspent_late_in_the_year(app, db, world):
     """From October on, a forecast under 75% of the budget is a signal; before October it is not."""
-    from app.invoicing.budgets import positions
+    from app.budgets.services import positions
 
     year = YEAR + 1  # days of a year still to come: every event of the world is known by then
     add_budget(db, world.gemeenten[0], "100000.00", year=year)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -198,7 +199,7 @@ def test_an_approved_invoice_is_exported_then_paid(world, as_role, db):
     rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{invoice.export_id}.csv")
                                         .data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "factuurnummer"
-    assert rows[1][0] == invoice.number and rows[1][8] == "Aastad"
+    assert rows[1][:2] == [invoice.number, invoice.number] and rows[1][9] == "Aastad"
     assert rows[1][-3:] == ["1750,00", "367,50", "2117,50"]
     sheet = load_workbook(io.BytesIO(c.get(f"/facturen/export/{invoice.export_id}.xlsx").data)).active
     values = list(sheet.iter_rows(values_only=True))
@@ -219,6 +220,42 @@ def test_illegal_steps_are_refused(world, as_role, db):
     assert step(c, world.invoice, "export").status_code == 404  # export has its own page
     db.expire_all()
     assert db.get(Invoice, world.invoice.id).status == InvoiceStatus.DRAFT
+
+
+# Each hand an invoice passes through, and who looks at it without having had it in hand.
+HANDS = ("finance", "finance2", "finance3", "admin", "provider", "management")
+# How an invoice reaches each state: finance made it, finance2 submitted, finance3 checked, admin approved.
+ROUTE_TO = {
+    "draft": [],
+    "submitted": [("finance2", "submit")],
+    "checked": [("finance2", "submit"), ("finance3", "check")],
+    "half_approved": [("finance2", "submit"), ("finance3", "check"), ("admin", "approve")],
+    "approved": [("finance2", "submit"), ("finance3", "check"), ("admin", "approve")],
+    "exported": [("finance2", "submit"), ("finance3", "check"), ("admin", "approve"), ("finance", "export")],
+}
+
+
+@pytest.mark.parametrize("state", list(ROUTE_TO))
+def test_the_page_offers_each_hand_exactly_the_steps_its_post_accepts(world, as_role, app, connection, state):
+    """The buttons on the page and the refusals of the POST come from one rule, so they cannot disagree:
+    for every hand, every step is shown if and only if posting it is accepted (each try is undone)."""
+    if state == "half_approved":
+        app.config["INVOICE_SECOND_APPROVER_ABOVE"] = "2000.00"  # 2117.50 needs a second approver
+    invoice = world.invoice
+    for who, name in ROUTE_TO[state]:
+        r = as_role(who).post("/facturen/export") if name == "export" else step(as_role(who), invoice, name)
+        assert r.status_code == 302, (who, name)
+    for who in HANDS:
+        c = as_role(who)
+        page = text(c.get(f"/facturen/{invoice.id}"))
+        shown = set(re.findall(rf"/facturen/{invoice.id}/stap/(\w+)", page))
+        accepted = set()
+        for name in ("submit", "check", "approve", "reject", "pay"):
+            attempt = connection.begin_nested()
+            if step(c, invoice, name, "reden van de poging").status_code == 302:
+                accepted.add(name)
+            attempt.rollback()
+        assert shown == accepted, (state, who)
 
 
 # --- scoping --------------------------------------------------------------------------------------
@@ -504,3 +541,140 @@ def test_working_out_what_a_contract_owes_reads_the_same_few_times_for_any_numbe
         make(db, world, world.providers[0], TODAY - timedelta(days=days))
     db.commit()
     assert statements() == few
+
+
+def test_templates_show_the_overdue_rule_and_do_not_restate_it():
+    """"Overdue" is decided in invoicing.status; a template that compares due dates or lists statuses itself
+    would drift from the overdue list the moment the rule changes."""
+    from pathlib import Path
+
+    for path in Path("templates").rglob("*.html"):
+        source = path.read_text(encoding="utf-8")
+        assert "due_date <" not in source and "due_date)" not in source.replace("days_overdue(", ""), path
+        assert "'submitted', 'checked'" not in source, path
+
+
+def test_invoice_lines_name_the_rule_as_the_contract_labels_it(world, as_role, db):
+    """A line stores the rule's id (``price``); the page, the statement and the e-invoice show the label."""
+    version = world.contract.versions[0]
+    model = dict(version.payment_model)
+    model["rules"] = [{**model["rules"][0], "label": "Prijs per trede"}]
+    version.payment_model = model
+    db.commit()
+    for url in (f"/facturen/{world.invoice.id}", f"/facturen/{world.invoice.id}/afdruk"):
+        page = text(as_role("finance").get(url))
+        assert "<td>Prijs per trede</td>" in page and "<td>price</td>" not in page, url
+    root = etree.fromstring(as_role("finance").get(f"/facturen/{world.invoice.id}/ubl.xml").data)
+    names = root.xpath("//cac:Item/cbc:Name/text()", namespaces={
+        "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+        "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"})
+    assert names == ["Prijs per trede"]
+
+
+def test_the_excel_export_holds_real_dates_and_numbers_and_no_formulas(world, as_role, db):
+    """A ledger reads dates and amounts as values, not text; a name that starts like a formula stays text."""
+    from datetime import datetime
+
+    approve_fully(as_role, world.invoice)
+    world.providers[0].name = "=HYPERLINK(\"http://x\")"
+    db.commit()
+    c = as_role("finance")
+    assert c.post("/facturen/export").status_code == 302
+    db.expire_all()
+    invoice = db.get(Invoice, world.invoice.id)
+    sheet = load_workbook(io.BytesIO(c.get(f"/facturen/export/{invoice.export_id}.xlsx").data)).active
+    header = [cell.value for cell in sheet[1]]
+    row = dict(zip(header, sheet[2], strict=True))
+    for name, day in (("periode_van", invoice.period_start), ("periode_tot", invoice.period_end),
+                      ("factuurdatum", invoice.issue_date), ("vervaldatum", invoice.due_date)):
+        assert isinstance(row[name].value, datetime) and row[name].value.date() == day, name
+        assert row[name].number_format == "dd-mm-yyyy", name
+    assert row["bedrag_incl_btw"].data_type == "n" and row["bedrag_incl_btw"].number_format == "#,##0.00"
+    assert row["aanbieder"].data_type == "s" and row["aanbieder"].value.endswith("=HYPERLINK(\"http://x\")")
+    assert not str(row["aanbieder"].value).startswith("=")
+    csv_rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{invoice.export_id}.csv")
+                                           .data.decode("utf-8-sig")), delimiter=";"))
+    assert not csv_rows[1][4].startswith("=")
+
+
+def reject(as_role, invoice):
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    assert step(as_role("finance2"), invoice, "reject", "opnieuw").status_code == 302
+
+
+def test_a_runs_invoice_covers_the_due_dates_of_its_lines(world, as_role, db):
+    """A run for the last three days takes the start payment due 30 days ago (nothing invoiced it any longer):
+    its invoice's period reaches back to that due date, on the page, the result and the e-invoice."""
+    reject(as_role, world.invoice)
+    r = run(as_role("finance"), start=TODAY - timedelta(days=3), end=TODAY)
+    assert r.status_code == 200 and "vóór deze periode verschuldigd" in text(r)
+    invoice = invoices(db)[-1]
+    started = TODAY - timedelta(days=30)  # the world's start: referral 40 days ago + 10
+    assert [line.due_on for line in invoice.lines] == [started]
+    assert (invoice.period_start, invoice.period_end) == (started, TODAY)
+    root = etree.fromstring(as_role("finance").get(f"/facturen/{invoice.id}/ubl.xml").data)
+    assert root.xpath("string(//*[local-name()='InvoicePeriod']/*[local-name()='StartDate'])") == started.isoformat()
+
+
+def test_the_payment_run_page_warns_of_entitlements_never_invoiced_for_long(world, as_role, db):
+    from app import clock
+
+    later = TODAY + timedelta(days=45)  # the start payment (due 30 days ago) is then 75 days old
+    with clock.frozen(later):
+        assert "Lang niet gefactureerd" not in text(as_role("finance").get("/facturen/betaalrun"))  # invoiced
+    reject(as_role, world.invoice)
+    with clock.frozen(TODAY):
+        assert "Lang niet gefactureerd" not in text(as_role("finance").get("/facturen/betaalrun"))  # 30 days
+    with clock.frozen(later):
+        page = text(as_role("finance").get("/facturen/betaalrun"))
+    assert "Lang niet gefactureerd" in page
+    assert f"{world.contract.number}: 1 aanspraak van samen € 1.750,00" in page
+
+
+NS_UBL = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+          "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"}
+
+
+def test_a_joint_contracts_invoice_reaches_each_paying_gemeente_as_its_own_e_invoice(world, app, as_role, db):
+    """The contract serves Aastad and Beedorp. With a traject of each on one invoice (1750 each), each gemeente
+    receives its own e-invoice of its own lines (1750 + 21% = 2117.50), numbered after the invoice, and the
+    ledger export's rows say the same figures under the same numbers."""
+    from tests.conftest import _traject
+
+    with app.app_context():
+        _traject(app, db, world.clients[1], db.get(type(world.contract), world.contract.id), world.users)
+        db.commit()
+    reject(as_role, world.invoice)
+    assert run(as_role("finance")).status_code == 200
+    invoice = invoices(db)[-1]
+    assert sorted(line.gemeente.name for line in invoice.lines) == ["Aastad", "Beedorp"]
+    assert (invoice.subtotal, invoice.vat, invoice.total) == (Decimal("3500.00"), Decimal("735.00"),
+                                                              Decimal("4235.00"))
+    c = as_role("finance")
+    page = c.get(f"/facturen/{invoice.id}").data.decode()
+    expected = {}
+    for gemeente, oin in ((world.gemeenten[0], "00000001001234567000"), (world.gemeenten[1], "00000001007654321000")):
+        assert f"/facturen/{invoice.id}/ubl.xml?gemeente={gemeente.id}" in page
+        r = c.get(f"/facturen/{invoice.id}/ubl.xml?gemeente={gemeente.id}")
+        ok, errors = validate_xsd(r.data)
+        assert ok, errors
+        assert [f for f in check_rules(r.data) if f.severity == "fatal"] == []
+        root = etree.fromstring(r.data)
+        number = f"{invoice.number}-{gemeente.cbs_code}"
+        assert root.findtext("cbc:ID", namespaces=NS_UBL) == number
+        assert root.findtext("cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID",
+                             namespaces=NS_UBL) == oin
+        assert root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS_UBL) == "2117.50"
+        assert len(root.findall("cac:InvoiceLine", namespaces=NS_UBL)) == 1
+        expected[gemeente.name] = [number, "1750,00", "367,50", "2117,50"]
+    r = c.get(f"/facturen/{invoice.id}/ubl.xml", follow_redirects=True)
+    assert "Geen UBL-document" in text(r) and "Kies de gemeente" in text(r)
+    assert step(as_role("provider"), invoice, "submit").status_code == 302
+    assert step(as_role("finance2"), invoice, "check").status_code == 302
+    assert step(as_role("finance3"), invoice, "approve").status_code == 302
+    assert c.post("/facturen/export").status_code == 302
+    db.expire_all()
+    batch = db.get(Invoice, invoice.id).export_id
+    rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{batch}.csv").data.decode("utf-8-sig")),
+                           delimiter=";"))
+    assert {row[9]: [row[1], *row[-3:]] for row in rows[1:]} == expected

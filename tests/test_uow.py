@@ -165,8 +165,8 @@ def test_a_refusal_that_escapes_a_view_is_a_clear_422_not_a_500(app):
 
 def test_every_refusal_of_the_domain_derives_from_one_base():
     from app.invoicing.services import InvoiceError
-    from app.trajecten.evidence import EvidenceError
     from app.tabular import FileError
+    from app.trajecten.evidence import EvidenceError
     from app.trajecten.services import TrajectError
     from contracts.events import EventError
     from contracts.lifecycle import SequenceError

@@ -1,1 +1,1 @@
-"""Invoices and budgets: storage, pages and exports around the pure :mod:`invoicing` package."""
+"""Invoices: storage, pages, file reading and exports around the pure :mod:`invoicing` package."""

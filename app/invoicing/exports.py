@@ -1,43 +1,44 @@
 """What leaves the application for the municipal financial system: ledger rows (CSV, XLSX) and UBL documents.
 
 Ledger rows are one per invoice and gemeente, because each gemeente pays its own share of a joint
-contract from its own budget; the VAT is spread over those rows so that they add up to the invoice.
+contract from its own budget. Each of those shares is also an e-invoice of its own (:func:`buyers`), with
+the VAT on that share; the row names that e-invoice's number, so accounts payable can match the two.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
-from app.models.invoicing import Invoice
-from invoicing.totals import vat_parts
-from invoicing.ubl import Address, Party, UblDocument, UblLine, to_ubl
+from app.invoicing.services import invoice_vat, parts, rule_labels_of
+from app.models.invoicing import Invoice, InvoiceLine
+from app.models.registers import Gemeente
+from invoicing.totals import Totals, combined, totals
+from invoicing.ubl import Address, Party, UblDocument, UblError, UblLine, to_ubl
 
-LEDGER_COLUMNS = ("factuurnummer", "factuurnummer_aanbieder", "soort", "aanbieder", "kvk", "iban", "contract",
-                  "financieringsbron", "gemeente", "cbs_code", "periode_van", "periode_tot", "factuurdatum",
-                  "vervaldatum", "bedrag_excl_btw", "btw", "bedrag_incl_btw")
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "dd-mm-yyyy"
+LEDGER_COLUMNS = ("factuurnummer", "efactuurnummer", "factuurnummer_aanbieder", "soort", "aanbieder", "kvk",
+                  "iban", "contract", "financieringsbron", "gemeente", "cbs_code", "periode_van", "periode_tot",
+                  "factuurdatum", "vervaldatum", "bedrag_excl_btw", "btw", "bedrag_incl_btw")
 
 
 def ledger_rows(invoices: list[Invoice]) -> list[tuple]:
     rows = []
     for invoice in invoices:
-        by_gemeente: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
-        names: dict[str, tuple[str, str]] = {}
-        for line in invoice.lines:
-            key = str(line.gemeente_id or "")
-            by_gemeente[key] += line.amount
-            names[key] = (line.gemeente.name, line.gemeente.cbs_code) if line.gemeente else ("", "")
-        vat = vat_parts(dict(by_gemeente), invoice.vat)
-        for key in sorted(by_gemeente, key=lambda k: names[k]):
-            subtotal = by_gemeente[key]
+        names = {line.gemeente_id: (line.gemeente.name, line.gemeente.cbs_code) if line.gemeente else ("", "")
+                 for line in invoice.lines}
+        several = len(buyers(invoice)) > 1
+        for gemeente_id, part in sorted(parts(invoice).items(), key=lambda item: names[item[0]]):
+            gemeente = next((line.gemeente for line in invoice.lines if line.gemeente_id == gemeente_id), None)
             rows.append((
-                invoice.number, invoice.external_number, "creditnota" if invoice.credit_note else "factuur",
-                invoice.provider.name, invoice.provider.kvk_number, invoice.provider.iban, invoice.contract.number,
-                invoice.contract.funding_source, *names[key], invoice.period_start.isoformat(),
-                invoice.period_end.isoformat(), invoice.issue_date.isoformat(), invoice.due_date.isoformat(),
-                subtotal, vat[key], subtotal + vat[key],
+                invoice.number, document_number(invoice, gemeente, several), invoice.external_number,
+                "creditnota" if invoice.credit_note else "factuur", invoice.provider.name,
+                invoice.provider.kvk_number, invoice.provider.iban, invoice.contract.number,
+                invoice.contract.funding_source, *names[gemeente_id], invoice.period_start, invoice.period_end,
+                invoice.issue_date, invoice.due_date, part.subtotal, part.vat, part.total,
             ))
     return rows
 
@@ -48,8 +49,41 @@ def ledger_csv(invoices: list[Invoice]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(LEDGER_COLUMNS)
     for row in ledger_rows(invoices):
-        writer.writerow([str(v).replace(".", ",") if isinstance(v, Decimal) else v for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# A cell that starts with one of these is read as a formula by spreadsheet programs (CSV injection): a
+# provider's name such as ``=HYPERLINK(...)`` would run in the financial department's Excel.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _csv_cell(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value).replace(".", ",")
+    if isinstance(value, date):
+        return value.isoformat()
+    return _safe_text("" if value is None else str(value))
+
+
+def _xlsx_cell(sheet, value: object):
+    """A cell holding the value as what it is: a date as a date, an amount as a number, text never as a formula."""
+    from openpyxl.cell.cell import Cell
+
+    if isinstance(value, Decimal):
+        cell = Cell(sheet, value=value)
+        cell.number_format = MONEY_FORMAT
+    elif isinstance(value, date):
+        cell = Cell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+    else:
+        cell = Cell(sheet, value=_safe_text("" if value is None else str(value)))
+        cell.data_type = "s"
+    return cell
 
 
 def ledger_xlsx(invoices: list[Invoice]) -> bytes:
@@ -60,50 +94,88 @@ def ledger_xlsx(invoices: list[Invoice]) -> bytes:
     sheet.title = "Facturen"
     sheet.append(LEDGER_COLUMNS)
     for row in ledger_rows(invoices):
-        sheet.append(list(row))
-        for cell in sheet[sheet.max_row][-3:]:
-            cell.number_format = "#,##0.00"
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def ubl_document(invoice: Invoice) -> UblDocument:
-    provider, gemeente_of = invoice.provider, invoice.contract.gemeenten
-    buyer = gemeente_of[0] if len(gemeente_of) == 1 else _paying(invoice)
+def buyers(invoice: Invoice) -> dict[Gemeente, list[InvoiceLine]]:
+    """The gemeenten that pay this invoice, each with its lines: every one of them gets its own e-invoice.
+
+    An e-invoice has one buyer, and a gemeente's accounts payable books and pays what its document says. One
+    document addressed to one gemeente for the whole of a joint contract's invoice would have that gemeente
+    pay the others' share, or refuse the document; so each paying gemeente receives its own part, with the
+    VAT on that part, exactly as its row in the ledger export says.
+    """
+    sole = invoice.contract.gemeenten[0] if len(invoice.contract.gemeenten) == 1 else None
+    found: dict[Gemeente, list[InvoiceLine]] = {}
+    for line in invoice.lines:
+        gemeente = line.gemeente or sole
+        if line.amount and gemeente is not None:
+            found.setdefault(gemeente, []).append(line)
+    return dict(sorted(found.items(), key=lambda item: (item[0].name, item[0].id)))
+
+
+def document_number(invoice: Invoice, gemeente: Gemeente | None, several: bool) -> str:
+    """The e-invoice's own number: the invoice's, followed by the gemeente's CBS code when it has parts."""
+    return f"{invoice.number}-{gemeente.cbs_code}" if several and gemeente is not None else invoice.number
+
+
+def ubl_documents(invoice: Invoice) -> dict[Gemeente, UblDocument]:
+    """One e-invoice (or credit note) per paying gemeente; their totals add up to the invoice's."""
+    paying = buyers(invoice)
+    if not paying:
+        raise UblError("Een factuur heeft ten minste één regel met een bedrag")
+    vat = invoice_vat(invoice)
+    documents = {gemeente: _document(invoice, gemeente, lines, totals((line.amount for line in lines), vat),
+                                     len(paying) > 1)
+                 for gemeente, lines in paying.items()}
+    together = combined(Totals(d.subtotal, d.vat, d.total) for d in documents.values())
+    if together != Totals(invoice.subtotal, invoice.vat, invoice.total):
+        raise UblError("De delen per gemeente tellen niet op tot het totaal van de factuur")
+    return documents
+
+
+def _document(invoice: Invoice, buyer: Gemeente, invoice_lines: list[InvoiceLine], figures: Totals,
+              several: bool) -> UblDocument:
+    provider = invoice.provider
     street = f"{provider.street} {provider.house_number}".strip()
+    labels = rule_labels_of(invoice)
     lines = tuple(
-        UblLine(id=str(line.position), name=line.rule or "regel",
+        UblLine(id=str(line.position), name=labels.get(line.rule, line.rule) or "regel",
                 description=line.description or line.rule, amount=line.amount,
                 reference=line.traject.reference if line.traject else "")
-        for line in invoice.lines if line.amount
+        for line in invoice_lines
     )
+    credited = invoice.credits_invoice
+    note = f"Factuurnummer aanbieder: {invoice.external_number}" if invoice.external_number else ""
+    if several:
+        note = " ".join(filter(None, [note, f"Deel van gemeente {buyer.name} van verzamelfactuur {invoice.number}."]))
     return UblDocument(
-        number=invoice.number, issue_date=invoice.issue_date, due_date=invoice.due_date,
+        number=document_number(invoice, buyer, several), issue_date=invoice.issue_date, due_date=invoice.due_date,
         supplier=Party(name=provider.name, address=Address(street, provider.postcode, provider.city),
                        kvk=provider.kvk_number, vat_id=provider.vat_number, iban=provider.iban),
         customer=Party(name=f"Gemeente {buyer.name}", address=Address(buyer.street, buyer.postcode, buyer.city),
                        oin=buyer.oin),
         buyer_reference=invoice.contract.number, lines=lines, vat_category=invoice.vat_category,
         vat_rate=invoice.vat_rate if invoice.vat_category != "E" else Decimal("0"),
-        exemption_reason=invoice.vat_exemption_reason, subtotal=invoice.subtotal, vat=invoice.vat,
-        total=invoice.total, period_start=invoice.period_start, period_end=invoice.period_end,
-        note=f"Factuurnummer aanbieder: {invoice.external_number}" if invoice.external_number else "",
-        credit_note=invoice.credit_note,
-        billing_reference=invoice.credits_invoice.number if invoice.credits_invoice else "",
+        exemption_reason=invoice.vat_exemption_reason, subtotal=figures.subtotal, vat=figures.vat,
+        total=figures.total, period_start=invoice.period_start, period_end=invoice.period_end, note=note,
+        credit_note=figures.total < 0,
+        billing_reference=document_number(credited, buyer, len(buyers(credited)) > 1) if credited else "",
         contract_number=invoice.contract.number,
     )
 
 
-def _paying(invoice: Invoice):
-    """The addressee of a joint contract's invoice: the gemeente that pays the largest share."""
-    shares: dict = defaultdict(Decimal)
-    for line in invoice.lines:
-        if line.gemeente is not None:
-            shares[line.gemeente] += line.amount
-    return max(shares, key=lambda g: (shares[g], -g.id)) if shares else invoice.contract.gemeenten[0]
-
-
-def ubl_xml(invoice: Invoice) -> bytes:
-    return to_ubl(ubl_document(invoice))
+def ubl_xml(invoice: Invoice, gemeente_id: int | None = None) -> tuple[str, bytes]:
+    """The number and the XML of one paying gemeente's e-invoice (of the only one when there is one)."""
+    documents = ubl_documents(invoice)
+    if gemeente_id is None and len(documents) == 1:
+        chosen: UblDocument | None = next(iter(documents.values()))
+    else:
+        chosen = next((d for g, d in documents.items() if g.id == gemeente_id), None)
+    if chosen is None:
+        raise UblError("Kies de gemeente waarvan u het deel van deze factuur wilt")
+    return chosen.number, to_ubl(chosen)

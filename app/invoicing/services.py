@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from app import projections
+from app.auth.permissions import Permission, role_can
 from app.db import session
 from app.models.invoicing import (
     Invoice,
@@ -30,7 +31,7 @@ from app.models.invoicing import (
     InvoiceStep,
     LineDecision,
 )
-from app.models.procurement import Contract
+from app.models.procurement import Contract, ContractStatus
 from app.models.trajecten import Traject
 from app.models.users import Role, User
 from app.trajecten.services import PaymentModels, engine_ready, engine_traject
@@ -40,10 +41,21 @@ from contracts.messages import N_, DomainError, Message
 from contracts.model import PaymentModel
 from contracts.settlement import settle
 from invoicing.budget import split
-from invoicing.lines import Owed, collect, owed_from
+from invoicing.lines import Owed, collect, invoice_period, long_uninvoiced, owed_from, rule_labels
 from invoicing.matching import Claim, Match, Verdict, match
-from invoicing.status import APPROVED_STATUSES, LIVE_STATUSES, Hands, InvoiceStatus, Step, after, refusal
-from invoicing.totals import VatTreatment, totals
+from invoicing.status import (
+    APPROVED_STATUSES,
+    AWAITING_PAYMENT,
+    BUTTON_STEPS,
+    Actor,
+    Hands,
+    InvoiceStatus,
+    Step,
+    after,
+    may_take,
+    open_steps,
+)
+from invoicing.totals import Totals, VatTreatment, combined, totals_per_part
 
 
 class InvoiceError(DomainError):
@@ -115,6 +127,14 @@ def invoiced_amounts(keys: set[str] | None = None) -> dict[str, Decimal]:
     return dict(session.execute(query).all())
 
 
+def contracts_in_view(user: User) -> list[Contract]:
+    """The contracts a user may run payments for or send an invoice under (a provider: only its own)."""
+    query = select(Contract).where(Contract.status != ContractStatus.DRAFT).order_by(Contract.number)
+    if user.role == Role.PROVIDER:
+        query = query.where(Contract.provider_id == user.provider_id)
+    return list(session.scalars(query))
+
+
 # --- creating invoices ----------------------------------------------------------------------------
 
 
@@ -143,11 +163,19 @@ def _number(invoice: Invoice) -> None:
     invoice.number = f"{prefix}{invoice.issue_date.year}-{invoice.id:06d}"
 
 
+def invoice_vat(invoice: Invoice) -> VatTreatment:
+    return VatTreatment(invoice.vat_category, invoice.vat_rate if invoice.vat_category != "E" else Decimal("0"),
+                        invoice.vat_exemption_reason)
+
+
+def parts(invoice: Invoice) -> dict[int | None, Totals]:
+    """Each paying gemeente's part of the invoice, as its own e-invoice and its ledger row state it."""
+    return totals_per_part(((line.gemeente_id, line.amount) for line in invoice.lines), invoice_vat(invoice))
+
+
 def recompute(invoice: Invoice) -> None:
-    """Totals from the lines: VAT once on the subtotal (see :mod:`invoicing.totals`)."""
-    figures = totals((line.amount for line in invoice.lines), VatTreatment(
-        invoice.vat_category, invoice.vat_rate if invoice.vat_category != "E" else Decimal("0"),
-        invoice.vat_exemption_reason))
+    """Totals from the lines: VAT on each paying gemeente's subtotal, summed (see :mod:`invoicing.totals`)."""
+    figures = combined(parts(invoice).values())
     invoice.subtotal, invoice.vat, invoice.total = figures.subtotal, figures.vat, figures.total
 
 
@@ -174,6 +202,39 @@ class RunResult:
     invoices: list[Invoice]
     changed: list[tuple[Contract, Owed, Decimal]]
     nothing_due: list[Contract]
+    period: tuple[date, date] | None = None
+
+    @property
+    def reaching_back(self) -> list[Invoice]:
+        """The invoices holding lines that fell due before the run's period: arrears of earlier runs."""
+        return [i for i in self.invoices if self.period and i.period_start < self.period[0]]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A contract's entitlements that fell due long ago and were never invoiced."""
+
+    contract: Contract
+    lines: list[Owed]
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def oldest(self) -> date:
+        return min(line.due_on for line in self.lines)
+
+
+def backlog(contracts: list[Contract], today: date) -> list[Backlog]:
+    """Per contract, what :func:`invoicing.lines.long_uninvoiced` finds: the warning on the payment run page."""
+    found = []
+    for contract in contracts:
+        owed = owed_for(contract, today).owed
+        lines = long_uninvoiced(owed, invoiced_amounts({o.key for o in owed}), today)
+        if lines:
+            found.append(Backlog(contract, lines))
+    return found
 
 
 def payment_run(contracts: list[Contract], period: tuple[date, date], user: User, today: date) -> RunResult:
@@ -181,7 +242,7 @@ def payment_run(contracts: list[Contract], period: tuple[date, date], user: User
 
     A run whose entitlements another run took first fails on the register's unique key and stores nothing.
     """
-    result = RunResult([], [], [])
+    result = RunResult([], [], [], period)
     for contract in contracts:
         found = owed_for(contract, period[1])
         collected = collect(found.owed, invoiced_amounts({o.key for o in found.owed}), period[1])
@@ -190,7 +251,8 @@ def payment_run(contracts: list[Contract], period: tuple[date, date], user: User
             result.nothing_due.append(contract)
             continue
         credit = collected.subtotal < 0
-        invoice = _new_invoice(contract, InvoiceSource.SELF_BILLING, period, today, user, credit_note=credit,
+        invoice = _new_invoice(contract, InvoiceSource.SELF_BILLING, invoice_period(period, collected.lines), today,
+                               user, credit_note=credit,
                                credits_invoice=_last_invoice(contract) if credit else None)
         position = 0
         for owed in collected.lines:
@@ -262,8 +324,29 @@ def hands(invoice: Invoice) -> Hands:
                  approved_by=tuple(s.user_id for s in invoice.steps if s.step == Step.APPROVE))
 
 
+def actor(user: User) -> Actor:
+    """The user as the four-eyes rules see them: what their role lets them do, and whose invoices."""
+    return Actor(user.id, submits=role_can(user.role, Permission.SUBMIT_INVOICES),
+                 processes=role_can(user.role, Permission.PROCESS_INVOICES),
+                 provider_id=user.provider_id if user.role == Role.PROVIDER else None)
+
+
+def open_steps_for(invoice: Invoice, user: User) -> list[Step]:
+    """The steps the invoice page offers ``user``: decided by the rule that refuses the POST."""
+    return open_steps(BUTTON_STEPS, invoice.status, hands(invoice), actor(user), provider_id=invoice.provider_id,
+                      undecided=len(undecided(invoice)))
+
+
 def approval_threshold() -> Decimal:
     return Decimal(str(current_app.config["INVOICE_SECOND_APPROVER_ABOVE"]))
+
+
+def rule_labels_of(invoice: Invoice) -> dict[str, str]:
+    """The labels of the rules on an invoice, from the payment models of the contract versions behind it."""
+    versions = {line.traject.contract_version for line in invoice.lines if line.traject is not None}
+    current = invoice.contract.version_on(invoice.period_end)
+    ordered = sorted(versions - {current, None}, key=lambda v: v.id) + ([current] if current else [])
+    return rule_labels(PaymentModel.from_dict(version.payment_model) for version in ordered)
 
 
 def undecided(invoice: Invoice) -> list[InvoiceLine]:
@@ -274,11 +357,8 @@ def take_step(invoice_id: int, step: Step, user: User, today: date, note: str = 
     invoice = locked(invoice_id)
     if invoice is None:
         raise InvoiceError(Message(N_("Deze factuur bestaat niet.")))
-    if user.role == Role.PROVIDER and (step != Step.SUBMIT or invoice.provider_id != user.provider_id):
-        raise InvoiceError(Message(N_("Een aanbieder kan alleen een eigen factuur indienen.")))
-    problem = refusal(step, invoice.status, hands(invoice), user.id)
-    if problem is None and step == Step.CHECK and undecided(invoice):
-        problem = Message(N_("Beslis eerst over elke regel die afwijkt (%(n)s open)."), n=len(undecided(invoice)))
+    problem = may_take(step, invoice.status, hands(invoice), actor(user), provider_id=invoice.provider_id,
+                       undecided=len(undecided(invoice)))
     if problem is None and step == Step.REJECT and not note.strip():
         raise InvoiceError(Message(N_("Geef de reden van afkeuring.")), "note")
     if problem is not None:
@@ -356,10 +436,20 @@ def export(invoices: list[Invoice], user: User, today: date) -> InvoiceExport:
     return batch
 
 
+def approved_waiting() -> list[Invoice]:
+    """Approved invoices not yet handed to the financial system: the next export batch."""
+    return list(session.scalars(select(Invoice).where(Invoice.status == InvoiceStatus.APPROVED)
+                                .order_by(Invoice.issue_date, Invoice.id)))
+
+
+def recent_exports(limit: int = 50) -> list[InvoiceExport]:
+    return list(session.scalars(select(InvoiceExport).order_by(InvoiceExport.id.desc()).limit(limit)))
+
+
 def overdue(today: date, provider_id: int | None = None) -> list[Invoice]:
     """Live, unpaid invoices past their payment term: the gemeente is late, whatever the reason."""
-    query = select(Invoice).where(Invoice.status.in_(LIVE_STATUSES - {InvoiceStatus.PAID, InvoiceStatus.DRAFT}),
-                                  Invoice.due_date < today).order_by(Invoice.due_date, Invoice.id)
+    query = (select(Invoice).where(Invoice.status.in_(AWAITING_PAYMENT), Invoice.due_date < today)
+             .order_by(Invoice.due_date, Invoice.id))
     if provider_id is not None:
         query = query.where(Invoice.provider_id == provider_id)
     return list(session.scalars(query))

@@ -6,19 +6,16 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.auth.permissions import Permission, can, requires
 from app.db import session
-from app.i18n import translate
 from app.invoicing import services
-from app.invoicing.claims import TEMPLATE, read_claims
-from app.invoicing.exports import ledger_csv, ledger_xlsx, ubl_xml
+from app.invoicing.exports import buyers, ledger_csv, ledger_xlsx, ubl_xml
 from app.invoicing.forms import (
     DecisionForm,
     PaymentRunForm,
@@ -27,37 +24,30 @@ from app.invoicing.forms import (
     invoice_status_label,
     verdict_label,
 )
+from app.invoicing.imports import TEMPLATE, read_claims
 from app.listing import paginate
 from app.models.invoicing import Invoice, InvoiceExport, InvoiceLine, LineDecision
-from app.models.procurement import Contract, ContractStatus
+from app.models.procurement import Contract
 from app.models.registers import Provider
 from app.models.users import Role
 from app.scoping import MAX_ID, get_scoped_or_404, invoice_scope
 from app.tabular import FileError
-from invoicing.status import FROM, STEP_LABELS, InvoiceStatus, Step, approvals_needed
+from app.uow import attempt
+from invoicing.status import BUTTON_STEPS, STEP_LABELS, InvoiceStatus, Step, approvals_needed, days_overdue
 from invoicing.ubl import UblError
 
 bp = Blueprint("invoices", __name__, url_prefix="/facturen")
-
-# Steps taken with a plain button on the invoice page; export has its own page.
-BUTTON_STEPS = (Step.SUBMIT, Step.CHECK, Step.APPROVE, Step.REJECT, Step.PAY)
 
 
 @bp.app_context_processor
 def _labels():
     return {"invoice_status_label": invoice_status_label, "verdict_label": verdict_label,
-            "step_label": lambda s: _(STEP_LABELS[Step(s)])}
+            "step_label": lambda s: _(STEP_LABELS[Step(s)]),
+            "days_overdue": lambda invoice: days_overdue(invoice.status, invoice.due_date, clock.today())}
 
 
 def _invoice(invoice_id: int) -> Invoice:
     return get_scoped_or_404(Invoice, invoice_id, invoice_scope(current_user))
-
-
-def _contracts_in_view():
-    query = select(Contract).where(Contract.status != ContractStatus.DRAFT).order_by(Contract.number)
-    if current_user.role == Role.PROVIDER:
-        query = query.where(Contract.provider_id == current_user.provider_id)
-    return list(session.scalars(query))
 
 
 def _int_filter(column):
@@ -85,7 +75,7 @@ def index():
     )
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Invoice.provider_id).where(invoice_scope(current_user)))).order_by(Provider.name))
-    return render_template("invoices/index.html", page=page, today=clock.today(),
+    return render_template("invoices/index.html", page=page,
                            statuses=[s.value for s in InvoiceStatus],
                            provider_options=[(p.id, p.name) for p in providers])
 
@@ -98,7 +88,7 @@ def index():
 def payment_run():
     """Draft self-billing invoices for what fell due in a period; the provider checks each before it is paid."""
     form = PaymentRunForm()
-    contracts = _contracts_in_view()
+    contracts = services.contracts_in_view(current_user)
     form.contract_id.choices = [(0, _("alle contracten"))] + [(c.id, str(c)) for c in contracts]
     if request.method == "GET" and not form.period_start.data:
         today = clock.today()
@@ -106,18 +96,16 @@ def payment_run():
         form.period_start.data, form.period_end.data = last_month_end.replace(day=1), last_month_end
     if form.validate_on_submit():
         chosen = [c for c in contracts if form.contract_id.data in (0, c.id)]
-        try:
-            result = services.payment_run(chosen, (form.period_start.data, form.period_end.data), current_user,
-                                          clock.today())
-            session.commit()
-        except IntegrityError:  # another run took some of the same entitlements first
-            session.rollback()
-            form.contract_id.errors = [_("Een andere betaalrun was tegelijk bezig met dezelfde aanspraken; "
-                                         "er is niets opgeslagen. Probeer het opnieuw.")]
-        else:
-            return render_template("invoices/run_result.html", result=result, form=form)
+        done = attempt(lambda: services.payment_run(chosen, (form.period_start.data, form.period_end.data),
+                                                    current_user, clock.today()),
+                       form=form, field="contract_id", conflict=_(
+                           "Een andere betaalrun was tegelijk bezig met dezelfde aanspraken; er is niets opgeslagen. "
+                           "Probeer het opnieuw."))
+        if done.ok:
+            return render_template("invoices/run_result.html", result=done.value, form=form)
     status = 422 if form.is_submitted() else 200
-    return render_template("invoices/run.html", form=form), status
+    return render_template("invoices/run.html", form=form,
+                           backlog=services.backlog(contracts, clock.today())), status
 
 
 # --- a provider's own invoice ---------------------------------------------------------------------
@@ -127,24 +115,24 @@ def payment_run():
 @requires(Permission.SUBMIT_INVOICES)
 def provider_invoice():
     form = ProviderInvoiceForm()
-    form.contract_id.choices = [(c.id, str(c)) for c in _contracts_in_view()]
+    form.contract_id.choices = [(c.id, str(c)) for c in services.contracts_in_view(current_user)]
     problems: list[dict] = []
     if form.validate_on_submit():
-        contract = session.get(Contract, form.contract_id.data)
         try:
             claims, problems = read_claims(form.file.data.read())
         except FileError as error:
             form.file.errors = [str(error)]
         else:
-            if not problems:
-                invoice = services.enter_provider_invoice(
-                    contract, form.external_number.data, form.issue_date.data,
-                    (form.period_start.data, form.period_end.data), claims, current_user)
-                session.commit()
-                flash(_("Factuur %(number)s is ingelezen; elke regel is vergeleken met wat verschuldigd is.",
-                        number=invoice.number), "success")
-                return redirect(url_for("invoices.detail", invoice_id=invoice.id))
-            form.file.errors = [_("Het bestand heeft %(n)s fouten; er is niets opgeslagen.", n=len(problems))]
+            if problems:
+                form.file.errors = [_("Het bestand heeft %(n)s fouten; er is niets opgeslagen.", n=len(problems))]
+            else:
+                done = attempt(lambda: services.enter_provider_invoice(
+                    session.get(Contract, form.contract_id.data), form.external_number.data, form.issue_date.data,
+                    (form.period_start.data, form.period_end.data), claims, current_user), form=form, field="file")
+                if done.ok:
+                    flash(_("Factuur %(number)s is ingelezen; elke regel is vergeleken met wat verschuldigd is.",
+                            number=done.value.number), "success")
+                    return redirect(url_for("invoices.detail", invoice_id=done.value.id))
     status = 422 if form.is_submitted() else 200
     return render_template("invoices/provider_invoice.html", form=form, problems=problems), status
 
@@ -161,17 +149,14 @@ def claim_template():
 
 def _render_detail(invoice: Invoice, step_form: StepForm | None = None, failed_step: str | None = None,
                    decision_forms: dict | None = None, status: int = 200):
-    hands = services.hands(invoice)
-    available = [s for s in BUTTON_STEPS if invoice.status in FROM[s]]
-    if current_user.role == Role.PROVIDER:
-        available = [s for s in available if s == Step.SUBMIT]
-    elif not can(Permission.PROCESS_INVOICES):
-        available = [s for s in available if s == Step.SUBMIT and can(Permission.SUBMIT_INVOICES)]
     return render_template(
-        "invoices/detail.html", invoice=invoice, hands=hands, steps=available, step_form=step_form or StepForm(),
+        "invoices/detail.html", invoice=invoice, hands=services.hands(invoice),
+        steps=services.open_steps_for(invoice, current_user), rule_labels=services.rule_labels_of(invoice),
+        buyers=list(buyers(invoice)),
+        step_form=step_form or StepForm(),
         failed_step=failed_step, decision_forms=decision_forms or {}, DecisionForm=DecisionForm,
         needed=approvals_needed(invoice.total, services.approval_threshold()),
-        threshold=services.approval_threshold(), today=clock.today(), undecided=services.undecided(invoice),
+        threshold=services.approval_threshold(), undecided=services.undecided(invoice),
         may_decide=can(Permission.PROCESS_INVOICES) and invoice.status == InvoiceStatus.SUBMITTED,
         replaced_by=session.scalar(select(Invoice).where(Invoice.replaces_id == invoice.id)),
     ), status
@@ -192,20 +177,12 @@ def take_step(invoice_id: int, step: str):
     if Step(step) != Step.SUBMIT and not can(Permission.PROCESS_INVOICES):
         abort(403)
     form = StepForm()
-    if form.validate_on_submit():
-        try:
-            services.take_step(invoice.id, Step(step), current_user, clock.today(), form.note.data or "")
-            session.commit()
-        except services.InvoiceError as error:
-            session.rollback()
-            form.note.errors = [translate(error.message)]
-        except StaleDataError:  # someone else changed the invoice between our read and our write
-            session.rollback()
-            form.note.errors = [_("Iemand anders heeft de factuur net gewijzigd; bekijk haar opnieuw.")]
-        else:
-            flash(_("Factuur %(number)s: %(status)s.", number=invoice.number,
-                    status=invoice_status_label(invoice.status)), "success")
-            return redirect(url_for("invoices.detail", invoice_id=invoice.id))
+    if form.validate_on_submit() and attempt(
+            lambda: services.take_step(invoice.id, Step(step), current_user, clock.today(), form.note.data or ""),
+            form=form, field="note").ok:
+        flash(_("Factuur %(number)s: %(status)s.", number=invoice.number,
+                status=invoice_status_label(invoice.status)), "success")
+        return redirect(url_for("invoices.detail", invoice_id=invoice.id))
     return _render_detail(_invoice(invoice_id), form, step, status=422)
 
 
@@ -217,16 +194,10 @@ def decide(invoice_id: int, line_id: int):
     if line is None or line.invoice_id != invoice.id:
         abort(404)
     form = DecisionForm(prefix=f"line{line.id}")
-    if form.validate_on_submit():
-        try:
-            services.decide(invoice, line, LineDecision(form.decision.data), form.note.data or "")
-            session.commit()
-        except services.InvoiceError as error:
-            session.rollback()
-            target = form.note if error.field == "note" else form.decision
-            target.errors = [translate(error.message)]
-        else:
-            return redirect(url_for("invoices.detail", invoice_id=invoice.id, _anchor=f"regel-{line.id}"))
+    if form.validate_on_submit() and attempt(
+            lambda: services.decide(invoice, line, LineDecision(form.decision.data), form.note.data or ""),
+            form=form, field="decision").ok:
+        return redirect(url_for("invoices.detail", invoice_id=invoice.id, _anchor=f"regel-{line.id}"))
     return _render_detail(_invoice(invoice_id), decision_forms={line.id: form}, status=422)
 
 
@@ -237,13 +208,10 @@ def redo(invoice_id: int):
     form = StepForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        new = services.redo(invoice, current_user, clock.today())
-        session.commit()
-    except services.InvoiceError as error:
-        session.rollback()
-        flash(translate(error.message), "error")
+    done = attempt(lambda: services.redo(invoice, current_user, clock.today()))
+    if not done.ok:
         return redirect(url_for("invoices.detail", invoice_id=invoice.id))
+    new = done.value
     if new is None:
         flash(_("Voor deze periode staat niets meer open; er is geen nieuwe factuur."), "info")
         return redirect(url_for("invoices.detail", invoice_id=invoice.id))
@@ -255,19 +223,21 @@ def redo(invoice_id: int):
 @requires(Permission.VIEW_INVOICES)
 def ubl(invoice_id: int):
     invoice = _invoice(invoice_id)
+    gemeente = request.args.get("gemeente", "")
     try:
-        body = ubl_xml(invoice)
+        number, body = ubl_xml(invoice, int(gemeente) if gemeente.isdigit() and int(gemeente) <= MAX_ID else None)
     except UblError as error:
         flash(_("Geen UBL-document: %(reason)s", reason=str(error)), "error")
         return redirect(url_for("invoices.detail", invoice_id=invoice.id))
     return Response(body, mimetype="application/xml",
-                    headers={"Content-Disposition": f"attachment; filename={invoice.number}.xml"})
+                    headers={"Content-Disposition": f"attachment; filename={number}.xml"})
 
 
 @bp.route("/<int:invoice_id>/afdruk")
 @requires(Permission.VIEW_INVOICES)
 def statement(invoice_id: int):
-    return render_template("invoices/statement.html", invoice=_invoice(invoice_id))
+    invoice = _invoice(invoice_id)
+    return render_template("invoices/statement.html", invoice=invoice, rule_labels=services.rule_labels_of(invoice))
 
 
 # --- export and overdue ---------------------------------------------------------------------------
@@ -277,19 +247,19 @@ def statement(invoice_id: int):
 @requires(Permission.PROCESS_INVOICES)
 def exports():
     """Hand approved invoices to the financial system: they become 'exported' in one batch, downloadable again."""
-    waiting = list(session.scalars(select(Invoice).where(Invoice.status == InvoiceStatus.APPROVED)
-                                   .order_by(Invoice.issue_date, Invoice.id)))
+    waiting = services.approved_waiting()
     form = StepForm()
     if form.validate_on_submit():
         if not waiting:
             flash(_("Er zijn geen goedgekeurde facturen om te exporteren."), "info")
             return redirect(url_for("invoices.exports"))
-        batch = services.export(waiting, current_user, clock.today())
-        session.commit()
-        flash(_("%(n)s facturen zijn geëxporteerd.", n=len(waiting)), "success")
-        return redirect(url_for("invoices.exports", _anchor=f"export-{batch.id}"))
-    batches = list(session.scalars(select(InvoiceExport).order_by(InvoiceExport.id.desc()).limit(50)))
-    return render_template("invoices/exports.html", waiting=waiting, batches=batches, form=form)
+        done = attempt(lambda: services.export(waiting, current_user, clock.today()))
+        if not done.ok:
+            return redirect(url_for("invoices.exports"))
+        flash(ngettext("%(num)s factuur is geëxporteerd.", "%(num)s facturen zijn geëxporteerd.", len(waiting)),
+              "success")
+        return redirect(url_for("invoices.exports", _anchor=f"export-{done.value.id}"))
+    return render_template("invoices/exports.html", waiting=waiting, batches=services.recent_exports(), form=form)
 
 
 @bp.route("/export/<int:batch_id>.<fmt>")

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, extract, func, or_, select
 
+from app.budgets.services import realised
 from app.db import session
-from app.invoicing.budgets import realised
 from app.models.invoicing import Budget
 from app.models.registers import Gemeente
 from app.models.trajecten import Traject

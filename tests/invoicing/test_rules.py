@@ -34,7 +34,7 @@ from invoicing.status import (
     approvals_needed,
     refusal,
 )
-from invoicing.totals import EXEMPT, STANDARD, Totals, VatTreatment, totals, vat_parts
+from invoicing.totals import EXEMPT, STANDARD, Totals, VatTreatment, combined, totals, totals_per_part
 from tests.contracts.helpers import REGULAR_FULLTIME, D, template, traject
 from tests.contracts.test_properties import as_of_for, compile_model, model_dicts, traject_dicts
 
@@ -637,49 +637,40 @@ def test_matching_never_uses_an_entitlement_twice(case):
                 assert m.verdict in (Verdict.MATCHED, Verdict.AMOUNT_DIFFERS)
 
 
-# --- 8. vat_parts ---------------------------------------------------------------------------------------
+# --- 8. a joint contract's invoice, one part per paying gemeente ----------------------------------------
 
 
-def test_vat_parts_worked_examples():
-    # 31.50 × 100/150 = 21.00; 31.50 × 50/150 = 10.50; 21.00 + 10.50 = 31.50
-    assert vat_parts({"a": E("100.00"), "b": E("50.00")}, E("31.50")) == {"a": E("21.00"), "b": E("10.50")}
-    # 0.10 × 100/300 = 0.0333 → 0.03 three times = 0.09; the cent left over goes to the largest part (a tie:
-    # the last key, "c"), so 0.03 + 0.03 + 0.04 = 0.10.
-    parts = vat_parts({"a": E("100.00"), "b": E("100.00"), "c": E("100.00")}, E("0.10"))
-    assert parts == {"a": E("0.03"), "b": E("0.03"), "c": E("0.04")}
-    assert vat_parts({}, ZERO) == {}
+def test_each_gemeentes_part_has_its_own_vat_and_the_invoice_is_their_sum():
+    # Two gemeenten each owe 1250.50 at 21%: each part's VAT is 1250.50 × 0.21 = 262.605 → 262.61 (half up),
+    # its total 1513.11. The invoice is their sum: 2501.00 + 525.22 = 3026.22, one cent more than VAT taken
+    # once on 2501.00 (525.21), and that is what each gemeente's own e-invoice and ledger row say.
+    parts = totals_per_part([("a", E("1000.00")), ("b", E("1250.50")), ("a", E("250.50"))], VAT_21)
+    assert parts == {"a": Totals(E("1250.50"), E("262.61"), E("1513.11")),
+                     "b": Totals(E("1250.50"), E("262.61"), E("1513.11"))}
+    assert combined(parts.values()) == Totals(E("2501.00"), E("525.22"), E("3026.22"))
+    assert totals([E("2501.00")], VAT_21).vat == E("525.21")
+    # One gemeente: the same as VAT once on the subtotal.
+    assert combined(totals_per_part([("a", E("1750.00"))], VAT_21).values()) == totals([E("1750.00")], VAT_21)
+    assert totals_per_part([], VAT_21) == {}
 
 
 part_names = st.sampled_from(["gemeente-a", "gemeente-b", "gemeente-c", "gemeente-d", "gemeente-e"])
 
 
 @PROPERTY
-@given(st.dictionaries(part_names, small_amounts, min_size=1, max_size=5), st.one_of(rates, st.just(None)))
-def test_vat_parts_add_up_to_the_vat_exactly(subtotals, rate):
-    total = sum(subtotals.values(), ZERO)
-    # The VAT of the invoice whose parts these are, or (rate None) any VAT at all.
-    vat = to_cents(total * rate / 100) if rate is not None else cents_to_euros(len(subtotals) * 12_345 - 30_000)
-    parts = vat_parts(subtotals, vat)
-    assert parts.keys() == subtotals.keys()
-    assert sum(parts.values(), ZERO) == vat
-    assert all(share == share.quantize(CENT) for share in parts.values())
-    largest = max(subtotals, key=lambda k: (abs(subtotals[k]), k))
-    for key, share in parts.items():
-        if key == largest:
-            continue
-        assert share == (to_cents(vat * subtotals[key] / total) if total != ZERO else ZERO)
-
-
-@PROPERTY
-@given(st.lists(st.integers(1, 5_000_00).map(cents_to_euros), min_size=1, max_size=2), small_amounts)
-def test_vat_parts_of_a_zero_total_go_to_the_largest_part(positives, vat):
-    # Parts that cancel out: 100.00, −100.00 (and more); the whole VAT lands on the largest part by size.
-    subtotals = {f"p{i}": amount for i, amount in enumerate(positives)}
-    subtotals.update({f"n{i}": -amount for i, amount in enumerate(positives)})
-    parts = vat_parts(subtotals, vat)
-    assert sum(parts.values(), ZERO) == vat
-    largest = max(subtotals, key=lambda k: (abs(subtotals[k]), k))
-    assert parts[largest] == vat and all(share == ZERO for k, share in parts.items() if k != largest)
+@given(st.lists(st.tuples(part_names, small_amounts), max_size=20), vat_treatments)
+def test_the_parts_add_up_to_the_invoice_to_the_cent_and_each_is_a_valid_invoice(lines, vat):
+    parts = totals_per_part(lines, vat)
+    whole = combined(parts.values())
+    assert parts.keys() == {name for name, _ in lines}
+    assert whole.subtotal == sum((amount for _, amount in lines), ZERO)
+    assert whole.vat == sum((p.vat for p in parts.values()), ZERO)
+    assert whole.total == sum((p.total for p in parts.values()), ZERO) == whole.subtotal + whole.vat
+    for name, part in parts.items():
+        # Each part is an invoice by EN 16931's rule: VAT once on its own subtotal, half up to the cent.
+        assert part == totals([amount for n, amount in lines if n == name], vat)
+    # Rounding per part instead of once moves the VAT by at most half a cent per part.
+    assert abs(whole.vat - totals([amount for _, amount in lines], vat).vat) <= E("0.005") * len(parts) + CENT / 2
 
 
 # --- 9. VatTreatment ------------------------------------------------------------------------------------

@@ -1,68 +1,45 @@
 """Budgets per gemeente, year and funding source, and what is realised, committed and expected against them.
 
 The arithmetic lives in :mod:`invoicing.budget` (pure, tested on its own); this module gathers its inputs
-from the database and shows the result:
+from the database and stores what the pages and the import hand it, leaving the commit to the unit of work:
 
 * :func:`realised` sums approved invoice lines in one query, per line gemeente and contract funding source;
 * :func:`outlook` runs the payment engine over the open trajecten to find what they may still cost at most
   (committed) and will likely still cost (expected);
 * :func:`positions` puts both next to the budget lines of a year, with the warnings and the reconciliation
-  of the figures the budget's source reported.
+  of the figures the budget's source reported;
+* :func:`save` stores one budget line typed in the form, :func:`store` the lines of an imported file.
 
-Budgets are entered one by one or imported from a CSV file (all rows or none). A row whose reported
-figures do not add up is stored all the same and flagged wherever it is shown: the audit that found a
-budget table whose rows did not add up is the reason the figures are reconciled, not trusted. What each
-figure means is written down in docs/budgets.md.
+A row whose reported figures do not add up is stored all the same and flagged wherever it is shown: the
+audit that found a budget table whose rows did not add up is the reason the figures are reconciled, not
+trusted. What each figure means is written down in docs/budgets.md.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask import current_app
 from sqlalchemy import func, select, true
-from sqlalchemy.exc import IntegrityError
 
-from app import clock
-from app.audit import history_for
-from app.auth.permissions import Permission, requires
+from app.budgets.forms import DEFAULT_SOURCE
 from app.db import session
-from app.forms import commit_form
-from app.i18n import translate
-from app.invoicing.budget_forms import (
-    BAD_YEAR,
-    DEFAULT_SOURCE,
-    FIRST_YEAR,
-    LAST_YEAR,
-    MAX_AMOUNT,
-    REQUIRED,
-    TOO_LARGE,
-    BudgetForm,
-    BudgetImportForm,
-)
 from app.models.invoicing import Budget, Invoice, InvoiceLine
 from app.models.procurement import Contract
 from app.models.registers import Gemeente
 from app.models.trajecten import Traject
-from app.parsing import ParseError, parse_amount
-from app.tabular import TOO_MANY_CELLS, FileError, Row, csv_records, decode, rows_of
 from app.trajecten.services import PaymentModels, engine_ready, engine_traject
-from app.validators import normalise_cbs
 from contracts.engine import evaluate
 from contracts.lifecycle import CLOSED_STATUSES, TrajectStatus
+from contracts.messages import N_, DomainError, Message
 from contracts.money import ZERO, to_cents
 from invoicing.budget import (
     DEFAULT,
-    WARNING_LABELS,
     BudgetFigures,
     Position,
     expected_cost,
@@ -74,7 +51,8 @@ from invoicing.budget import (
 from invoicing.budget import Warning as BudgetWarning
 from invoicing.status import APPROVED_STATUSES
 
-bp = Blueprint("budgets", __name__, url_prefix="/budgetten")
+if TYPE_CHECKING:
+    from app.budgets.imports import ImportRow
 
 Key = tuple[int | None, str]  # (gemeente id, funding source)
 
@@ -84,15 +62,12 @@ DEFAULT_SHARE = Decimal("0.5")
 # traject will cost, so it is left out of the observed average (as it is left out of the volume ceiling).
 FINISHED_STATUSES = frozenset(CLOSED_STATUSES) - {TrajectStatus.REFUSED}
 
-COLUMNS = ("gemeente_cbs", "jaar", "bron", "budget", "overgeheveld", "besteed", "resterend", "toelichting")
-TEMPLATE_NAME = "sjabloon-budgetten.csv"
-DUPLICATE = _l("Er is al een budget voor deze gemeente, dit jaar en deze financieringsbron.")
 
-WARNING_BADGES = {
-    BudgetWarning.OVER_BUDGET: "badge-danger",
-    BudgetWarning.COMMITTED_OVER: "badge-warning",
-    BudgetWarning.UNDERSPENT: "badge-warning",
-}
+
+class BudgetError(DomainError):
+    """A budget line the budget rules refuse."""
+
+    code = "budget_rule"
 
 
 # --- realised: approved invoices ------------------------------------------------------------------
@@ -313,7 +288,7 @@ def totals(rows: Iterable[PositionRow]) -> Totals:
     return t
 
 
-def _settings() -> tuple[int, Decimal]:
+def settings() -> tuple[int, Decimal]:
     config = current_app.config
     return int(config["BUDGET_LATE_FROM_MONTH"]), Decimal(str(config["BUDGET_UNDERSPENT_SHARE"]))
 
@@ -326,7 +301,7 @@ def positions(year: int, today: date) -> list[PositionRow]:
     view they all show, in other years' none. A (gemeente, source) that has money charged to it but no budget
     line is shown all the same, flagged, so that spending never disappears for want of a budget.
     """
-    late_month, underspent = _settings()
+    late_month, underspent = settings()
     spent = realised(year)
     ahead = outlook(today) if year == today.year else {}
     names = dict(session.execute(select(Gemeente.id, Gemeente.name)).all())
@@ -360,6 +335,12 @@ def positions(year: int, today: date) -> list[PositionRow]:
 # --- funding sources ------------------------------------------------------------------------------
 
 
+def years_offered(year: int, today: date) -> list[int]:
+    """The years the overview offers: every year with a budget line, around this year, and the one shown."""
+    years = set(session.scalars(select(Budget.year).distinct())) | {today.year - 1, today.year, today.year + 1, year}
+    return sorted(years, reverse=True)
+
+
 def known_sources() -> list[str]:
     """Every funding source in use, on budgets and on contracts, for the form's suggestions."""
     found = set(session.scalars(select(Budget.funding_source).distinct()))
@@ -381,131 +362,52 @@ def canonical_source(typed: str, known: Iterable[str]) -> str:
     return tidy
 
 
-def _existing(gemeente_id: int, year: int, source: str) -> Budget | None:
+def existing(gemeente_id: int, year: int, source: str) -> Budget | None:
     return session.scalar(select(Budget).where(Budget.gemeente_id == gemeente_id, Budget.year == year,
                                                func.lower(Budget.funding_source) == source.lower()))
 
 
-# --- import ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class ImportRow:
-    line: int
-    gemeente: Gemeente | None = None
-    year: int | None = None
-    source: str = ""
-    amount: Decimal | None = None
-    carried_over: Decimal = ZERO
-    spent: Decimal | None = None
-    remaining: Decimal | None = None
-    note: str = ""
-    outcome: str = ""  # "new", "updated" or "unchanged", once stored
+@dataclass(frozen=True)
+class BudgetValues:
+    """One budget line as the form states it."""
 
-    @property
-    def key(self) -> tuple[int, int, str] | None:
-        if self.gemeente is None or self.year is None or not self.source:
-            return None
-        return self.gemeente.id, self.year, self.source.lower()
-
-    @property
-    def difference(self) -> Decimal | None:
-        if self.spent is None or self.remaining is None or self.amount is None:
-            return None
-        return reconcile(BudgetFigures(self.amount, self.carried_over, self.spent, self.remaining))
+    gemeente_id: int
+    year: int
+    funding_source: str
+    amount: Decimal
+    carried_over: Decimal
+    spent_reported: Decimal | None
+    remaining_reported: Decimal | None
+    note: str
 
 
-class _Cells:
-    """The cells of one row, each problem noted at its column."""
+def save(budget: Budget | None, values: BudgetValues) -> Budget:
+    """Store a new or edited budget line; a second line for the same gemeente, year and source is refused.
 
-    def __init__(self, row: Row, problems: list[dict]):
-        self.row = row
-        self.problems = problems
-
-    def fail(self, column: str, message: Any) -> None:
-        self.problems.append({"line": self.row.line, "column": column, "message": str(message)})
-
-    def raw(self, column: str) -> str:
-        return self.row.values.get(column, "")
-
-    def text(self, column: str, max_length: int, required: bool = False) -> str:
-        value = re.sub(r"\s+", " ", self.raw(column)).strip()
-        if required and not value:
-            self.fail(column, REQUIRED)
-        elif len(value) > max_length:
-            self.fail(column, _("Dit is te lang: hoogstens %(max)s tekens.", max=max_length))
-        return value
-
-    def amount(self, column: str, required: bool = False, negative: bool = False) -> Decimal | None:
-        value = self.raw(column)
-        if not value:
-            if required:
-                self.fail(column, REQUIRED)
-            return None
-        try:
-            number = parse_amount(value, negative=negative)
-        except ParseError as error:
-            self.fail(column, translate(error.message))
-            return None
-        if abs(number) > MAX_AMOUNT:
-            self.fail(column, TOO_LARGE)
-        else:
-            return to_cents(number)
-        return None
-
-
-def check_rows(rows: list[Row], known: list[str]) -> tuple[list[ImportRow], list[dict]]:
-    """Read every row, noting every problem with its line and column; the rows are only good when none is."""
-    by_cbs = {g.cbs_code: g for g in session.scalars(select(Gemeente))}
-    problems: list[dict] = []
-    checked: list[ImportRow] = []
-    first_line: dict[tuple[int, int, str], int] = {}
-    for row in rows:
-        cells = _Cells(row, problems)
-        item = ImportRow(row.line)
-        if row.too_many:
-            cells.fail("", TOO_MANY_CELLS)
-        cbs = cells.raw("gemeente_cbs")
-        if not cbs:
-            cells.fail("gemeente_cbs", REQUIRED)
-        else:
-            code = normalise_cbs(cbs)
-            if not re.fullmatch(r"GM\d{4}", code):
-                cells.fail("gemeente_cbs", _("Een CBS-gemeentecode heeft de vorm GM0000 (GM en 4 cijfers)."))
-            elif code not in by_cbs:
-                cells.fail("gemeente_cbs", _("Er is geen gemeente met CBS-code %(code)s.", code=code))
-            else:
-                item.gemeente = by_cbs[code]
-        year = cells.raw("jaar")
-        if not year:
-            cells.fail("jaar", REQUIRED)
-        elif not year.isdigit() or not FIRST_YEAR <= int(year) <= LAST_YEAR:
-            cells.fail("jaar", BAD_YEAR)
-        else:
-            item.year = int(year)
-        item.source = canonical_source(cells.text("bron", 80, required=True), known)
-        item.amount = cells.amount("budget", required=True)
-        item.carried_over = cells.amount("overgeheveld", negative=True) or ZERO
-        item.spent = cells.amount("besteed")
-        item.remaining = cells.amount("resterend", negative=True)
-        item.note = cells.text("toelichting", 2000)
-        key = item.key
-        if key is not None:
-            if key in first_line:
-                cells.fail("bron", _("Deze gemeente, dit jaar en deze bron staan ook op regel %(line)s.",
-                                     line=first_line[key]))
-            else:
-                first_line[key] = row.line
-        checked.append(item)
-    order = {name: i for i, name in enumerate(COLUMNS)}
-    problems.sort(key=lambda p: (p["line"], order.get(p["column"], -1)))
-    return checked, problems
+    The source is stored in the spelling already in use (:func:`canonical_source`), because budgets meet
+    invoices on that exact text.
+    """
+    source = canonical_source(values.funding_source, known_sources())
+    other = existing(values.gemeente_id, values.year, source)
+    if other is not None and (budget is None or other.id != budget.id):
+        raise BudgetError(Message(N_("Er is al een budget voor deze gemeente, dit jaar en deze financieringsbron.")),
+                          "funding_source")
+    record = budget or Budget()
+    record.gemeente_id, record.year, record.funding_source = values.gemeente_id, values.year, source
+    record.amount, record.carried_over = values.amount, values.carried_over
+    record.spent_reported, record.remaining_reported = values.spent_reported, values.remaining_reported
+    record.note = values.note.strip()
+    session.add(record)
+    session.flush()
+    return record
 
 
 def store(rows: list[ImportRow]) -> None:
     """Add or update a budget line per row, in the caller's transaction: a row states the whole line."""
     for item in rows:
-        budget = _existing(item.gemeente.id, item.year, item.source)
+        budget = existing(item.gemeente.id, item.year, item.source)
         values = {"amount": item.amount, "carried_over": item.carried_over, "spent_reported": item.spent,
                   "remaining_reported": item.remaining, "note": item.note}
         if budget is None:
@@ -518,129 +420,4 @@ def store(rows: list[ImportRow]) -> None:
         item.outcome = "updated" if changed else "unchanged"
     session.flush()
 
-
-# --- pages ----------------------------------------------------------------------------------------
-
-
-@bp.context_processor
-def _labels() -> dict[str, Any]:
-    return {
-        "budget_warning_label": lambda w: _(WARNING_LABELS[BudgetWarning(w)]),
-        "budget_warning_badge": lambda w: WARNING_BADGES[BudgetWarning(w)],
-        "budget_columns": COLUMNS,
-    }
-
-
-def _year_asked(today: date) -> int:
-    year = request.args.get("jaar", type=int)
-    return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else today.year
-
-
-@bp.route("/")
-@requires(Permission.VIEW_BUDGETS)
-def index():
-    today = clock.today()
-    year = _year_asked(today)
-    rows = positions(year, today)
-    years = set(session.scalars(select(Budget.year).distinct())) | {today.year - 1, today.year, today.year + 1, year}
-    late_month, underspent = _settings()
-    return render_template("budgets/index.html", rows=rows, total=totals(rows), year=year, today=today,
-                           years=sorted(years, reverse=True), late_month=late_month,
-                           underspent_percent=int(underspent * 100))
-
-
-def _save(form: BudgetForm, budget: Budget | None):
-    known = known_sources()
-    if form.is_submitted():
-        ok = form.validate()
-        source = canonical_source(form.funding_source.data or "", known)
-        if ok:
-            other = _existing(form.gemeente_id.data, form.year.data, source)
-            if other is not None and (budget is None or other.id != budget.id):
-                form.funding_source.errors = [*form.funding_source.errors, str(DUPLICATE)]
-                ok = False
-        if ok:
-            record = budget or Budget()
-            record.gemeente_id = form.gemeente_id.data
-            record.year = form.year.data
-            record.funding_source = source
-            record.amount = form.amount.data
-            record.carried_over = form.carried_over.data if form.carried_over.data is not None else ZERO
-            record.spent_reported = form.spent_reported.data
-            record.remaining_reported = form.remaining_reported.data
-            record.note = (form.note.data or "").strip()
-            session.add(record)
-            if commit_form(form, {"funding_source": str(DUPLICATE)}):
-                gemeente = session.get(Gemeente, record.gemeente_id)
-                flash(_("Het budget %(source)s %(year)s van %(gemeente)s is opgeslagen.", source=record.funding_source,
-                        year=record.year, gemeente=gemeente.name), "success")
-                return redirect(url_for("budgets.index", jaar=record.year))
-    history = history_for(session, "budget", budget.id) if budget is not None else []
-    return render_template("budgets/form.html", form=form, budget=budget, sources=known,
-                           history=history), 422 if form.errors else 200
-
-
-@bp.route("/nieuw", methods=["GET", "POST"])
-@requires(Permission.EDIT_BUDGETS)
-def create():
-    form = BudgetForm()
-    if not form.is_submitted():  # the overview links here with the year, and for money without a budget line
-        form.year.data = _year_asked(clock.today())
-        form.gemeente_id.data = request.args.get("gemeente", default=0, type=int)
-        form.funding_source.data = (request.args.get("bron") or DEFAULT_SOURCE)[:80]
-    return _save(form, None)
-
-
-@bp.route("/<int:budget_id>/bewerken", methods=["GET", "POST"])
-@requires(Permission.EDIT_BUDGETS)
-def edit(budget_id: int):
-    budget = session.get(Budget, budget_id) or abort(404)
-    return _save(BudgetForm(obj=budget), budget)
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@requires(Permission.EDIT_BUDGETS)
-def import_budgets():
-    form = BudgetImportForm()
-    if not form.validate_on_submit():
-        return render_template("budgets/import.html", form=form), 422 if form.errors else 200
-    try:
-        rows = rows_of(csv_records(decode(form.file.data.read())), COLUMNS)
-    except FileError as error:
-        form.file.errors = [*form.file.errors, str(error)]
-        return render_template("budgets/import.html", form=form), 422
-    checked, problems = check_rows(rows, known_sources())
-    if problems:
-        return render_template("budgets/import.html", form=form, problems=problems,
-                               bad_lines=len({p["line"] for p in problems})), 422
-    try:
-        store(checked)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        form.file.errors = [_("Het bestand kon niet worden opgeslagen: iemand anders legde tegelijk dezelfde "
-                              "budgetten vast. Er is niets opgeslagen; probeer het opnieuw.")]
-        return render_template("budgets/import.html", form=form), 409
-    return render_template("budgets/imported.html", rows=checked,
-                           off=[r for r in checked if r.difference not in (None, ZERO)],
-                           counts={o: sum(1 for r in checked if r.outcome == o)
-                                   for o in ("new", "updated", "unchanged")})
-
-
-def _example() -> list[str]:
-    cbs = session.scalar(select(Gemeente.cbs_code).order_by(Gemeente.name).limit(1)) or "GM0363"
-    return [cbs, str(clock.today().year), DEFAULT_SOURCE, "250.000,00", "12.500,00", "180.000,00", "82.500,00",
-            "Begroting na de voorjaarsnota"]
-
-
-@bp.route("/sjabloon.csv")
-@requires(Permission.VIEW_BUDGETS)
-def template():
-    """The header and one example row that adds up, ``;``-separated, UTF-8 with BOM so that Excel opens it."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(COLUMNS)
-    writer.writerow(_example())
-    return Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_NAME}"'})
 
