@@ -17,7 +17,7 @@ from app.budgets.forms import DEFAULT_SOURCE, FIRST_YEAR, LAST_YEAR, BudgetForm,
 from app.db import session
 from app.models.invoicing import Budget
 from app.models.registers import Gemeente
-from app.trajecten.imports import FileError
+from app.tabular import FileError
 from app.uow import attempt
 from contracts.money import ZERO
 from invoicing.budget import WARNING_LABELS
