@@ -40,11 +40,11 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.invoicing.budgets import bp as budgets_bp
     from app.invoicing.views import bp as invoices_bp
     from app.procurement.contracts import bp as contracts_bp
-    from app.procurement.tenders import bp as tenders_bp
     from app.registers.clients import bp as clients_bp
     from app.registers.gemeenten import bp as gemeenten_bp
     from app.registers.providers import bp as providers_bp
     from app.reports.views import bp as reports_bp
+    from app.tenders.views import bp as tenders_bp
     from app.trajecten.imports import bp as imports_bp
     from app.trajecten.views import bp as trajecten_bp
 

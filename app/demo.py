@@ -41,7 +41,7 @@ from app.models.registers import ExecutingBody, Gemeente, Provider, ProviderCont
 from app.models.reports import PerformanceTarget
 from app.models.trajecten import EventConfirmation, Traject, TrajectEvent
 from app.models.users import Role, User
-from app.procurement.workflow import award_reason, score
+from app.tenders.services import award_reason, score
 from app.trajecten.evidence import evidence_file
 from app.trajecten.services import engine_event, keep_state
 from contracts.events import EventType, ExitReason, WorkKind
