@@ -36,10 +36,10 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.admin.views import bp as admin_bp
     from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
+    from app.contracting.views import bp as contracts_bp
     from app.home.views import bp as home_bp
     from app.invoicing.budgets import bp as budgets_bp
     from app.invoicing.views import bp as invoices_bp
-    from app.procurement.contracts import bp as contracts_bp
     from app.registers.clients import bp as clients_bp
     from app.registers.gemeenten import bp as gemeenten_bp
     from app.registers.providers import bp as providers_bp
