@@ -40,9 +40,9 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.home.views import bp as home_bp
     from app.invoicing.budgets import bp as budgets_bp
     from app.invoicing.views import bp as invoices_bp
+    from app.providers.views import bp as providers_bp
     from app.registers.clients import bp as clients_bp
     from app.registers.gemeenten import bp as gemeenten_bp
-    from app.registers.providers import bp as providers_bp
     from app.reports.views import bp as reports_bp
     from app.tenders.views import bp as tenders_bp
     from app.trajecten.imports import bp as imports_bp
