@@ -212,4 +212,5 @@ class StatusField(SelectField):
 
     def pre_validate(self, form):
         if self.data not in {s.value for s in self.statuses}:
-            raise ValidationError(self.gettext("Not a valid choice."))
+            message = "Not a valid choice."  # WTForms' own message, in WTForms' own catalog
+            raise ValidationError(self.gettext(message))
