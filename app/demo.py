@@ -44,6 +44,7 @@ from app.models.users import Role, User
 from app.tenders.services import award_reason, score
 from app.trajecten.evidence import evidence_file
 from app.trajecten.services import engine_event, keep_state
+from contracts.contracting import priced_at_bid
 from contracts.events import EventType, ExitReason, WorkKind
 from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, NEEDS_CONFIRMATION, may_record, replay
 from contracts.model import PaymentModel
@@ -314,7 +315,7 @@ def _procurement(session: Session, rng: random.Random, today: date, gemeenten, g
         description="Gezamenlijke aanbesteding van re-integratietrajecten voor de drie gemeenten van Lindenland.",
         procedure=Procedure.OPEN, light_regime=True, status=TenderStatus.CONTRACTED,
         publication_date=published, questions_deadline=published + timedelta(days=21),
-        closing_at=datetime.combine(published + timedelta(days=42), datetime.min.time()).replace(hour=12),
+        closing_at=clock.to_utc(datetime.combine(published + timedelta(days=42), datetime.min.time()).replace(hour=12)),
         intended_award_date=published + timedelta(days=60), award_announced_on=published + timedelta(days=60),
         standstill_end=standstill_end(published + timedelta(days=60)), gemeenten=list(gemeenten),
     )
@@ -378,7 +379,7 @@ def _procurement(session: Session, rng: random.Random, today: date, gemeenten, g
                     gemeenten=list(gemeenten),
                 )
                 contract.versions.append(ContractVersion(number=1, effective_from=start, reason="Gunning AB-2026-001",
-                                                         payment_model=lot.payment_model,
+                                                         payment_model=priced_at_bid(lot.payment_model, bid.price),
                                                          outcome_definitions=lot.outcome_definitions))
                 session.add(contract)
     draft = Tender(reference="AB-2027-001", title="Sociale activering 2027", procedure=Procedure.MULTIPLE_PRIVATE,
