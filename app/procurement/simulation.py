@@ -197,4 +197,4 @@ def simulation_page(model_data: dict, title: str, back_url: str, contract: Contr
                     for r in sims[0].results]
     status = 422 if form.errors else 200
     return render_template("procurement/simulate.html", form=form, sims=sims, rows=rows, title=title,
-                           back_url=back_url), status
+                           back_url=back_url, own_offered=contract is not None), status
