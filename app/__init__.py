@@ -36,13 +36,13 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.auth.views import bp as auth_bp
     from app.budgets.views import bp as budgets_bp
     from app.clients.views import bp as clients_bp
+    from app.contracting.views import bp as contracts_bp
     from app.gemeenten.views import bp as gemeenten_bp
     from app.home.views import bp as home_bp
     from app.invoicing.views import bp as invoices_bp
-    from app.procurement.contracts import bp as contracts_bp
-    from app.procurement.tenders import bp as tenders_bp
-    from app.registers.providers import bp as providers_bp
+    from app.providers.views import bp as providers_bp
     from app.reports.views import bp as reports_bp
+    from app.tenders.views import bp as tenders_bp
     from app.trajecten.views import bp as trajecten_bp
     from app.trajecten.views import imports_bp
 

@@ -29,6 +29,28 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def to_local(moment: datetime | None) -> datetime | None:
+    """A stored moment (naive UTC) as the wall clock in Amsterdam showed it, naive, for a form or a page."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL_ZONE).replace(tzinfo=None)
+
+
+def to_utc(moment: datetime | None) -> datetime | None:
+    """A moment typed as Amsterdam wall-clock time (naive) as it is stored: naive UTC.
+
+    In the hour that occurs twice when summer time ends the first one (still summer time) is meant; a time
+    in the hour skipped when summer time starts is read with the winter offset, as a clock not yet moved on."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=LOCAL_ZONE).astimezone(UTC).replace(tzinfo=None)
+
+
+def now_local() -> datetime:
+    """This moment on the wall clock in Amsterdam, naive, to the minute: what a form proposes as "now"."""
+    return datetime.now(LOCAL_ZONE).replace(tzinfo=None, second=0, microsecond=0)
+
+
 def set_today(day: date | None) -> None:
     """Fix :func:`today` to ``day`` (None: follow the real clock again)."""
     global _fixed

@@ -41,8 +41,9 @@ from app.models.registers import ExecutingBody, Gemeente, Provider, ProviderCont
 from app.models.reports import PerformanceTarget
 from app.models.trajecten import EventConfirmation, Traject, TrajectEvent
 from app.models.users import Role, User
-from app.procurement.workflow import award_reason, score
+from app.tenders.services import award_reason, score
 from app.trajecten.evidence import evidence_file
+from contracts.contracting import priced_at_bid
 from contracts.events import EventType, ExitReason, WorkKind
 from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, NEEDS_CONFIRMATION, may_record
 from contracts.model import PaymentModel
@@ -313,7 +314,7 @@ def _procurement(session: Session, rng: random.Random, today: date, gemeenten, g
         description="Gezamenlijke aanbesteding van re-integratietrajecten voor de drie gemeenten van Lindenland.",
         procedure=Procedure.OPEN, light_regime=True, status=TenderStatus.CONTRACTED,
         publication_date=published, questions_deadline=published + timedelta(days=21),
-        closing_at=datetime.combine(published + timedelta(days=42), datetime.min.time()).replace(hour=12),
+        closing_at=clock.to_utc(datetime.combine(published + timedelta(days=42), datetime.min.time()).replace(hour=12)),
         intended_award_date=published + timedelta(days=60), award_announced_on=published + timedelta(days=60),
         standstill_end=standstill_end(published + timedelta(days=60)), gemeenten=list(gemeenten),
     )
@@ -377,7 +378,7 @@ def _procurement(session: Session, rng: random.Random, today: date, gemeenten, g
                     gemeenten=list(gemeenten),
                 )
                 contract.versions.append(ContractVersion(number=1, effective_from=start, reason="Gunning AB-2026-001",
-                                                         payment_model=lot.payment_model,
+                                                         payment_model=priced_at_bid(lot.payment_model, bid.price),
                                                          outcome_definitions=lot.outcome_definitions))
                 session.add(contract)
     draft = Tender(reference="AB-2027-001", title="Sociale activering 2027", procedure=Procedure.MULTIPLE_PRIVATE,

@@ -7,6 +7,7 @@ Dutch VAT rules). The KvK number has had no check digit since 2016, so it is che
 
 from __future__ import annotations
 
+import enum
 import re
 
 from flask_babel import format_decimal, get_locale
@@ -16,9 +17,10 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import bsn as std_bsn
 from stdnum.nl import btw as std_btw
 from stdnum.nl import postcode as std_postcode
-from wtforms import DateField, StringField
+from wtforms import DateField, DateTimeLocalField, SelectField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
+from app import clock
 from app.i18n import translate
 from app.parsing import DATE_FORMATS, ParseError, parse_amount, parse_date, parse_number
 
@@ -192,3 +194,45 @@ class MoneyField(_ReadField):
         if self.data is None:
             return ""
         return format_decimal(self.data, format="#,##0.00")
+
+
+MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%d-%m-%Y %H:%M"]
+INVALID_MOMENT = _l("Vul een geldige datum en tijd in, bijvoorbeeld 31-12-2026 12:00.")
+
+
+class MomentField(DateTimeLocalField):
+    """A date and time typed as Amsterdam wall-clock time; ``data`` is the stored moment, naive UTC.
+
+    ``<input type=datetime-local>`` sends 2026-12-31T12:00 (31-12-2026 12:00 works too). Every moment a form
+    reads or shows passes :func:`app.clock.to_utc` and :func:`app.clock.to_local` here, and nowhere else, so a
+    closing time and a submission time can never be an hour apart because one of them was typed in UTC."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", MOMENT_FORMATS)
+        kwargs.setdefault("invalid_value_message", INVALID_MOMENT)
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = clock.to_utc(self.data)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        local = clock.to_local(self.data)
+        return local.strftime(self.format[0]) if local else ""
+
+
+class StatusField(SelectField):
+    """A status from an enum: the form offers the statuses the domain allows next, any other member of the enum
+    reaches the domain's status machine (which refuses it at this field with a reason), anything else is
+    not a status at all."""
+
+    def __init__(self, label=None, validators=None, *, statuses: type[enum.Enum], **kwargs):
+        super().__init__(label, validators, validate_choice=False, **kwargs)
+        self.statuses = statuses
+
+    def pre_validate(self, form):
+        if self.data not in {s.value for s in self.statuses}:
+            message = "Not a valid choice."  # WTForms' own message, in WTForms' own catalog
+            raise ValidationError(self.gettext(message))

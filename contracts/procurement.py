@@ -83,6 +83,33 @@ def check_transition(current: TenderStatus, target: TenderStatus, reason: str = 
 
 
 @dataclass(frozen=True)
+class TenderStep:
+    """What a status step sets on the tender besides its status: the dates the step fixes."""
+
+    status: TenderStatus
+    reason: str
+    publication_date: date | None
+    award_announced_on: date | None
+    standstill_end: date | None
+
+
+def take_step(current: TenderStatus, target: TenderStatus, today: date, *, reason: str = "",
+              publication_date: date | None = None, award_announced_on: date | None = None,
+              standstill_end_on: date | None = None, standstill_days: int = STANDSTILL_DAYS) -> TenderStep:
+    """Check the step and give the tender's dates after it.
+
+    Publishing without a publication date publishes today; announcing the award starts the standstill
+    period today, so that its end follows from the day of the announcement and not from a date typed in."""
+    check_transition(current, target, reason)
+    if target == TenderStatus.PUBLISHED and publication_date is None:
+        publication_date = today
+    if target == TenderStatus.AWARD_ANNOUNCED:
+        award_announced_on = today
+        standstill_end_on = standstill_end(today, standstill_days)
+    return TenderStep(target, reason.strip(), publication_date, award_announced_on, standstill_end_on)
+
+
+@dataclass(frozen=True)
 class Timeline:
     publication: date | None
     questions_deadline: date | None
@@ -90,9 +117,9 @@ class Timeline:
     intended_award: date | None
     standstill_days: int = STANDSTILL_DAYS
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[tuple[str, Message]]:
         """Dates that contradict each other, each with the field to fix."""
-        out = []
+        out: list[tuple[str, Message]] = []
         closing_day = self.closing.date() if self.closing else None
         if self.publication and self.questions_deadline and self.questions_deadline < self.publication:
             early = N_("De termijn voor vragen kan niet vóór de publicatie liggen.")
@@ -187,7 +214,7 @@ def score_lot(
             reasons.append(Message(N_("prijs ontbreekt of is nul")))
         scored.append(ScoredBid(bid, not reasons, reasons))
     valid = [s for s in scored if s.valid]
-    lowest = min((s.bid.price for s in valid), default=None)
+    lowest = min((s.bid.price for s in valid), default=Decimal(0))  # the default is never used: no valid bids
     for s in valid:
         for c in criteria:
             if c.is_price:

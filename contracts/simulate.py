@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from contracts.engine import Entitlement, TrajectResult, evaluate
-from contracts.events import EventError, traject_from_dict
+from contracts.events import EventError, Traject, traject_from_dict
 from contracts.model import PaymentModel
 from contracts.money import ROUNDING_RULE, ZERO, format_eur
 from contracts.settlement import Settlement, settle
@@ -85,9 +85,16 @@ def run(model: PaymentModel, data: Any, as_of: date | None = None) -> Simulation
         raise EventError("trajecten", "verwacht een lijst van trajecten")
     as_of = as_of or (_date(data["as_of"], "as_of") if "as_of" in data else date.today())
     trajecten = [traject_from_dict(t, f"trajecten[{i}]") for i, t in enumerate(data["trajecten"])]
+    period = None
     if "period" in data:
         period = (_date(data["period"].get("start"), "period.start"), _date(data["period"].get("end"), "period.end"))
-    else:
+    return run_trajecten(model, trajecten, as_of, period)
+
+
+def run_trajecten(model: PaymentModel, trajecten: list[Traject], as_of: date,
+                  period: tuple[date, date] | None = None) -> Simulation:
+    """The simulation of trajecten already read (a file's, or a contract's own from the database)."""
+    if period is None:
         first = min((t.referral_date for t in trajecten), default=as_of)
         period = (first, as_of)
     results = [evaluate(model, t, as_of) for t in trajecten]

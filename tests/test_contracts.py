@@ -197,9 +197,10 @@ def test_create_from_awarded_bid_is_prefilled_and_linked(as_role, world, db):
     assert f'<option value="{world.gemeenten[2].id}">Ceeveen</option>' in body
     assert 'value="Re-integratie Testland, Perceel 1: Werkfit"' in body
     assert '"name": "Treden"' in body
+    priced = {**lot.payment_model, "base_price": {"default": "2400.00"}}
     data = contract_data(world, number="C-GUNNING-1", title="Re-integratie Testland, Perceel 1: Werkfit",
                          lot_id=str(lot.id), gemeenten=[str(g.id) for g in world.gemeenten[:2]],
-                         payment_model=json.dumps(lot.payment_model))
+                         payment_model=json.dumps(priced), status="draft")
     r = c.post(f"/contracten/nieuw?bid={bid_id}", data=data)
     assert r.status_code == 302, text(r)
     db.expire_all()
@@ -625,3 +626,138 @@ def test_edit_sets_work_list_terms_and_refuses_out_of_range(as_role, world, db):
     db.expire_all()
     terms = db.get(Contract, world.contract.id).terms
     assert (terms.acceptance_days, terms.durability_months, terms.inactivity_days) == (5, 12, 60)
+
+
+# --- status machine (the table itself is tested in tests/contracts/test_contracting.py) -----------
+
+
+def test_an_ended_contract_cannot_be_set_active_again(as_role, world, db):
+    world.contract.status, world.contract.status_reason = ContractStatus.ENDED, "Looptijd voorbij"
+    db.commit()
+    c = as_role("inkoper")
+    page = text(c.get(f"/contracten/{world.contract.id}/bewerken"))
+    assert '<option selected value="ended">beëindigd</option>' in page and 'value="active"' not in page
+    r = c.post(f"/contracten/{world.contract.id}/bewerken", data=edit_data(world, status="active"))
+    assert r.status_code == 422
+    assert "Een contract met status 'beëindigd' kan niet naar 'actief'. Mogelijk: geen." in field_error(r, "status")
+    db.expire_all()
+    assert db.get(Contract, world.contract.id).status == ContractStatus.ENDED
+
+
+def test_an_active_contract_does_not_go_back_to_draft(as_role, world, db):
+    r = as_role("inkoper").post(f"/contracten/{world.contract.id}/bewerken", data=edit_data(world, status="draft"))
+    assert r.status_code == 422
+    assert "kan niet naar 'concept'" in field_error(r, "status")
+
+
+# --- from an award: the link, the bid's price, the standstill ------------------------------------
+
+
+def test_the_lot_page_links_an_award_to_a_new_contract(as_role, world, db):
+    bid_id = award(db, world)
+    lot = world.tender.lots[0]
+    link = f'href="/contracten/nieuw?bid={bid_id}"'
+    assert link in as_role("inkoper").get(f"/aanbestedingen/percelen/{lot.id}").get_data(as_text=True)
+    # Management reads tenders but makes no contracts: no link it could not follow.
+    assert link not in as_role("management").get(f"/aanbestedingen/percelen/{lot.id}").get_data(as_text=True)
+
+
+def test_the_lot_page_links_an_award_to_its_contract_once_made(as_role, world, db):
+    bid_id = award(db, world)
+    world.contract.bid_id = bid_id
+    db.commit()
+    body = as_role("inkoper").get(f"/aanbestedingen/percelen/{world.tender.lots[0].id}").get_data(as_text=True)
+    assert f'href="/contracten/{world.contract.id}"' in body and "?bid=" not in body
+
+
+def from_bid_data(world, model: dict, **overrides) -> dict:
+    lot = world.tender.lots[0]
+    return contract_data(world, **{"number": "C-GUNNING-2", "lot_id": str(lot.id), "status": "draft",
+                                   "gemeenten": [str(g.id) for g in world.gemeenten[:2]],
+                                   "payment_model": json.dumps(model), **overrides})
+
+
+def test_a_contract_from_a_bid_carries_the_bids_price_and_shows_the_bid(as_role, world, db):
+    bid_id = award(db, world)  # the bid asks € 2.400,00; the lot's model says € 2.500,00
+    c = as_role("inkoper")
+    page = text(c.get(f"/contracten/nieuw?bid={bid_id}"))
+    assert '"default": "2400.00"' in page and '"default": "2500.00"' not in page
+    assert "€ 2.400,00" in page
+    priced = copy.deepcopy(TIERS_MODEL)
+    priced["base_price"] = {"default": "2400.00"}
+    r = c.post(f"/contracten/nieuw?bid={bid_id}", data=from_bid_data(world, priced))
+    assert r.status_code == 302, text(r)
+    db.expire_all()
+    contract = db.scalar(select(Contract).where(Contract.number == "C-GUNNING-2"))
+    assert contract.bid_id == bid_id
+    assert contract.versions[0].payment_model["base_price"] == {"default": "2400.00"}
+    body = text(c.get(f"/contracten/{contract.id}"))
+    assert "Inschrijving" in body and "€ 2.400,00" in body
+    assert f'href="/aanbestedingen/percelen/{world.tender.lots[0].id}#gunning"' in body
+
+
+def test_a_contract_from_a_bid_at_the_template_price_is_refused_at_the_model(as_role, world, db):
+    bid_id = award(db, world)
+    before = contract_count(db)
+    r = as_role("inkoper").post(f"/contracten/nieuw?bid={bid_id}", data=from_bid_data(world, TIERS_MODEL))
+    assert r.status_code == 422
+    assert "moet de gegunde prijs van de inschrijving zijn (€ 2.400,00)" in field_error(r, "payment_model")
+    assert contract_count(db) == before
+
+
+def test_a_contract_from_a_bid_is_not_active_during_the_standstill(as_role, world, db):
+    bid_id = award(db, world)
+    world.tender.standstill_end = TODAY + timedelta(days=5)
+    db.commit()
+    priced = copy.deepcopy(TIERS_MODEL)
+    priced["base_price"] = {"default": "2400.00"}
+    c = as_role("inkoper")
+    before = contract_count(db)
+    r = c.post(f"/contracten/nieuw?bid={bid_id}", data=from_bid_data(world, priced, status="active"))
+    assert r.status_code == 422
+    end = (TODAY + timedelta(days=5)).strftime("%d-%m-%Y")
+    assert f"De standstill-termijn loopt tot {end}" in field_error(r, "status")
+    assert contract_count(db) == before
+    # Saved as a draft, it cannot be made active through the edit form either, until the standstill ends.
+    assert c.post(f"/contracten/nieuw?bid={bid_id}", data=from_bid_data(world, priced)).status_code == 302
+    db.expire_all()
+    contract = db.scalar(select(Contract).where(Contract.number == "C-GUNNING-2"))
+    world.contract = contract
+    r = c.post(f"/contracten/{contract.id}/bewerken", data=edit_data(world, status="active", volume_ceiling="25",
+                                                                     budget_ceiling="62.500,00"))
+    assert r.status_code == 422 and f"loopt tot {end}" in field_error(r, "status")
+    contract.lot.tender.standstill_end = TODAY
+    db.commit()
+    r = c.post(f"/contracten/{contract.id}/bewerken", data=edit_data(world, status="active", volume_ceiling="25",
+                                                                     budget_ceiling="62.500,00"))
+    assert r.status_code == 302, text(r)
+
+
+# --- simulation over the contract's own trajecten ------------------------------------------------
+
+
+def test_simulate_offers_the_contracts_own_trajecten_anonymised(as_role, world, db):
+    c = as_role("klantmanager")
+    page = text(c.get(f"/contracten/{world.contract.id}/simuleren"))
+    assert '<option selected value="own">Trajecten van dit contract (geanonimiseerd)</option>' in page
+    r = c.post(f"/contracten/{world.contract.id}/simuleren",
+               data={"compare_with": "", "source": "own", "as_of": iso(TODAY)})
+    assert r.status_code == 200, text(r)
+    body = text(r)
+    assert "Traject 1" in body
+    # 70% of 2500 for the start; the placement waits for confirmation and does not count.
+    assert "€ 1.750,00" in body
+    client = world.clients[0]
+    secrets = (client.first_name, client.last_name, client.bsn, "Bakkerij Aastad", f"/trajecten/{world.traject.id}")
+    for secret in secrets:
+        assert secret not in body
+
+
+def test_simulate_shows_only_the_trajecten_in_the_users_scope(as_role, world):
+    # klantmanager_c works for Ceeveen; the contract's traject is Aastad's.
+    r = as_role("klantmanager_c").post(f"/contracten/{world.contract.id}/simuleren",
+                                       data={"compare_with": "", "source": "own", "as_of": iso(TODAY)})
+    body = text(r)
+    assert r.status_code == 422
+    assert "Traject 1" not in body and "€ 1.750,00" not in body
+    assert "geen trajecten die u mag zien" in body

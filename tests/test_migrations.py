@@ -57,3 +57,27 @@ def test_audit_table_refuses_update_and_delete_in_the_database(engine):
                 conn.execute(text(statement))
             savepoint.rollback()
         trans.rollback()
+
+
+def test_moments_typed_in_amsterdam_time_move_to_utc(empty_url):
+    """A closing moment stored as typed (12:00 in summer, 12:00 in winter) becomes 10:00 and 11:00 UTC."""
+    engine = make_engine(empty_url)
+    try:
+        upgrade(empty_url, "0006_approved_cost")
+        with engine.begin() as conn:
+            for tender_id, closing in ((1, "2026-07-15 12:00:00"), (2, "2026-01-15 12:00:00")):
+                conn.execute(text(
+                    "INSERT INTO tender (id, reference, title, description, procedure, light_regime, status, "
+                    "status_reason, closing_at, standstill_days, created_at) VALUES (:id, :ref, 't', '', 'open', "
+                    "true, 'draft', '', :closing, 20, CURRENT_TIMESTAMP)"), {"id": tender_id, "ref": f"AB-{tender_id}",
+                                                                           "closing": closing})
+        upgrade(empty_url, "0007_moments_in_utc")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, closing_at FROM tender ORDER BY id")).all()
+        assert [str(value)[:16] for _id, value in rows] == ["2026-07-15 10:00", "2026-01-15 11:00"]
+        downgrade(empty_url, "0006_approved_cost")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, closing_at FROM tender ORDER BY id")).all()
+        assert [str(value)[:16] for _id, value in rows] == ["2026-07-15 12:00", "2026-01-15 12:00"]
+    finally:
+        engine.dispose()

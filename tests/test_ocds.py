@@ -12,7 +12,7 @@ from jsonschema import Draft4Validator, FormatChecker
 from app.models import ContractStatus, LotAward
 from contracts.procurement import TenderStatus
 
-SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "app" / "procurement" / "schema"
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "app" / "tenders" / "schema"
                      / "ocds-1.1-release-package.json").read_text())
 
 

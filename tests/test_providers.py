@@ -242,10 +242,13 @@ def test_create_requires_name_kvk_vat_and_iban(as_role, db):
     assert provider_count(db) == before
 
 
-@pytest.mark.parametrize("status", ["referral_stop", "ended"])
-def test_non_active_status_needs_a_reason(as_role, db, status):
+def test_non_active_status_needs_a_reason(as_role, world, db):
     before = provider_count(db)
-    r = as_role("inkoper").post("/aanbieders/nieuw", data={**VALID, "status": status, "status_reason": "  "})
+    r = as_role("inkoper").post("/aanbieders/nieuw", data={**VALID, "status": "referral_stop", "status_reason": "  "})
+    assert r.status_code == 422
+    assert "Geef de reden op van de verwijsstop of de beëindiging." in field_error(r, "status_reason")
+    werk = world.providers[0]
+    r = as_role("inkoper").post(f"/aanbieders/{werk.id}/bewerken", data=provider_form(werk, status="ended"))
     assert r.status_code == 422
     assert "Geef de reden op van de verwijsstop of de beëindiging." in field_error(r, "status_reason")
     assert provider_count(db) == before
@@ -456,4 +459,45 @@ def test_duplicate_kvk_is_reported_together_with_other_errors(as_role, db):
     assert r.status_code == 422
     assert "Er is al een aanbieder met dit KvK-nummer." in field_error(r, "kvk_number")
     assert "Dit is geen geldig IBAN" in field_error(r, "iban")
+    assert provider_count(db) == before
+
+
+# --- status machine (the table itself is tested in tests/contracts/test_contracting.py) -----------
+
+
+def provider_form(provider, **changes) -> dict:
+    return {**VALID, "name": provider.name, "kvk_number": provider.kvk_number, "vat_number": provider.vat_number,
+            "iban": provider.iban, **changes}
+
+
+def test_an_ended_provider_cannot_get_a_referral_stop(as_role, world, db):
+    werk = world.providers[0]
+    werk.status, werk.status_reason = ProviderStatus.ENDED, "Geen contract meer"
+    db.commit()
+    r = as_role("inkoper").post(f"/aanbieders/{werk.id}/bewerken",
+                                data=provider_form(werk, status="referral_stop", status_reason="Evaluatie"))
+    assert r.status_code == 422
+    assert "Een aanbieder met status 'beëindigd' kan niet naar 'verwijsstop'. Mogelijk: actief." in \
+        field_error(r, "status")
+    db.expire_all()
+    assert db.get(Provider, werk.id).status == ProviderStatus.ENDED
+
+
+def test_an_ended_provider_may_be_admitted_again(as_role, world, db):
+    werk = world.providers[0]
+    werk.status, werk.status_reason = ProviderStatus.ENDED, "Geen contract meer"
+    db.commit()
+    page = text(as_role("inkoper").get(f"/aanbieders/{werk.id}/bewerken"))
+    assert '<option value="active">actief</option>' in page and 'value="referral_stop"' not in page
+    r = as_role("inkoper").post(f"/aanbieders/{werk.id}/bewerken", data=provider_form(werk, status="active"))
+    assert r.status_code == 302, text(r)
+    db.expire_all()
+    assert db.get(Provider, werk.id).status == ProviderStatus.ACTIVE
+
+
+def test_a_new_provider_does_not_start_as_ended(as_role, db):
+    before = provider_count(db)
+    r = as_role("inkoper").post("/aanbieders/nieuw", data={**VALID, "status": "ended", "status_reason": "Weg"})
+    assert r.status_code == 422
+    assert "Een nieuwe aanbieder kan niet beginnen met de status 'beëindigd'" in field_error(r, "status")
     assert provider_count(db) == before

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import (
     AwardCriterion,
     Bid,
@@ -133,7 +134,7 @@ def test_create_tender_with_lot_and_criteria_and_publish_it(as_role, world, db):
     assert tender.status == TenderStatus.DRAFT
     assert tender.procedure == Procedure.OPEN and tender.light_regime is True
     assert [g.name for g in tender.gemeenten] == ["Aastad", "Beedorp"]
-    assert tender.closing_at == datetime.combine(TODAY + timedelta(days=30), time(12, 0))
+    assert tender.closing_at == clock.to_utc(datetime.combine(TODAY + timedelta(days=30), time(12, 0)))
     assert tender.standstill_days == 20
 
     r = c.post(f"/aanbestedingen/{tender.id}/percelen/nieuw", data={
@@ -163,7 +164,7 @@ def test_create_tender_with_lot_and_criteria_and_publish_it(as_role, world, db):
     assert "Let op:" not in page  # the weights sum to 100
 
     r = go(c, tender, "published", follow=True)
-    assert "De aanbesteding is nu gepubliceerd." in flashes(r)
+    assert "De aanbesteding is gepubliceerd." in flashes(r)
     assert status_of(db, tender) == TenderStatus.PUBLISHED
     # The history shows the tender and its parts (lots and criteria).
     assert "perceel" in page and "gunningscriterium" in page
@@ -497,7 +498,7 @@ def test_cancel_needs_a_reason_which_is_stored(as_role, world, db, status):
     assert "Geef de reden op waarom de aanbesteding wordt ingetrokken." in flashes(r)
     assert status_of(db, tender) == status
     r = go(c, tender, "cancelled", reason="Budget vervallen", follow=True)
-    assert "De aanbesteding is nu ingetrokken." in flashes(r)
+    assert "De aanbesteding is ingetrokken." in flashes(r)
     db.expire_all()
     cancelled = db.get(Tender, tender.id)
     assert cancelled.status == TenderStatus.CANCELLED and cancelled.status_reason == "Budget vervallen"
@@ -557,7 +558,7 @@ def test_a_bid_is_recorded(as_role, world, db):
     assert r.status_code == 302, text(r)
     db.expire_all()
     bid = db.scalar(select(Bid).where(Bid.provider_id == provider.id))
-    assert bid.price == Decimal("2500.00") and bid.submitted_at == datetime.combine(TODAY, time(9, 30))
+    assert bid.price == Decimal("2500.00") and bid.submitted_at == clock.to_utc(datetime.combine(TODAY, time(9, 30)))
 
 
 def test_a_bid_above_the_price_ceiling_is_refused(as_role, world, db):
@@ -573,11 +574,11 @@ def test_a_bid_above_the_price_ceiling_is_refused(as_role, world, db):
 def test_a_bid_after_closing_is_refused(as_role, world, db):
     provider = active_provider(db, "Nieuwe Kansen", "23456789")
     lot = world.tender.lots[0]
-    late = world.tender.closing_at + timedelta(minutes=1)
+    late = clock.to_local(world.tender.closing_at) + timedelta(minutes=1)
     r = as_role("inkoper").post(f"/aanbestedingen/percelen/{lot.id}/inschrijvingen/nieuw",
                                 data=bid_form(provider, submitted=late))
     assert r.status_code == 422
-    assert f"Ingediend na de sluiting op {world.tender.closing_at.strftime('%d-%m-%Y %H:%M')}" in \
+    assert f"Ingediend na de sluiting op {clock.to_local(world.tender.closing_at).strftime('%d-%m-%Y %H:%M')}" in \
         field_error(r, "submitted_at")
     assert bid_count(db, lot) == 1
 
@@ -845,3 +846,67 @@ def test_refusals_from_the_procurement_rules_speak_the_users_language(as_role, w
     page = r.get_data(as_text=True)
     assert "A tender with status &#39;published&#39; cannot move to &#39;contracted&#39;" in page
     assert "kan niet naar" not in page
+
+
+# --- wording of a step, and moments in Amsterdam time -------------------------------------------
+
+
+def test_a_step_is_reported_in_a_dutch_sentence(as_role, world, db):
+    c = as_role("inkoper")
+    tender = world.tender
+    set_status(db, tender, TenderStatus.EVALUATED)
+    db.add(LotAward(lot=tender.lots[0], bid=tender.lots[0].bids[0], rank=1, total_points=Decimal("80"),
+                    awarded=True, reason="Gegund"))
+    db.commit()
+    r = go(c, tender, "award_announced", follow=True)
+    end = (TODAY + timedelta(days=20)).strftime("%d-%m-%Y")
+    assert f"Het gunningsvoornemen is bekendgemaakt; de standstill-termijn loopt tot en met {end}." in flashes(r)
+    assert "is nu gunningsvoornemen" not in flashes(r)
+    # A refusal that names the status quotes it as a name instead of using it as an adjective.
+    r = c.post(f"/aanbestedingen/{tender.id}/percelen/nieuw", data={}, follow_redirects=True)
+    assert "de status is nu ‘gunningsvoornemen bekendgemaakt’" in flashes(r)
+
+
+# 30 March 2026 is the first Monday of summer time: 12:00 in Amsterdam is 10:00 UTC.
+CLOSING_UTC = datetime(2026, 3, 30, 10, 0)
+
+
+def test_the_closing_moment_is_typed_and_shown_in_amsterdam_time(as_role, world, db):
+    c = as_role("inkoper")
+    form = {**TENDER_FORM, "publication_date": "2026-03-01", "questions_deadline": "2026-03-20",
+            "closing_at": "2026-03-30T12:00", "intended_award_date": "2026-04-15"}
+    r = c.post("/aanbestedingen/nieuw", data={**form, "gemeenten": [str(world.gemeenten[0].id)]})
+    assert r.status_code == 302, text(r)
+    db.expire_all()
+    tender = db.scalar(select(Tender).where(Tender.reference == "AB-2027-01"))
+    assert tender.closing_at == CLOSING_UTC
+    assert "30-03-2026 12:00" in text(c.get(f"/aanbestedingen/{tender.id}"))
+    assert 'value="2026-03-30T12:00"' in text(c.get(f"/aanbestedingen/{tender.id}/bewerken"))
+
+
+@pytest.mark.parametrize(("typed", "accepted"), [("2026-03-30T12:00", True), ("2026-03-30T12:01", False),
+                                                 ("2026-03-30T11:30", True)])
+def test_a_bid_near_the_closing_moment_is_judged_in_amsterdam_time(as_role, world, db, typed, accepted):
+    set_status(db, world.tender, TenderStatus.PUBLISHED, closing_at=CLOSING_UTC)
+    provider = active_provider(db, "Nieuwe Kansen", "23456789")
+    lot = world.tender.lots[0]
+    data = {**bid_form(provider), "submitted_at": typed}
+    r = as_role("inkoper").post(f"/aanbestedingen/percelen/{lot.id}/inschrijvingen/nieuw", data=data)
+    if accepted:
+        assert r.status_code == 302, text(r)
+        db.expire_all()
+        stored = db.scalar(select(Bid).where(Bid.provider_id == provider.id)).submitted_at
+        assert stored == datetime.fromisoformat(typed) - timedelta(hours=2)
+    else:
+        assert r.status_code == 422
+        assert "Ingediend na de sluiting op 30-03-2026 12:00" in field_error(r, "submitted_at")
+
+
+def test_the_bid_form_proposes_the_time_in_amsterdam(as_role, world, db, monkeypatch):
+    from app import clock
+
+    monkeypatch.setattr(clock, "now_local", lambda: datetime(2026, 3, 30, 11, 45))
+    set_status(db, world.tender, TenderStatus.PUBLISHED, closing_at=CLOSING_UTC)
+    page = text(as_role("inkoper").get(f"/aanbestedingen/percelen/{world.tender.lots[0].id}/inschrijvingen/nieuw"))
+    assert 'value="2026-03-30T11:45"' in page
+    assert "30-03-2026 12:00" in page  # the closing moment beside it, in the same time

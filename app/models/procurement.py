@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, enum_type, utcnow
 from app.models.audit import Audited
+from contracts.contracting import ContractStatus
 from contracts.procurement import TenderStatus
 from contracts.worklist import Terms
 
@@ -29,13 +30,6 @@ class Procedure(enum.StrEnum):
     RESTRICTED = "niet_openbaar"
     MULTIPLE_PRIVATE = "meervoudig_onderhands"
     SINGLE_PRIVATE = "enkelvoudig_onderhands"
-
-
-class ContractStatus(enum.StrEnum):
-    DRAFT = "draft"
-    ACTIVE = "active"
-    REFERRAL_STOP = "referral_stop"
-    ENDED = "ended"
 
 
 class EvaluationKind(enum.StrEnum):

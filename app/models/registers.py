@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, timedelta
 
 from sqlalchemy import ForeignKey, String, Text
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, enum_type
 from app.models.audit import Audited
+from contracts.contracting import ProviderStatus
 
 EXPIRY_WARNING_DAYS = 90
 
@@ -46,12 +46,6 @@ class Gemeente(Audited, Base):
 
     def __str__(self) -> str:
         return self.name
-
-
-class ProviderStatus(enum.StrEnum):
-    ACTIVE = "active"
-    REFERRAL_STOP = "referral_stop"
-    ENDED = "ended"
 
 
 class Provider(Audited, Base):

@@ -1,35 +1,45 @@
 """Side-by-side simulation: what would this lot's or contract's payment model have paid, and another?
 
-The trajecten come from an uploaded JSON file in the format of ``flask payments simulate`` (see
-docs/payment-models.md) or from the shipped example set; once referrals are recorded in the app, the
-past trajecten of the contract will be offered here too.
+The trajecten come from the contract's own trajecten, from an uploaded JSON file in the format of
+``flask payments simulate`` (see docs/payment-models.md) or from the shipped example set.
+
+A contract's own trajecten are shown anonymised: numbered in referral order, with the engine's facts only
+(dates, kinds of work, hours, months, coded exit reasons), never a client's name, BSN, an employer or a free-text
+reason, and never the traject's id (which would lead to its page). A user whose work is bounded to some
+gemeenten (a klantmanager) sees only those gemeenten's trajecten; the roles that read the performance
+reports over every gemeente see all of the contract's. As on a traject's page, an outcome counts once it is
+confirmed.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from app import clock
 from app.config import PROJECT_ROOT
 from app.db import session
 from app.models.procurement import Contract, ContractVersion
+from app.models.trajecten import Traject
+from app.scoping import gemeente_ids_for
 from app.validators import DutchDateField
-from contracts.events import EventError
+from contracts.events import Event, EventError, EventType
+from contracts.events import Traject as EngineTraject
 from contracts.model import ModelError, PaymentModel
 from contracts.money import ZERO
-from contracts.simulate import Simulation, run
+from contracts.simulate import Simulation, run, run_trajecten
 
 TEMPLATE_DIR = PROJECT_ROOT / "contracts" / "templates"
 EXAMPLE_SET = PROJECT_ROOT / "docs" / "examples" / "trajecten.json"
@@ -65,12 +75,17 @@ class SimulationForm(FlaskForm):
     compare_with = SelectField(_l("Vergelijk met"), default="")
     source = SelectField(_l("Trajecten"), default="example")
     trajecten_file = FileField(_l("Bestand met trajecten"), validators=[FileAllowed(["json"], _l("Alleen .json"))])
-    as_of = DutchDateField(_l("Peildatum"), default=date.today, validators=[DataRequired(_l("Dit veld is verplicht."))])
+    as_of = DutchDateField(_l("Peildatum"), default=clock.today,
+                           validators=[DataRequired(_l("Dit veld is verplicht."))])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, contract: Contract | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.compare_with.choices = _model_choices()
         self.source.choices = [("example", _("Voorbeeldset (4 trajecten)")), ("upload", _("Eigen bestand (JSON)"))]
+        if contract is not None:
+            self.source.choices.insert(0, ("own", _("Trajecten van dit contract (geanonimiseerd)")))
+            if not self.is_submitted():
+                self.source.data = "own"
 
 
 @dataclass
@@ -94,7 +109,42 @@ def _other_model(choice: str) -> dict | None:
     return None
 
 
-def _trajecten(form: SimulationForm):
+def _anonymous(events: tuple[Event, ...]) -> tuple[Event, ...]:
+    """The events renumbered, with what the engine needs and names nobody: a reason is kept only where it is
+    a code (the reason of an exit from benefit), never the free text of a refusal or a drop-out."""
+    numbers = {e.id: f"e{i}" for i, e in enumerate(events, start=1)}
+    return tuple(Event(id=numbers[e.id], type=e.type, date=e.date, kind=e.kind, hours_per_week=e.hours_per_week,
+                       contract_months=e.contract_months, open_ended=e.open_ended,
+                       reason=e.reason if e.type == EventType.BENEFIT_EXIT else None,
+                       revokes=numbers.get(e.revokes) if e.revokes else None)
+                 for e in events)
+
+
+def own_trajecten(contract: Contract) -> list[EngineTraject]:
+    """The contract's trajecten that the user may see, as the engine reads them, with nothing that names anyone."""
+    from app.trajecten.services import engine_ready, engine_traject
+
+    stmt = select(Traject).where(Traject.contract_id == contract.id)
+    allowed = gemeente_ids_for(current_user)
+    if allowed is not None:
+        stmt = stmt.where(Traject.gemeente_id.in_(allowed))
+    rows = session.scalars(engine_ready(stmt.order_by(Traject.referral_date, Traject.id)))
+    out = []
+    for number, traject in enumerate(rows, start=1):
+        seen = engine_traject(traject)
+        out.append(EngineTraject(id=_("Traject %(n)s", n=number), referral_date=seen.referral_date,
+                                 events=_anonymous(seen.events),
+                                 client_group=seen.client_group, price=seen.price))
+    return out
+
+
+def _trajecten(form: SimulationForm, contract: Contract | None):
+    if form.source.data == "own" and contract is not None:
+        own = own_trajecten(contract)
+        if not own:
+            form.source.errors = [_("Dit contract heeft geen trajecten die u mag zien; kies een andere bron.")]
+            return None
+        return own
     if form.source.data == "upload":
         upload = form.trajecten_file.data
         if not upload:
@@ -119,20 +169,23 @@ def _totals(sim: Simulation) -> dict[str, Decimal]:
     return out
 
 
-def simulation_page(model_data: dict, title: str, back_url: str):
-    """Handle the simulate form for one payment model and render the comparison."""
-    form = SimulationForm()
+def simulation_page(model_data: dict, title: str, back_url: str, contract: Contract | None = None):
+    """Handle the simulate form for one payment model (of ``contract``, when there is one) and render the
+    comparison."""
+    form = SimulationForm(contract=contract)
     sims: list[Simulation] = []
     rows: list[Row] = []
     if form.validate_on_submit():
-        data = _trajecten(form)
+        data = _trajecten(form, contract)
+        own = form.source.data == "own"
         other = _other_model(form.compare_with.data) if form.compare_with.data else None
         if data is not None:
             try:
                 models = [PaymentModel.from_dict(model_data)]
                 if other is not None:
                     models.append(PaymentModel.from_dict(other))
-                sims = [run(m, data, form.as_of.data) for m in models]
+                sims = [run_trajecten(m, data, form.as_of.data) if own else run(m, data, form.as_of.data)
+                        for m in models]
             except ModelError as exc:
                 form.compare_with.errors = [f"{path}: {message}" for path, message in exc.problems]
             except EventError as exc:
@@ -144,4 +197,4 @@ def simulation_page(model_data: dict, title: str, back_url: str):
                     for r in sims[0].results]
     status = 422 if form.errors else 200
     return render_template("procurement/simulate.html", form=form, sims=sims, rows=rows, title=title,
-                           back_url=back_url), status
+                           back_url=back_url, own_offered=contract is not None), status

@@ -18,6 +18,7 @@ from contracts.procurement import (
     check_transition,
     score_lot,
     standstill_end,
+    take_step,
     weights_problem,
 )
 
@@ -132,3 +133,32 @@ def test_ties_are_broken_by_quality_then_price_then_submission_and_exact_ties_fl
     a, b = _bid(1, "2000", "8"), _bid(2, "2000", "8")
     ranked = score_lot([QUALITY, PRICE], [a, b], None, CLOSING, 1)
     assert [s.rank for s in ranked] == [1, 1] and all(s.tie for s in ranked)
+
+
+# --- the dates a step sets ------------------------------------------------------------------------
+
+
+def test_publishing_without_a_date_publishes_today_and_keeps_a_given_one():
+    day = date(2026, 5, 4)
+    assert take_step(TenderStatus.DRAFT, TenderStatus.PUBLISHED, day).publication_date == day
+    given = date(2026, 5, 1)
+    assert take_step(TenderStatus.DRAFT, TenderStatus.PUBLISHED, day, publication_date=given).publication_date == given
+
+
+def test_announcing_the_award_starts_the_standstill_today():
+    step = take_step(TenderStatus.EVALUATED, TenderStatus.AWARD_ANNOUNCED, date(2026, 5, 4), standstill_days=15,
+                     publication_date=date(2026, 3, 1))
+    assert step.status == TenderStatus.AWARD_ANNOUNCED
+    assert (step.award_announced_on, step.standstill_end) == (date(2026, 5, 4), date(2026, 5, 19))
+    assert step.publication_date == date(2026, 3, 1)  # left as it was
+
+
+def test_a_later_step_keeps_the_dates_and_an_illegal_one_is_refused():
+    step = take_step(TenderStatus.AWARD_ANNOUNCED, TenderStatus.STANDSTILL, date(2026, 5, 6),
+                     award_announced_on=date(2026, 5, 4), standstill_end_on=date(2026, 5, 24))
+    assert (step.award_announced_on, step.standstill_end) == (date(2026, 5, 4), date(2026, 5, 24))
+    with pytest.raises(ProcurementError):
+        take_step(TenderStatus.DRAFT, TenderStatus.CLOSED, date(2026, 5, 6))
+    with pytest.raises(ProcurementError) as refused:
+        take_step(TenderStatus.DRAFT, TenderStatus.CANCELLED, date(2026, 5, 6), reason=" ")
+    assert refused.value.field == "reason"

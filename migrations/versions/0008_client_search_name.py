@@ -3,8 +3,8 @@
 Filled here for the clients that exist, by the same function the model writes it with (``app.search.name_key``);
 afterwards kept by ``Client._keep_search_name`` whenever a name is set.
 
-Revision ID: 0007_e_client_search_name
-Revises: 0006_approved_cost
+Revision ID: 0008_client_search_name
+Revises: 0007_moments_in_utc
 Create Date: 2026-12-03 14:30:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from app.search import name_key
 
-revision: str = '0007_e_client_search_name'
-down_revision: str | None = '0006_approved_cost'
+revision: str = '0008_client_search_name'
+down_revision: str | None = '0007_moments_in_utc'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
