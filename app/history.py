@@ -30,9 +30,10 @@ from sqlalchemy.orm import Session
 from app.clients.forms import LADDER_LABELS, REVEAL_REASONS
 from app.contracting.forms import CONTRACT_STATUS_LABELS, EVALUATION_KIND_LABELS, VERDICT_LABELS
 from app.db import Base, session
+from app.formatting import money
 from app.models.audit import Audited, AuditEntry
 from app.models.invoicing import InvoiceSource, LineDecision
-from app.navigation import BENEFIT_LABELS, ENTITY_LABELS, PROVIDER_STATUS_LABELS, ROLE_LABELS, money
+from app.navigation import BENEFIT_LABELS, ENTITY_LABELS, PROVIDER_STATUS_LABELS, ROLE_LABELS
 from app.tenders.forms import PROCEDURE_LABELS
 from app.trajecten.forms import EVENT_LABELS, EXIT_REASON_LABELS, WORK_KIND_LABELS
 from contracts.events import ExitReason, WorkKind

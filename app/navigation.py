@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.permissions import Permission, can
 from app.db import utcnow
-from app.formatting import money as money  # areas import it from here too
 from app.models.clients import BenefitType
 from app.models.registers import ProviderStatus
 from app.models.users import Role
+from contracts.contracting import PROVIDER_STATUS_LABELS as PROVIDER_STATUS_MSGIDS
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,7 @@ BENEFIT_LABELS = {
     BenefitType.NONE: _l("geen uitkering"),
 }
 
-PROVIDER_STATUS_LABELS = {
-    ProviderStatus.ACTIVE: _l("actief"),
-    ProviderStatus.REFERRAL_STOP: _l("verwijsstop"),
-    ProviderStatus.ENDED: _l("beëindigd"),
-}
+PROVIDER_STATUS_LABELS = {status: _l(label) for status, label in PROVIDER_STATUS_MSGIDS.items()}
 
 AUDIT_ACTION_LABELS = {
     "create": _l("aangemaakt"),

@@ -19,12 +19,13 @@ prevent. The reports already read it this way; now the engine reads it here too,
 divides money paid for one definition by a count of the same one.
 
 The term itself (how many months) is the contract's: the engine takes it from the payment model's milestone,
-the reports from the contract's durability term; both then ask this module.
+the reports from :func:`term_months` (the contract's own durability term, else the payment model's shortest
+lasting window); both then ask this module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from contracts.dates import add_period
@@ -57,3 +58,17 @@ def durable_on(ordered: Sequence[Event], months: int) -> date | None:
     """The first day any placement of the history proved durable (the date of its confirmation), or None."""
     found = [c.date for p in ordered if p.type == E.PLACEMENT and (c := lasted(ordered, p, months)) is not None]
     return min(found, default=None)
+
+
+def term_months(contract_term: int | None, payment_model: Mapping, default: int) -> int:
+    """How many months a placement must last to count as durable in the reports and the work list.
+
+    The contract's own term wins when it sets one; otherwise the shortest lasting window the contract's payment
+    model pays on (so a contract that pays a six-month tranche counts durability at six months); otherwise the
+    default of the contract's terms.
+    """
+    if contract_term is not None:
+        return contract_term
+    milestones = payment_model.get("milestones", {})
+    lasting = [m["lasting_months"] for m in milestones.values() if isinstance(m, Mapping) and m.get("lasting_months")]
+    return min(lasting) if lasting else default

@@ -19,9 +19,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.db import session
+from app.formatting import money
 from app.i18n import translate
 from app.models import AwardCriterion, Bid, Gemeente, Lot, Procedure, Provider, ProviderStatus, TargetGroup, Tender
-from app.navigation import money
 from app.parsing import ParseError, parse_number
 from app.procurement.forms import parse_payment_model
 from app.procurement.simulation import template_choices, template_model

@@ -38,6 +38,7 @@ from app.models.users import Role, User
 from app.tabular import decode
 from app.trajecten import evidence as evidence_store
 from contracts import referral
+from contracts.durability import term_months
 from contracts.engine import Entitlement, evaluate
 from contracts.events import Event, EventType, ExitReason, WorkKind
 from contracts.events import Traject as EngineTraject
@@ -321,14 +322,11 @@ def open_actions(traject: Traject, today: date) -> list[Action]:
 
 
 def terms_for(traject: Traject) -> Terms:
-    """The contract's terms; durability follows the payment model's own definition when it has one."""
+    """The contract's terms, with the durability term the domain chooses (:func:`contracts.durability.term_months`)."""
     terms = traject.contract.terms
-    if traject.contract.durability_months is None:
-        milestones = traject.contract_version.payment_model.get("milestones", {}).values()
-        lasting = [m["lasting_months"] for m in milestones if m.get("lasting_months")]
-        if lasting:
-            terms = replace(terms, durability_months=min(lasting))
-    return terms
+    months = term_months(traject.contract.durability_months, traject.contract_version.payment_model,
+                         terms.durability_months)
+    return replace(terms, durability_months=months)
 
 
 # --- imports --------------------------------------------------------------------------------------

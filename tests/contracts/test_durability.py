@@ -148,3 +148,16 @@ def test_engine_durable_is_report_durable_for_every_accepted_history(events, mon
     engine, report, _ = both(events, months)
     assert engine == report
     assert durable_tranche(events, months) == (Decimal("1000.00") if report is not None else Decimal(0))
+
+
+def test_the_durability_term_is_the_contracts_else_the_shortest_window_the_model_pays_on_else_the_default():
+    from contracts.durability import term_months
+
+    model = {"milestones": {"placed": {"event": "placement"},
+                            "lasting": {"event": "placement", "lasting_months": 6},
+                            "long": {"event": "placement", "lasting_months": 12}}}
+    assert term_months(3, model, 6) == 3
+    assert term_months(0, model, 6) == 0  # a term of nought months is a term, not "none given"
+    assert term_months(None, model, 9) == 6
+    assert term_months(None, {"milestones": {"placed": {"event": "placement"}}}, 9) == 9
+    assert term_months(None, {}, 9) == 9
