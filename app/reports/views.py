@@ -26,6 +26,7 @@ from app.reports.exports import marap_pdf, marap_xlsx
 from app.reports.forms import ReportForm, TargetForm
 from app.reports.marap import build as build_marap
 from app.scoping import MAX_ID
+from app.uow import attempt
 from contracts.indicators import (
     BASIS_LABELS,
     INDICATORS,
@@ -229,9 +230,8 @@ def target_delete(target_id: int):
     if not DeleteForm().validate_on_submit():
         abort(400)
     year = target.year
-    session.delete(target)
-    session.commit()
-    flash(_("Het doel is verwijderd."), "success")
+    if attempt(lambda: session.delete(target)).ok:
+        flash(_("Het doel is verwijderd."), "success")
     return redirect(url_for("reports.targets", jaar=year))
 
 
