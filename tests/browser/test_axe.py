@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 import urllib.error
@@ -221,7 +220,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _upload_events_file(site: Site) -> int:
+def _upload_events_file(site: Site, folder: Path) -> int:
     """A klantmanager's events import with one good and one bad row, checked: the batch page with its problems."""
     site.login("klantmanager")
     with site.app.app_context():
@@ -235,7 +234,7 @@ def _upload_events_file(site: Site) -> int:
     blank = [""] * (len(columns.split(";")) - 3)
     rows = [columns, ";".join([reference, "progress_report", "01-01-2026", *blank]),
             ";".join([reference, "bestaat_niet", "31-02-2026", *blank])]
-    path = Path(tempfile.mkdtemp()) / "gebeurtenissen.csv"
+    path = folder / "gebeurtenissen.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     Select(site.driver.find_element("name", "kind")).select_by_value("events")
     site.driver.find_element("name", "file").send_keys(str(path))
@@ -243,6 +242,7 @@ def _upload_events_file(site: Site) -> int:
     deadline = time.monotonic() + 30
     while site.driver.find_elements("css selector", "form[data-auto-step]") and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert not site.driver.find_elements("css selector", "form[data-auto-step]"), "the import check did not finish"
     assert "/import/" in site.driver.current_url, site.driver.current_url
     return int(site.driver.current_url.rstrip("/").rsplit("/", 1)[1])
 
@@ -270,7 +270,7 @@ def site(tools, fresh_database_url, tmp_path_factory) -> Iterator[Site]:
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": AXE.read_text(encoding="utf-8")})
     site = Site(f"http://127.0.0.1:{server.server_port}", driver, app)
     try:
-        batch_id = _upload_events_file(site)
+        batch_id = _upload_events_file(site, tmp_path_factory.mktemp("upload"))
         site.pages = _pages(app, batch_id)
         yield site
     finally:
