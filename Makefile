@@ -24,9 +24,11 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	@echo "Serving on http://$(HOST):$(PORT) - demo users admin, inkoper, klantmanager, klantmanager2,"
-	@echo "financien, controller, management, aanbieder; password demo-wachtwoord-2026 (see README.md)."
+	@echo "financien, controller, budgethouder, management, aanbieder; password demo-wachtwoord-2026 (see README.md)."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# SKIP_BROWSER_TESTS=1 make test leaves out tests/browser on a machine without chromium, chromedriver and
+# `npm ci --prefix tests/browser`; without it (and always in CI) their absence fails the run.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest

@@ -1,7 +1,9 @@
 """Configuration read from the environment.
 
 Secrets never live in the repository: a production configuration refuses to start without
-``SECRET_KEY``. Development and tests get a throwaway key so that ``make run`` works on a fresh clone.
+``SECRET_KEY``. Development makes a key of its own on its first start and keeps it in ``var/`` (never committed,
+readable by its owner only), so that ``make run`` works on a fresh clone and a restart does not log everyone
+out; tests get a throwaway key.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "reintegratie.sqlite3"
+SECRET_KEY_FILE = PROJECT_ROOT / "var" / "secret_key"
 
 
 class ConfigurationError(RuntimeError):
@@ -33,21 +36,52 @@ def database_url_from_env() -> str:
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
-def load_config(env: str | None = None) -> dict:
-    """Build the Flask config for ``env`` (``development``, ``production`` or ``testing``)."""
-    env = env or os.environ.get("APP_ENV", "development")
-    if env not in {"development", "production", "testing"}:
-        raise ConfigurationError(f"APP_ENV must be development, production or testing, not {env!r}")
+def kept_secret_key(path: Path) -> str:
+    """The key in ``path``, made on first use: written to a private temporary file and linked into place, so
+    that two processes starting at once (``flask run``'s reloader) both end up with the one complete key."""
+    try:
+        kept = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    else:
+        if len(kept) < 32:
+            raise ConfigurationError(f"{path} holds no usable secret key; delete it and a new one is made.")
+        return kept
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process was first; its key is the one
+    finally:
+        draft.unlink()
+    return kept_secret_key(path)
+
+
+def _secret_key(env: str) -> str:
     secret = os.environ.get("SECRET_KEY", "")
     if env == "production" and len(secret) < 32:
         raise ConfigurationError(
             "SECRET_KEY must be set to at least 32 random characters in production "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+    if secret:
+        return secret
+    return secrets.token_hex(32) if env == "testing" else kept_secret_key(SECRET_KEY_FILE)
+
+
+def load_config(env: str | None = None) -> dict:
+    """Build the Flask config for ``env`` (``development``, ``production`` or ``testing``)."""
+    env = env or os.environ.get("APP_ENV", "development")
+    if env not in {"development", "production", "testing"}:
+        raise ConfigurationError(f"APP_ENV must be development, production or testing, not {env!r}")
     production = env == "production"
     return {
         "APP_ENV": env,
-        "SECRET_KEY": secret or secrets.token_hex(32),
+        "SECRET_KEY": _secret_key(env),
         "DATABASE_URL": database_url_from_env(),
         "TESTING": env == "testing",
         "WTF_CSRF_ENABLED": env != "testing",

@@ -221,6 +221,7 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
         session.add(client)
 
     tenders, contracts = _procurement(session, rng, today, gemeenten, groups, providers)
+    tenders += _tender_past_standstill(session, today, gemeenten, groups, providers)
     session.flush()
     # The provider portal's demo user works for a provider that won a lot, so that it has trajecten.
     portal = next(u for u in users if u.role == Role.PROVIDER)
@@ -398,6 +399,58 @@ def _procurement(session: Session, rng: random.Random, today: date, gemeenten, g
                                           payment_model=_template("stay_in_work")))
     session.add(older)
     return 2, contracts + 1
+
+
+# Bids on the tender past its standstill: (provider index in PROVIDERS, price, scores for quality and for results).
+STANDSTILL_BIDS = ((0, Decimal("2950.00"), (8, 7)), (1, Decimal("3050.00"), (7, 8)),
+                   (2, Decimal("2700.00"), (6, 6)), (4, Decimal("2890.00"), (6, 7)))
+
+
+def _tender_past_standstill(session: Session, today: date, gemeenten, groups, providers) -> int:
+    """A tender whose standstill period ended a few days ago, awarded but not yet contracted, so that a demo
+    user can make the contract from the awarded bid and close the tender in one sitting: a tender of their own
+    cannot get there before its closing moment has passed and 20 days of standstill have run."""
+    announced = today - timedelta(days=25)
+    published = announced - timedelta(days=50)
+    tender = Tender(
+        reference="AB-2026-002", title="Taal en werk voor statushouders",
+        description="Trajecten die taal leren en werken combineren, voor statushouders in Lindenhoven en Beekstad.",
+        procedure=Procedure.OPEN, light_regime=True, status=TenderStatus.STANDSTILL,
+        publication_date=published, questions_deadline=published + timedelta(days=14),
+        closing_at=datetime.combine(published + timedelta(days=35), datetime.min.time()).replace(hour=12),
+        intended_award_date=announced, award_announced_on=announced, standstill_end=standstill_end(announced),
+        gemeenten=list(gemeenten[:2]),
+    )
+    keurmerk = SelectionCriterion(name="Keurmerk", description="Een geldig Blik op Werk Keurmerk.")
+    tender.selection_criteria.append(keurmerk)
+    quality, results = AwardCriterion(name="Kwaliteit van de aanpak", weight=45), \
+        AwardCriterion(name="Resultaat en nazorg", weight=25)
+    tender.award_criteria.extend([quality, results, AwardCriterion(name="Prijs", weight=30, is_price=True)])
+    lot = Lot(number=1, title="Taal en werk", target_group=next(g for g in groups if g.code == "statushouders"),
+              expected_volume=30, price_ceiling=Decimal("3200.00"), award_count=1, payment_model=_template("tempo"),
+              description="Werk binnen een jaar, met taallessen naast het werk.",
+              outcome_definitions="Uitstroom: regulier werk van ten minste 16 uur per week.")
+    tender.lots.append(lot)
+    session.add(tender)
+    for index, price, marks in STANDSTILL_BIDS:
+        provider = providers[index]
+        bid = Bid(provider=provider, price=price, submitted_at=tender.closing_at - timedelta(days=index + 1))
+        lot.bids.append(bid)
+        expired = bool(provider.expired_marks(today))
+        bid.selections.append(BidSelection(criterion=keurmerk, passed=not expired,
+                                           note="Keurmerk verlopen" if expired else ""))
+        for criterion, mark in zip((quality, results), marks, strict=True):
+            bid.scores.extend(BidScore(criterion=criterion, evaluator=evaluator, score=Decimal(mark))
+                              for evaluator in ("Ivo Inkoop", "Karin Klant"))
+    session.flush()
+    ranked = score(lot)
+    last_awarded = min((s.total for s in ranked if s.awarded), default=None)
+    for scored in ranked:
+        lot.awards.append(LotAward(bid=next(b for b in lot.bids if b.id == scored.bid.id), rank=scored.rank,
+                                   total_points=scored.total if scored.valid else None, awarded=scored.awarded,
+                                   reason=award_reason(scored, last_awarded),
+                                   decided_at=datetime.combine(announced, datetime.min.time())))
+    return 1
 
 
 # --- trajecten ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from stdnum import iban
@@ -20,14 +21,13 @@ def test_demo_has_everything_the_readme_promises(app, db):
     assert summary["trajecten"] > 60
     assert summary["invoices"] >= 5
     assert {k: v for k, v in summary.items() if k not in ("trajecten", "invoices")} == {
-        "gemeenten": 3, "providers": 5, "users": 9, "clients": 300, "tenders": 2, "contracts": 4}
+        "gemeenten": 3, "providers": 5, "users": 9, "clients": 300, "tenders": 3, "contracts": 4}
 
     gemeenten = db.scalars(select(Gemeente)).all()
     assert len({g.executing_body_id for g in gemeenten}) == 1 and gemeenten[0].executing_body_id
 
     providers = db.scalars(select(Provider)).all()
     assert sum(p.status == ProviderStatus.REFERRAL_STOP for p in providers) == 1
-    from datetime import date
 
     assert sum(bool(p.expired_marks(date.today())) for p in providers) == 1
     for p in providers:
@@ -101,3 +101,42 @@ def test_demo_invoices_went_through_four_eyes_and_budgets_are_reconciled(app, db
     assert reported and any(reconcile(BudgetFigures(b.amount, b.carried_over, b.spent_reported,
                                                     b.remaining_reported)) for b in reported)
     assert all(g.oin and g.street for g in db.scalars(select(Gemeente)))
+
+
+def test_demo_tender_past_its_standstill_can_be_contracted_in_one_sitting(app, db):
+    """A tender of one's own cannot close on its publication day and then waits 20 days of standstill; the demo's
+    AB-2026-002 is past that, so the README's tour can make a contract from its award and close it at once."""
+    import lxml.html
+
+    from app.models import Contract, LotAward, Tender
+    from contracts.procurement import TenderStatus
+
+    with app.app_context():
+        load_demo(app_session, seed=7, clients=5)
+    tender = db.scalar(select(Tender).where(Tender.reference == "AB-2026-002"))
+    assert tender.status == TenderStatus.STANDSTILL
+    assert tender.standstill_end < date.today()
+    awarded = [a for a in tender.lots[0].awards if a.awarded]
+    assert len(awarded) == 1 and awarded[0].rank == 1
+    assert any(not a.awarded and a.total_points is None for a in tender.lots[0].awards), "one bidder fails selection"
+    assert db.scalar(select(Contract).where(Contract.bid_id == awarded[0].bid_id)) is None
+
+    inkoper = app.test_client()
+    assert login(inkoper, "inkoper", DEMO_PASSWORD).status_code == 302
+    page = inkoper.get(f"/contracten/nieuw?bid={awarded[0].bid_id}")
+    assert page.status_code == 200, page.data
+    form = lxml.html.fromstring(page.data).xpath("//main//form[@method='post']")[0]
+    start = date.today() + timedelta(days=1)
+    typed = {"number": "C-2026-201", "start_date": start.isoformat(),
+             "end_date": (start + timedelta(days=729)).isoformat()}
+    made = inkoper.post(f"/contracten/nieuw?bid={awarded[0].bid_id}", data={**dict(form.form_values()), **typed})
+    assert made.status_code == 302, made.data
+    db.expire_all()
+    contract = db.scalar(select(Contract).where(Contract.bid_id == awarded[0].bid_id))
+    assert contract is not None and contract.provider_id == awarded[0].bid.provider_id
+
+    closed = inkoper.post(f"/aanbestedingen/{tender.id}/status", data={"target": TenderStatus.CONTRACTED.value})
+    assert closed.status_code == 302
+    db.expire_all()
+    assert db.get(Tender, tender.id).status == TenderStatus.CONTRACTED
+    assert db.scalar(select(LotAward).where(LotAward.bid_id == awarded[0].bid_id)).awarded

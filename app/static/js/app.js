@@ -112,11 +112,51 @@
     step();
   }
 
+  // (e) A table wider than the screen scrolls inside its .table-wrap. While it does, the wrapper is a region
+  // named by the table's caption that the keyboard can reach and scroll (WCAG 2.1.1); a table that fits adds
+  // no tab stop. Checked again when the window changes size.
+  function markScrollingTables() {
+    var wraps = document.querySelectorAll('.table-wrap');
+    Array.prototype.forEach.call(wraps, function (wrap, index) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth;
+      var marked = wrap.hasAttribute('data-scroll-region');
+      if (scrolls && !marked) {
+        var caption = wrap.querySelector('caption');
+        if (caption) {
+          caption.id = caption.id || 'table-caption-' + index;
+          wrap.setAttribute('role', 'region');
+          wrap.setAttribute('aria-labelledby', caption.id);
+        }
+        wrap.setAttribute('tabindex', '0');
+        wrap.setAttribute('data-scroll-region', '');
+      } else if (!scrolls && marked) {
+        ['role', 'aria-labelledby', 'tabindex', 'data-scroll-region'].forEach(function (name) {
+          wrap.removeAttribute(name);
+        });
+      }
+    });
+  }
+
+  function bindScrollingTables() {
+    var pending = false;
+    markScrollingTables();
+    window.addEventListener('resize', function () {
+      if (!pending) {
+        pending = true;
+        window.requestAnimationFrame(function () {
+          pending = false;
+          markScrollingTables();
+        });
+      }
+    });
+  }
+
   function init() {
     focusErrorSummary();
     bindConfirmForms();
     bindAutosubmit();
     bindAutoStep();
+    bindScrollingTables();
   }
 
   if (document.readyState === 'loading') {
