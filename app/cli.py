@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app import migrate
 from app.db import session
+from app.uow import committed
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -49,7 +50,8 @@ def demo_load(if_empty: bool, seed: int) -> None:
     if if_empty and session.scalar(select(func.count()).select_from(User)):
         click.echo("Database already has data; demo not loaded.")
         return
-    summary = load_demo(session, seed=seed)
+    with committed():
+        summary = load_demo(session, seed=seed)
     click.echo("Demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
 
 

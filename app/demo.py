@@ -123,7 +123,8 @@ def benefit_for(rng: random.Random, age: int) -> tuple[BenefitType, Decimal]:
 
 
 def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[str, int]:
-    """Fill an empty database; one transaction, so a failure leaves nothing behind."""
+    """Fill an empty database, flushed but not committed: the caller's unit of work commits it as one
+    transaction (``flask demo load`` through :func:`app.uow.committed`), so a failure leaves nothing behind."""
     rng = random.Random(seed)
     today = clock.today()
     session.info["actor"] = (None, "demo")
@@ -232,7 +233,7 @@ def load_demo(session: Session, seed: int = 2026, clients: int = 300) -> dict[st
     invoices = _invoices(today, {u.username: u for u in users})
     _budgets(session, today, gemeenten)
     _targets(session, today, gemeenten)
-    session.commit()
+    session.flush()
     return {"gemeenten": len(gemeenten), "providers": len(providers), "users": len(users), "clients": clients,
             "tenders": tenders, "contracts": contracts, "trajecten": trajecten, "invoices": invoices}
 

@@ -12,11 +12,12 @@ from stdnum.nl import bsn, btw
 from app.db import session as app_session
 from app.demo import DEMO_PASSWORD, load_demo
 from app.models import BenefitType, Client, Gemeente, Provider, ProviderStatus, Role, User
+from app.uow import committed
 from tests.conftest import login
 
 
 def test_demo_has_everything_the_readme_promises(app, db):
-    with app.app_context():
+    with app.app_context(), committed():
         summary = load_demo(app_session, seed=7)
     assert summary["trajecten"] > 60
     assert summary["invoices"] >= 5
@@ -47,7 +48,7 @@ def test_demo_has_everything_the_readme_promises(app, db):
 
 
 def test_every_demo_login_works(app, db):
-    with app.app_context():
+    with app.app_context(), committed():
         load_demo(app_session, seed=7, clients=5)
     for username in ("admin", "inkoper", "klantmanager", "klantmanager2", "financien", "controller",
                      "budgethouder", "management", "aanbieder"):
@@ -67,7 +68,7 @@ def test_demo_trajecten_follow_the_lifecycle_rules(app, db):
     from app.trajecten.services import history, needs_confirmation
     from contracts.lifecycle import TrajectStatus, replay
 
-    with app.app_context():
+    with app.app_context(), committed():
         load_demo(app_session, seed=7)
     trajecten = db.scalars(select(Traject)).all()
     for t in trajecten:
@@ -87,7 +88,7 @@ def test_demo_invoices_went_through_four_eyes_and_budgets_are_reconciled(app, db
     from invoicing.budget import BudgetFigures, reconcile
     from invoicing.status import InvoiceStatus
 
-    with app.app_context():
+    with app.app_context(), committed():
         load_demo(app_session, seed=7, clients=300)
     invoices = db.scalars(select(Invoice)).all()
     assert {InvoiceStatus.PAID, InvoiceStatus.EXPORTED, InvoiceStatus.APPROVED, InvoiceStatus.CHECKED,
@@ -111,7 +112,7 @@ def test_demo_tender_past_its_standstill_can_be_contracted_in_one_sitting(app, d
     from app.models import Contract, LotAward, Tender
     from contracts.procurement import TenderStatus
 
-    with app.app_context():
+    with app.app_context(), committed():
         load_demo(app_session, seed=7, clients=5)
     tender = db.scalar(select(Tender).where(Tender.reference == "AB-2026-002"))
     assert tender.status == TenderStatus.STANDSTILL

@@ -14,6 +14,7 @@ from app.demo import load_demo
 from app.generate import bsn_numbers, generate
 from app.models import Client, Contract, Invoice, InvoicedEntitlement, InvoiceLine, InvoiceStep, Traject
 from app.trajecten.services import engine_traject, history, terms_for
+from app.uow import committed
 from contracts.indicators import FACT_FIELDS, facts_of
 from contracts.lifecycle import TrajectStatus, replay
 from invoicing.status import APPROVED_STATUSES
@@ -23,7 +24,7 @@ TODAY = date.today()
 
 def _demo(app) -> int:
     """Load the demo (a small one); the highest traject id it made."""
-    with app.app_context():
+    with app.app_context(), committed():
         load_demo(app_session, seed=7, clients=60)
         return app_session.scalar(select(func.max(Traject.id))) or 0
 

@@ -119,8 +119,9 @@ def kept_state(db) -> dict[int, tuple]:
 
 def test_rebuilding_every_projection_over_the_demo_changes_nothing(app, db):
     from app.demo import load_demo
+    from app.uow import committed
 
-    with app.app_context():
+    with app.app_context(), committed():
         load_demo(app_session, seed=7)
     before = kept_state(db)
     # Not a vacuous comparison: the demo has every kind of kept state to lose.

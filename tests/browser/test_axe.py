@@ -33,6 +33,7 @@ from app import create_app
 from app.db import session
 from app.demo import DEMO_PASSWORD, load_demo
 from app.migrate import upgrade
+from app.uow import committed
 from tests.test_access import NOT_FOUND_FOR, ROLES, ROUTES
 
 try:
@@ -253,7 +254,7 @@ def site(tools, fresh_database_url, tmp_path_factory) -> Iterator[Site]:
     upgrade(url)
     app = create_app("testing", overrides={"DATABASE_URL": url,
                                            "EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence"))})
-    with app.app_context():
+    with app.app_context(), committed():
         load_demo(session)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     quiet = logging.getLogger("werkzeug")
