@@ -9,7 +9,8 @@ Building the ``world`` costs far more than most tests that use it. A module mark
 ``pytestmark = pytest.mark.shared_world`` builds the app and the world once, in a transaction of its own
 that is rolled back after the module; each of its tests runs inside a SAVEPOINT of that transaction,
 rolled back after the test, and gets the world's rows loaded afresh into its own ``db`` session. A test
-there may still write: its writes are gone before the next test starts.
+there may still write: its writes are gone before the next test starts. Only tests that ask for ``world``
+share it; the others start from an empty database as everywhere else.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def engine(database_url) -> Iterator[Engine]:
 
 
 def _shares_world(request: pytest.FixtureRequest) -> bool:
-    return request.node.get_closest_marker("shared_world") is not None
+    """Only a test that asks for the world shares it: one that does not starts from an empty database, as ever."""
+    return request.node.get_closest_marker("shared_world") is not None and "world" in request.fixturenames
 
 
 def _make_app(database_url: str, folder, bind):
@@ -194,7 +196,9 @@ def _load(db, key):
 @pytest.fixture
 def world(request, app, db) -> World:
     if _shares_world(request):
-        return World(**{name: _load(db, key) for name, key in request.getfixturevalue("shared_world_keys").items()})
+        world = World(**{name: _load(db, key) for name, key in request.getfixturevalue("shared_world_keys").items()})
+        db.expire_all()  # every attribute is read when first used, so what a request changed is seen
+        return world
     return _build_world(app, db)
 
 
