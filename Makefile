@@ -40,6 +40,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 typecheck: $(STAMP)

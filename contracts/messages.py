@@ -8,7 +8,7 @@ class Message(str):
     (a msgid, marked with :func:`N_`) and parameters so that the app can render it in English."""
 
     template: str
-    params: dict
+    params: dict[str, object]
 
     def __new__(cls, template: str, **params: object) -> Message:
         shown = {k: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in params.items()}

@@ -90,7 +90,7 @@ class Timeline:
     intended_award: date | None
     standstill_days: int = STANDSTILL_DAYS
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[tuple[str, Message]]:
         """Dates that contradict each other, each with the field to fix."""
         out = []
         closing_day = self.closing.date() if self.closing else None
@@ -187,7 +187,7 @@ def score_lot(
             reasons.append(Message(N_("prijs ontbreekt of is nul")))
         scored.append(ScoredBid(bid, not reasons, reasons))
     valid = [s for s in scored if s.valid]
-    lowest = min((s.bid.price for s in valid), default=None)
+    lowest = min((s.bid.price for s in valid), default=Decimal(0))  # read only when a bid is valid
     for s in valid:
         for c in criteria:
             if c.is_price:
