@@ -7,13 +7,24 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint translations extract-messages bench clean
+# Test workers (pytest-xdist): `auto` is one per core; TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 
-$(STAMP): pyproject.toml
+.PHONY: run test install lint typecheck lock translations extract-messages bench clean
+
+# Every package, direct or transitive, comes from requirements.lock at the version and hash it names; the
+# project itself is installed on top of it, without letting pip resolve anything more.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Regenerate requirements.lock from pyproject.toml (runtime and dev), keeping the pins that still fit;
+# LOCK_ARGS=--upgrade (or --upgrade-package NAME) moves them on.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" --quiet $(LOCK_ARGS) -o requirements.lock
 
 install: $(STAMP) translations
 
@@ -31,7 +42,11 @@ run: install
 # `npm ci --prefix tests/browser`; without it (and always in CI) their absence fails the run.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -52,4 +67,4 @@ bench-reports: install
 	$(BIN)/python bench/reports.py --database-url "$(BENCH_DATABASE_URL)" --trajecten $(BENCH_TRAJECTEN)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

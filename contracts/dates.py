@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -11,12 +12,12 @@ def add_period(start: date, months: int = 0, weeks: int = 0, days: int = 0) -> d
     return start + relativedelta(months=months) + timedelta(weeks=weeks, days=days)
 
 
-def period_from_spec(start: date, spec: dict) -> date:
+def period_from_spec(start: date, spec: Mapping[str, int]) -> date:
     """``{"months": 6}``, ``{"weeks": 4}`` or ``{"days": 90}`` after ``start``."""
     return add_period(start, months=spec.get("months", 0), weeks=spec.get("weeks", 0), days=spec.get("days", 0))
 
 
-def describe_period(spec: dict) -> str:
+def describe_period(spec: Mapping[str, int]) -> str:
     parts = []
     for key, one, many in (("months", "maand", "maanden"), ("weeks", "week", "weken"), ("days", "dag", "dagen")):
         n = spec.get(key)

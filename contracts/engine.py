@@ -51,7 +51,7 @@ class Entitlement:
     flag: str | None = None
     computed: Decimal | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "key": self.key, "traject": self.traject_id, "rule": self.rule, "due_on": self.due_on.isoformat(),
             "amount": str(self.amount), "explanation": self.explanation, "basis": list(self.basis),
@@ -176,6 +176,7 @@ def _break_of(rule: Rule, facts: _Facts, reached: Reached, due_on: date) -> Even
 
 
 def _void(pending: _Pending, rule: Rule, reached: Reached, brk: Event) -> None:
+    assert rule.clawback is not None, "only a rule with a clawback clause has a break that voids"
     pending.clawback_on = brk.date
     pending.clawback_basis = (brk.id,)
     pending.clawback_reason = (
@@ -200,6 +201,7 @@ def _pro_rata(rule: Rule, event: Event, amount: Decimal) -> tuple[Decimal, str]:
 
 
 def _fee(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) -> list[_Pending]:
+    assert rule.milestone is not None and rule.amount is not None, "the schema requires both of a fee"
     reached = facts.reach(model.milestones[rule.milestone])
     if reached is None:
         return []
@@ -208,7 +210,7 @@ def _fee(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) 
         # Only a start on or before the placement counts, so that a later event cannot change this fee.
         started = facts.first(EventType.STARTED)
         use_start = rule.tempo_from == "started" and started is not None and started.date <= reached.event.date
-        origin = started.date if use_start else facts.traject.referral_date
+        origin = started.date if use_start and started is not None else facts.traject.referral_date
         days = (reached.event.date - origin).days
         band = next((b for b in rule.tempo_bands if days <= b.max_days), None)
         if band is not None:
@@ -243,7 +245,7 @@ def _tiers(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None
     tier's payments, after which the provider is topped up to the best tier that still stands (a
     result that is later voided never leaves the provider below what a lower result earned).
     """
-    moments = []
+    moments: list[tuple[date, int, int, Step, Reached, Event | None]] = []
     for order, step in enumerate(rule.steps):
         result = facts.reach(model.milestones[step.milestone])
         if result is None:
@@ -275,6 +277,7 @@ def _tiers(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None
             out.append(pending)
             earned.setdefault(step.milestone, []).append(pending)
             continue
+        assert brk is not None, "a voiding moment is only added for a break"
         standing.pop(step.milestone, None)
         for pending in earned.get(step.milestone, ()):
             if pending.clawback_on is None:
@@ -318,6 +321,8 @@ def _tranches(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | N
 
 
 def _recurring(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None) -> list[_Pending]:
+    assert rule.milestone is not None and rule.amount is not None and rule.max_count is not None, "the schema"
+    assert rule.every is not None, "requires a milestone, an amount, a period and a count of a recurring fee"
     reached = facts.reach(model.milestones[rule.milestone])
     if reached is None:
         return []
@@ -436,6 +441,7 @@ def evaluate(model: PaymentModel, traject: Traject, as_of: date) -> TrajectResul
         day_before = correction.date - timedelta(days=1)
         before = [presenter.present(x) for x in
                   _evaluate(model, traject, [e for e in facts if e.id not in revoked], day_before).entitlements]
+        assert correction.revokes is not None, "parsing refuses a correction that names no event"
         revoked.add(correction.revokes)
         after = {(y.key, y.amount, y.due_on) for y in (presenter.present(x) for x in _evaluate(
             model, traject, [e for e in facts if e.id not in revoked], day_before).entitlements)}

@@ -7,6 +7,7 @@ whatever order the events were given in.
 
 from __future__ import annotations
 
+import datetime
 import enum
 from dataclasses import dataclass
 from datetime import date
@@ -74,7 +75,7 @@ class Event:
     open_ended: bool = False
 
     @property
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[datetime.date, int, int, str]:
         # Ids are compared shorter first, so that numbered ids keep their numeric order ("9" before "10").
         return (self.date, _TYPE_ORDER[self.type], len(self.id), self.id)
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal, cast
 
 from contracts.dates import add_period
 from contracts.durability import durable_on
@@ -102,7 +102,7 @@ def facts_of(events: Iterable[Event], durability_months: int) -> Facts:
     if not isinstance(durability_months, int) or durability_months < 0:
         raise ValueError(f"durability_months moet een geheel aantal maanden van 0 of meer zijn: {durability_months!r}")
     ordered = effective(events)
-    found: dict[str, object] = {}
+    found: dict[str, Any] = {}  # the fields of Facts: dates, a kind, a reason
     for event in ordered:
         name = _FIRST_OF.get(event.type)
         if name is not None and name not in found:
@@ -171,7 +171,7 @@ class OneOf:
 class All:
     """Every part holds; ``All(())`` always holds."""
 
-    parts: tuple
+    parts: tuple[Predicate, ...]
 
     def __post_init__(self) -> None:
         parts = tuple(self.parts)
@@ -182,7 +182,7 @@ class All:
 
 @dataclass(frozen=True)
 class Not:
-    part: object
+    part: Predicate
 
     def __post_init__(self) -> None:
         _check_predicate(self.part)
@@ -456,7 +456,7 @@ def members(indicator: Indicator, rows: Iterable[Mapping[str, object]], part: Pa
     predicate = indicator.numerator if part == "numerator" else indicator.denominator
     dated = in_period(indicator, basis, part)
     return [row for row in rows
-            if holds(predicate, row) and row[dated] is not None and first <= row[dated] <= last]
+            if holds(predicate, row) and row[dated] is not None and first <= cast(date, row[dated]) <= last]
 
 
 @dataclass(frozen=True)
@@ -497,7 +497,8 @@ def figure(indicator: Indicator, rows: Iterable[Mapping[str, object]], basis: Ba
     if indicator.kind == Kind.RATE:
         interval = wilson(k, n) if basis == Basis.COHORT else None
         return Figure(indicator.id, indicator.kind, basis, period, k, n, rate(k, n), interval)
-    days = [(row[indicator.end] - row[indicator.start]).days for row in top]
+    assert indicator.start is not None and indicator.end is not None, "a duration is measured between two dates"
+    days = [(cast(date, row[indicator.end]) - cast(date, row[indicator.start])).days for row in top]
     return Figure(indicator.id, indicator.kind, basis, period, k, n, median(days), None)
 
 
@@ -760,7 +761,7 @@ def months_to_placement(row: Mapping[str, object]) -> int | None:
     started, placed = row["started_on"], row["placed_on"]
     if started is None or placed is None:
         return None
-    return months_between(started, placed)
+    return months_between(cast(date, started), cast(date, placed))
 
 
 def cumulative_placed(months_to_placement: Sequence[int | None], horizon: int) -> list[tuple[int, Decimal]]:

@@ -124,6 +124,7 @@ class SequenceError(DomainError):
     """An event that cannot follow the history before it; ``event`` is the one refused."""
 
     code = "out_of_sequence"
+    message: Message
 
     def __init__(self, event: Event, message: Message):
         super().__init__(message)

@@ -11,7 +11,7 @@ class Message(str):
     passed as a ``date``, not as text, so that the app writes it as it writes every other date."""
 
     template: str
-    params: dict
+    params: dict[str, object]
 
     def __new__(cls, template: str, **params: object) -> Message:
         shown = {k: ", ".join(map(str, v)) if isinstance(v, list | tuple) else

@@ -7,13 +7,14 @@ fast; every problem comes back at once in a :class:`ModelError` whose lines each
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from contracts.events import EventType, ExitReason, WorkKind
 from contracts.messages import DomainError
@@ -21,6 +22,9 @@ from contracts.money import HUNDRED, format_eur, format_percent, percent_of
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "payment-model.v1.json"
 SCHEMA_VERSION = 1
+JSON = dict[str, Any]  # a payment model, or a part of one, as parsed from its JSON text
+Period = Mapping[str, int]  # {"months": 6}, {"weeks": 4} or {"days": 90}
+Problems = list[tuple[str, str]]  # (field path, Dutch message)
 LASTING_EVENTS = frozenset({EventType.PLACEMENT, EventType.BENEFIT_EXIT})
 
 
@@ -35,18 +39,20 @@ class ModelError(DomainError):
 
 
 @cache
-def schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
 
 
-def _path(parts) -> str:
+def _path(parts: Iterable[str | int]) -> str:
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "(model)"
 
 
-_SCHEMA_MESSAGES = {
+# Any: jsonschema types an error's fields as possibly unset, though an error it reports always has them.
+_SCHEMA_MESSAGES: dict[str, Callable[[Any], str]] = {
     "required": lambda e: f"verplicht veld {e.message.split(chr(39))[1]!r} ontbreekt",
     "additionalProperties": lambda e: "onbekend veld: " + e.message.split("(")[-1].rstrip(")"),
     "enum": lambda e: f"onbekende waarde {e.instance!r}; toegestaan: {', '.join(map(str, e.validator_value))}",
@@ -62,15 +68,15 @@ _SCHEMA_MESSAGES = {
 }
 
 
-def _schema_message(error) -> str:
+def _schema_message(error: ValidationError) -> str:
     if error.validator == "pattern":
-        pattern = error.validator_value
+        pattern = str(error.validator_value)
         if "\\.[0-9]{1,2}" in pattern:
             return f'moet een bedrag van 0 of meer zijn, als tekst, bijv. "750.00" (kreeg {error.instance!r})'
         if "\\.[0-9]+" in pattern:
             return f"moet een percentage van 0 of meer zijn, als tekst, bijv. \"70\" (kreeg {error.instance!r})"
         return f"ongeldige naam {error.instance!r}: alleen kleine letters, cijfers en _"
-    handler = _SCHEMA_MESSAGES.get(error.validator)
+    handler = _SCHEMA_MESSAGES.get(str(error.validator))
     return handler(error) if handler else error.message
 
 
@@ -101,7 +107,7 @@ class Amount:
     percent: Decimal | None = None
 
     @classmethod
-    def parse(cls, data: dict) -> Amount:
+    def parse(cls, data: JSON) -> Amount:
         if "amount" in data:
             return cls(fixed=Decimal(data["amount"]))
         return cls(percent=Decimal(data["percent"]))
@@ -109,11 +115,13 @@ class Amount:
     def value(self, base_price: Decimal | None) -> Decimal:
         if self.fixed is not None:
             return self.fixed
+        assert self.percent is not None, "parse() gives an amount or a percentage"
         return percent_of(self.percent, base_price or Decimal(0))
 
     def describe(self, base_price: Decimal | None) -> str:
         if self.fixed is not None:
             return format_eur(self.fixed)
+        assert self.percent is not None, "parse() gives an amount or a percentage"
         return f"{format_percent(self.percent)} van {format_eur(base_price or Decimal(0))}"
 
 
@@ -131,7 +139,7 @@ class Milestone:
 
 @dataclass(frozen=True, slots=True)
 class Clawback:
-    within: dict
+    within: Period
     on: frozenset[EventType]
 
 
@@ -160,13 +168,13 @@ class Rule:
     milestone: str | None = None
     amount: Amount | None = None
     unless_milestones: tuple[str, ...] = ()
-    unless_within: dict | None = None
+    unless_within: Period | None = None
     tempo_from: str | None = None
     tempo_bands: tuple[TempoBand, ...] = ()
     pro_rata_base_hours: Decimal | None = None
     clawback: Clawback | None = None
     steps: tuple[Step, ...] = ()
-    every: dict | None = None
+    every: Period | None = None
     max_count: int | None = None
 
 
@@ -195,7 +203,7 @@ class PaymentModel:
     contract_rules: tuple[ContractRule, ...]
     volume_limit: int | None
     budget_limit: Decimal | None
-    source: dict
+    source: JSON
 
     @classmethod
     def from_dict(cls, data: Any) -> PaymentModel:
@@ -223,7 +231,7 @@ class PaymentModel:
 # --- rules a schema cannot say --------------------------------------------------------------------
 
 
-def _amounts_in(data: dict) -> list[tuple[str, dict]]:
+def _amounts_in(data: JSON) -> list[tuple[str, JSON]]:
     """Every amount object in the model with its path."""
     found = []
     for i, rule in enumerate(data.get("rules", [])):
@@ -240,7 +248,7 @@ def _amounts_in(data: dict) -> list[tuple[str, dict]]:
     return found
 
 
-def _check_milestone(name: str, m: dict, problems: list) -> None:
+def _check_milestone(name: str, m: JSON, problems: Problems) -> None:
     event = m["event"]
     where = f"milestones.{name}"
     for key in ("kinds", "min_hours_per_week", "min_contract_months"):
@@ -253,13 +261,13 @@ def _check_milestone(name: str, m: dict, problems: list) -> None:
         problems.append((f"{where}.lasting_months", "duurzaamheid geldt alleen voor 'placement' of 'benefit_exit'"))
 
 
-def _ref(name: str, milestones: dict, where: str, problems: list) -> None:
+def _ref(name: str, milestones: JSON, where: str, problems: Problems) -> None:
     if name not in milestones:
         known = ", ".join(sorted(milestones)) or "geen"
         problems.append((where, f"onbekende mijlpaal {name!r} (bekend: {known})"))
 
 
-def _check_steps(rule: dict, where: str, milestones: dict, problems: list) -> None:
+def _check_steps(rule: JSON, where: str, milestones: JSON, problems: Problems) -> None:
     key = "tiers" if rule["type"] == "tiers" else "tranches"
     steps = rule[key]
     for j, step in enumerate(steps):
@@ -299,7 +307,7 @@ def _check_steps(rule: dict, where: str, milestones: dict, problems: list) -> No
             problems.append((f"{where}.tranches", f"de percentages tellen op tot {sum(percents)}%: meer dan 100%"))
 
 
-def _semantic_problems(data: dict) -> list[tuple[str, str]]:
+def _semantic_problems(data: JSON) -> Problems:
     problems: list[tuple[str, str]] = []
     milestones = data["milestones"]
     for name, m in milestones.items():
@@ -349,7 +357,7 @@ def _semantic_problems(data: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def _compile(data: dict) -> PaymentModel:
+def _compile(data: JSON) -> PaymentModel:
     milestones = {
         name: Milestone(
             name=name,

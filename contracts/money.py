@@ -29,7 +29,7 @@ def format_eur(amount: Decimal) -> str:
     cents = to_cents(amount)
     sign = "-" if cents < 0 else ""
     whole, _, fraction = f"{abs(cents):.2f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -131,6 +131,7 @@ def settle(
         if rule.fixed is not None:
             base_text, value = format_eur(rule.fixed), rule.fixed
         else:
+            assert rule.percent_of_rules is not None, "a rule without a fixed amount has a percentage of rules"
             percent, rule_ids = rule.percent_of_rules
             fees = sum(
                 (e.amount for e in entitlements if e.rule in rule_ids and period_start <= e.due_on <= period_end),

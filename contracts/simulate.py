@@ -44,7 +44,7 @@ class Simulation:
         return dict(sorted(per_rule.items()))
 
     def as_dict(self) -> dict[str, Any]:
-        by_traject: dict[str, list[dict]] = {}
+        by_traject: dict[str, list[dict[str, Any]]] = {}
         for e in self.settlement.traject_entitlements:
             by_traject.setdefault(e.traject_id, []).append(e.as_dict())
         return {

@@ -61,6 +61,7 @@ def _rule_max(rule: Rule, price: Decimal | None) -> Decimal:
         return to_cents(amount.value(price))
 
     if rule.type == "fee":
+        assert rule.amount is not None, "the schema requires the amount of a fee"
         # The fee's own amount or a tempo band's; pro rata hours can only lower it.
         return max(cents(a) for a in [rule.amount, *(band.amount for band in rule.tempo_bands)])
     if rule.type == "tiers":
@@ -70,6 +71,7 @@ def _rule_max(rule: Rule, price: Decimal | None) -> Decimal:
         return sum((cents(step.amount) for step in rule.steps), ZERO)
     if rule.type == "recurring":
         # Every period is its own entitlement, rounded on its own: count × the rounded amount.
+        assert rule.amount is not None and rule.max_count is not None, "the schema requires both of a recurring fee"
         return cents(rule.amount) * rule.max_count
     raise ValueError(f"unknown rule type {rule.type!r}")
 

@@ -93,8 +93,9 @@ def match(claims: Iterable[Claim], due: Iterable[Owed], invoiced: Iterable[Owed]
         fallback = ([(Verdict.DUPLICATE, o) for o in open_.get(key, ())]
                     + [(Verdict.ALREADY_INVOICED, o) for o in done.get(key, ())]
                     + [(Verdict.NOT_YET_DUE, o) for o in later.get(key, ())])
-        verdict, owed = (same or differs or fallback or [(Verdict.UNKNOWN, None)])[0]
-        if verdict == Verdict.AMOUNT_DIFFERS:
+        candidates = same or differs or fallback
+        verdict, owed = candidates[0] if candidates else (Verdict.UNKNOWN, None)
+        if verdict == Verdict.AMOUNT_DIFFERS and owed is not None:
             used.add(owed.key)
         found[n] = Match(claim, verdict, owed)
     out = [found[n] for n in range(len(claims))]

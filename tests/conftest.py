@@ -1,17 +1,24 @@
 """Test fixtures: a real database migrated with Alembic, and one rolled-back transaction per test.
 
 The database is SQLite by default; with ``DATABASE_URL`` pointing at a PostgreSQL server the suite
-creates a fresh database on that server for the run and drops it afterwards. Each test runs inside an
-outer transaction that is rolled back at the end, so the app's own commits (savepoints here) never
-leak from one test into another.
+creates a fresh database on that server for the run and drops it afterwards (one per xdist worker: every
+session fixture here exists once per worker process). Each test runs inside an outer transaction that is
+rolled back at the end, so the app's own commits (savepoints here) never leak from one test into another.
+
+Building the ``world`` costs far more than most tests that use it. A module marked
+``pytestmark = pytest.mark.shared_world`` builds the app and the world once, in a transaction of its own
+that is rolled back after the module; each of its tests runs inside a SAVEPOINT of that transaction,
+rolled back after the test, and gets the world's rows loaded afresh into its own ``db`` session. A test
+there may still write: its writes are gone before the next test starts. Only tests that ask for ``world``
+share it; the others start from an empty database as everywhere else.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -32,7 +39,7 @@ def _server_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def fresh_database_url(tmp_path_factory) -> Iterator[callable]:
+def fresh_database_url(tmp_path_factory) -> Iterator[Callable[[], str]]:
     """A factory of empty databases: SQLite files, or new databases on the PostgreSQL server."""
     server = _server_url()
     created: list[str] = []
@@ -71,8 +78,51 @@ def engine(database_url) -> Iterator[Engine]:
     eng.dispose()
 
 
+def _shares_world(request: pytest.FixtureRequest) -> bool:
+    """Only a test that asks for the world shares it: one that does not starts from an empty database, as ever."""
+    return request.node.get_closest_marker("shared_world") is not None and "world" in request.fixturenames
+
+
+def _make_app(database_url: str, folder, bind):
+    overrides = {"DATABASE_URL": database_url, "EVIDENCE_DIR": str(folder / "evidence")}
+    return create_app("testing", overrides=overrides, bind=bind)
+
+
+@pytest.fixture(scope="module")
+def shared_connection(engine):
+    """The connection of a ``shared_world`` module: its world lives in this transaction until the module ends."""
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def shared_app(shared_connection, database_url, tmp_path_factory):
+    return _make_app(database_url, tmp_path_factory.mktemp("shared"), shared_connection)
+
+
+@pytest.fixture(scope="module")
+def shared_world_keys(shared_app) -> dict:
+    """The world of a ``shared_world`` module, built once; kept as (class, id) keys, not as rows of a session."""
+    session = shared_app.extensions["db_sessionmaker"]()
+    world = _build_world(shared_app, session)
+    keys = {f.name: _key(getattr(world, f.name)) for f in fields(world)}
+    session.close()
+    return keys
+
+
 @pytest.fixture
-def connection(engine):
+def connection(request, engine):
+    if _shares_world(request):
+        request.getfixturevalue("shared_world_keys")  # built before the savepoint, so it outlives the test
+        conn = request.getfixturevalue("shared_connection")
+        savepoint = conn.begin_nested()
+        yield conn
+        if savepoint.is_active:
+            savepoint.rollback()
+        return
     conn = engine.connect()
     outer = conn.begin()
     yield conn
@@ -81,10 +131,11 @@ def connection(engine):
 
 
 @pytest.fixture
-def app(connection, database_url, tmp_path):
+def app(request, connection, database_url, tmp_path):
     """The app, with no context pushed: each test-client request gets its own app context, as in production."""
-    overrides = {"DATABASE_URL": database_url, "EVIDENCE_DIR": str(tmp_path / "evidence")}
-    return create_app("testing", overrides=overrides, bind=connection)
+    if _shares_world(request):
+        return request.getfixturevalue("shared_app")
+    return _make_app(database_url, tmp_path, connection)
 
 
 @pytest.fixture
@@ -121,8 +172,37 @@ class World:
     target: object = None
 
 
+def _key(value):
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_key(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _key(item) for name, item in value.items()}
+    return type(value), value.id
+
+
+def _load(db, key):
+    if key is None:
+        return None
+    if isinstance(key, list):
+        return [_load(db, item) for item in key]
+    if isinstance(key, dict):
+        return {name: _load(db, item) for name, item in key.items()}
+    model, ident = key
+    return db.get(model, ident)
+
+
 @pytest.fixture
-def world(app, db) -> World:
+def world(request, app, db) -> World:
+    if _shares_world(request):
+        world = World(**{name: _load(db, key) for name, key in request.getfixturevalue("shared_world_keys").items()})
+        db.expire_all()  # every attribute is read when first used, so what a request changed is seen
+        return world
+    return _build_world(app, db)
+
+
+def _build_world(app, db) -> World:
     from app.auth.passwords import hash_password
     from app.models import (
         BenefitType,

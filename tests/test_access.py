@@ -4,11 +4,16 @@ Anonymous visitors are sent to the login page (API paths answer 401 JSON), a rol
 permission gets 403, and a role with it gets its page (200/302; a POST with an empty form may answer
 422 with the errors at the fields). A route that is not in ``ROUTES`` below fails the test: a new
 route must join this table when it is added.
+
+The module shares one world (``shared_world``): it is built once, and every case runs in a savepoint that is
+rolled back after it, so a POST that does change something is undone before the next case.
 """
 
 from __future__ import annotations
 
 import pytest
+
+pytestmark = pytest.mark.shared_world
 
 ROLES = ("admin", "inkoper", "klantmanager", "finance", "management", "provider")
 EVERYONE = frozenset(ROLES)
