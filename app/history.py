@@ -329,7 +329,7 @@ def _label(labels: Mapping[Any, Any], value: Any) -> str | None:
 
 
 def _row_name(row: Any, entity_type: str, row_id: Any) -> str:
-    if type(row).__str__ is not object.__str__:
+    if any("__str__" in vars(kind) for kind in type(row).__mro__[:-1]):  # the row's own name, not object's
         return str(row)
     return f"{ENTITY_LABELS.get(entity_type, entity_type)} {row_id}"
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from contracts.dates import add_period
 from contracts.events import Event, EventType
@@ -60,7 +61,7 @@ def durable_on(ordered: Sequence[Event], months: int) -> date | None:
     return min(found, default=None)
 
 
-def term_months(contract_term: int | None, payment_model: Mapping, default: int) -> int:
+def term_months(contract_term: int | None, payment_model: Mapping[str, Any], default: int) -> int:
     """How many months a placement must last to count as durable in the reports and the work list.
 
     The contract's own term wins when it sets one; otherwise the shortest lasting window the contract's payment
