@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -35,10 +35,10 @@ from app.scoping import gemeente_ids_for, traject_scope
 from app.tabular import REQUIRED, TOO_MANY_CELLS, Row, csv_records, rows_of
 from app.trajecten.services import EventInput, TrajectError, engine_event, history, on_benefit
 from app.validators import bsn_problem, normalise_bsn, normalise_cbs
-from contracts.clients import EARLIEST_DATE, LADDER_RUNGS, MAX_MONTHLY_BENEFIT, PHASES
+from contracts.clients import LADDER_RUNGS, PHASES, check_monthly_benefit, check_past_date
 from contracts.events import EventType, ExitReason, WorkKind
 from contracts.lifecycle import check_new, may_record, required_details
-from contracts.messages import N_, Message
+from contracts.messages import N_, DomainError, Message
 
 CHUNK = 500  # ids per IN (...) query
 
@@ -101,6 +101,14 @@ class Cells:
 
     def raw(self, column: str) -> str:
         return self.values.get(column, "")
+
+    def obeys(self, column: str, rule: Callable[[], None]) -> None:
+        """Run a rule of the domain on what the row says; its refusal is this column's problem, in the same words
+        as the form shows."""
+        try:
+            rule()
+        except DomainError as refusal:
+            self.checked.fail(column, translate(refusal.message))
 
     def text(self, column: str, max_length: int, required: bool = False, missing: Any = REQUIRED) -> str:
         value = self.raw(column)
@@ -236,10 +244,8 @@ class ClientChecker:
         first_name = cells.text("voornaam", 80, required=True)
         last_name = cells.text("achternaam", 120, required=True)
         birth_date = cells.date("geboortedatum", required=False)
-        if birth_date is not None and birth_date > self.today:
-            checked.fail("geboortedatum", _("Een geboortedatum kan niet in de toekomst liggen."))
-        elif birth_date is not None and birth_date < EARLIEST_DATE:
-            checked.fail("geboortedatum", _("Deze datum ligt te ver in het verleden."))
+        if birth_date is not None:
+            cells.obeys("geboortedatum", lambda: check_past_date(birth_date, self.today, "geboortedatum", birth=True))
         gemeente = self._gemeente(cells)
         benefit = cells.choice("uitkering", [b.value for b in BenefitType],
                                _("Kies als uitkering een van: %(values)s.",
@@ -247,10 +253,9 @@ class ClientChecker:
         amount = cells.amount("uitkering_per_maand", required=benefit != BenefitType.NONE.value)
         if amount is None and benefit == BenefitType.NONE.value and not cells.raw("uitkering_per_maand"):
             amount = Decimal("0.00")
-        if amount is not None and amount > MAX_MONTHLY_BENEFIT:
-            checked.fail("uitkering_per_maand", _("Dit bedrag is te hoog voor een uitkering per maand."))
-        elif amount and benefit == BenefitType.NONE.value:
-            checked.fail("uitkering_per_maand", _("Zonder uitkering is het bedrag per maand 0,00."))
+        if amount is not None and benefit is not None:
+            has_benefit = benefit != BenefitType.NONE.value
+            cells.obeys("uitkering_per_maand", lambda: check_monthly_benefit(amount, has_benefit))
         group = cells.choice("doelgroep", self.groups, _("Onbekende doelgroep; gebruik een van: %(values)s.",
                                                         values=", ".join(t.code for t in self.groups.values())))
         phase = cells.number("fase", min(PHASES), max(PHASES), _("Kies een fase van 1 tot en met 4."),
