@@ -142,7 +142,7 @@ def check_standstill(standstill_end: date | None, today: date | None) -> None:
     if today is None or today < standstill_end:
         raise StatusError(Message(N_("De standstill-termijn loopt tot %(end)s; pas vanaf die dag kan een contract "
                                      "uit deze gunning actief worden. Sla het op als concept."),
-                                  end=standstill_end.strftime("%d-%m-%Y")), "status")
+                                  end=standstill_end), "status")
 
 
 def check_provider_status(current: ProviderStatus | None, target: ProviderStatus, reason: str = "") -> None:

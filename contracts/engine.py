@@ -125,9 +125,16 @@ class _Facts:
             return False
         return m.reasons is None or e.reason in m.reasons
 
-    def _reach(self, m: Milestone) -> Reached | None:
+    def reach_again(self, milestone: Milestone, after: Event) -> Reached | None:
+        """The milestone reached anew by an event that comes after ``after`` (the break that voided the last
+        reach) in the canonical order: a result that was clawed back can be earned again by a later one."""
+        return self._reach(milestone, after)
+
+    def _reach(self, m: Milestone, after: Event | None = None) -> Reached | None:
         best: Reached | None = None
         for event in self.by_type.get(m.event, ()):
+            if after is not None and event.sort_key <= after.sort_key:
+                continue
             if not self._qualifies(m, event):
                 continue
             if m.lasting_months is None:
@@ -247,13 +254,20 @@ def _tiers(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None
     """
     moments: list[tuple[date, int, int, Step, Reached, Event | None]] = []
     for order, step in enumerate(rule.steps):
-        result = facts.reach(model.milestones[step.milestone])
-        if result is None:
-            continue
-        brk = _break_of(rule, facts, result, result.on)
-        moments.append((result.on, 0, order, step, result, brk))
-        if brk is not None:
+        milestone = model.milestones[step.milestone]
+        result = facts.reach(milestone)
+        voided_by: Event | None = None
+        while result is not None:
+            brk = _break_of(rule, facts, result, result.on)
+            if brk is not None and voided_by is not None and brk.sort_key <= voided_by.sort_key:
+                brk = None  # a break before this new reach cannot void it
+            moments.append((result.on, 0, order, step, result, brk))
+            if brk is None:
+                break
             moments.append((brk.date, 1, order, step, result, brk))
+            voided_by = brk
+            # Only an event after both the break and the voided result can reach it anew.
+            result = facts.reach_again(milestone, max(brk, result.event, key=lambda e: e.sort_key))
     moments.sort(key=lambda m: (m[0], m[1], m[2]))
     out: list[_Pending] = []
     earned: dict[str, list[_Pending]] = {}
@@ -270,8 +284,10 @@ def _tiers(model: PaymentModel, rule: Rule, facts: _Facts, price: Decimal | None
             if value <= already:
                 continue
             earlier = f", waarvan {format_eur(already)} al eerder voor een lagere trede" if already else ""
+            again = step.milestone in earned  # reached anew after a clawback: an entitlement of its own
+            key = f"{rule.id}/{step.milestone}" + (f"/opnieuw/{day.isoformat()}" if again else "")
             pending = _Pending(
-                key=f"{rule.id}/{step.milestone}", rule=rule.id, due_on=day, amount=value - already,
+                key=key, rule=rule.id, due_on=day, amount=value - already,
                 explanation=f"{step.amount.describe(price)}: {step.label} ({rule.label}{earlier})", basis=result.basis,
             )
             out.append(pending)

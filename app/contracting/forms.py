@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app import clock
 from app.db import session
+from app.formatting import date as format_date
 from app.models.procurement import TERM_FIELDS, Bid, Contract, EvaluationKind, Lot, Tender, Verdict
 from app.models.registers import Gemeente, Provider
 from app.procurement.forms import parse_payment_model
@@ -230,7 +231,7 @@ class ContractEditForm(CeilingFields, FlaskForm):
         latest = max((v.effective_from for v in self.contract.versions), default=None)
         if field.data is not None and latest is not None and field.data < latest:
             raise ValidationError(_("De einddatum kan niet vóór de ingangsdatum van de laatste versie liggen (%(d)s).",
-                                    d=latest.strftime("%d-%m-%Y")))
+                                    d=format_date(latest)))
 
 
 class AmendmentForm(PaymentModelFields, FlaskForm):
@@ -250,14 +251,14 @@ class AmendmentForm(PaymentModelFields, FlaskForm):
         c = self.contract
         if day < c.start_date:
             raise ValidationError(_("Een wijziging kan niet ingaan vóór de start van het contract (%(d)s).",
-                                    d=c.start_date.strftime("%d-%m-%Y")))
+                                    d=format_date(c.start_date)))
         latest = max(c.versions, key=lambda v: (v.effective_from, v.number), default=None)
         if latest is not None and day < latest.effective_from:
             raise ValidationError(_("Een wijziging kan niet ingaan vóór versie %(n)s (van kracht vanaf %(d)s).",
-                                    n=latest.number, d=latest.effective_from.strftime("%d-%m-%Y")))
+                                    n=latest.number, d=format_date(latest.effective_from)))
         if day > c.end_date:
             raise ValidationError(_("Een wijziging kan niet ingaan na de einddatum van het contract (%(d)s).",
-                                    d=c.end_date.strftime("%d-%m-%Y")))
+                                    d=format_date(c.end_date)))
 
 
 class EvaluationForm(FlaskForm):
@@ -280,7 +281,7 @@ class EvaluationForm(FlaskForm):
             raise ValidationError(str(_l("Een evaluatie kan niet in de toekomst liggen.")))
         if field.data < self.contract.start_date:
             raise ValidationError(_("Een evaluatie kan niet vóór de start van het contract liggen (%(d)s).",
-                                    d=self.contract.start_date.strftime("%d-%m-%Y")))
+                                    d=format_date(self.contract.start_date)))
 
     def validate_notes(self, field):
         if self.verdict.data == Verdict.INSUFFICIENT.value and not _strip(field.data):

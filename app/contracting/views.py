@@ -29,6 +29,7 @@ from app.contracting.forms import (
     pretty_json,
 )
 from app.db import session
+from app.formatting import date as format_date
 from app.forms import validate_submission
 from app.listing import paginate
 from app.models.procurement import Bid, Contract, ContractStatus, EvaluationKind, Verdict
@@ -216,7 +217,7 @@ def amend(contract_id: int):
         if done.ok:
             version = done.value
             flash(_("Versie %(n)s van contract %(c)s is vastgelegd, van kracht vanaf %(d)s.", n=version.number,
-                    c=contract.number, d=version.effective_from.strftime("%d-%m-%Y")), "success")
+                    c=contract.number, d=format_date(version.effective_from)), "success")
             return redirect(url_for("contracts.version_detail", contract_id=contract.id, number=version.number))
     return render_template("contracts/amend.html", form=form, contract=contract, current=current), _status_code(form)
 

@@ -19,6 +19,8 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.db import session, utcnow
+from app.formatting import date as format_date
+from app.formatting import datetime as format_moment
 from app.i18n import translate
 from app.models import (
     AwardCriterion,
@@ -55,8 +57,7 @@ EVALUATING = frozenset({TenderStatus.CLOSED, TenderStatus.EVALUATED})
 
 def moment(value: datetime | None) -> str:
     """A closing or submission moment (stored naive UTC) as the clock in Amsterdam shows it."""
-    local = clock.to_local(value)
-    return local.strftime("%d-%m-%Y %H:%M") if local else "—"
+    return format_moment(value)
 
 
 def status_named(status: TenderStatus) -> str:
@@ -140,7 +141,7 @@ def _contract_problems(tender: Tender) -> list[str]:
         return [_("Er is geen einde van de standstill-termijn bekend; maak eerst het gunningsvoornemen bekend.")]
     if clock.today() < tender.standstill_end:
         return [_("De standstill-termijn loopt tot %(end)s; pas vanaf die dag kan worden gecontracteerd.",
-                  end=tender.standstill_end.strftime("%d-%m-%Y"))]
+                  end=format_date(tender.standstill_end))]
     return []
 
 

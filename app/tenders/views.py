@@ -18,6 +18,7 @@ from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
+from app.formatting import date as format_date
 from app.forms import DeleteForm, validate_submission
 from app.i18n import translate
 from app.listing import paginate
@@ -202,7 +203,7 @@ def transition(tender_id: int):
     if attempt(lambda: services.step(tender, target, form.reason.data or "")).ok:
         if target == TenderStatus.AWARD_ANNOUNCED:
             flash(_("Het gunningsvoornemen is bekendgemaakt; de standstill-termijn loopt tot en met %(end)s.",
-                    end=tender.standstill_end.strftime("%d-%m-%Y")), "success")
+                    end=format_date(tender.standstill_end)), "success")
         else:
             flash(str(STEP_DONE[target]), "success")
     return redirect(back)

@@ -62,10 +62,6 @@ def parse(text: str, kind: ImportKind) -> list[Row]:
     return rows_of(csv_records(text), COLUMNS[kind])
 
 
-def _day(d: date) -> str:
-    return d.strftime("%d-%m-%Y")
-
-
 def problem(line: int, column: str, message: Any) -> dict:
     return {"line": line, "column": column, "message": str(message)}
 
@@ -379,7 +375,7 @@ class EventChecker:
         kind = self._type(cells)
         day = cells.date("datum", required=True)
         if day is not None and day > self.today:
-            checked.fail("datum", translate(Message(N_("De datum %(date)s ligt in de toekomst."), date=_day(day))))
+            checked.fail("datum", translate(Message(N_("De datum %(date)s ligt in de toekomst."), date=day)))
         note = cells.text("notitie", 4000)
         data = EventInput(type=kind or EventType.INTAKE, event_date=day or self.today, note=note)
         placement = kind == EventType.PLACEMENT

@@ -385,6 +385,23 @@ BUG_TIER_CEILING_SAME_DAY = (
     [_placement("better", "2026-02-02", "regular")],
 )
 
+# Fixed (found by the property below): a tier whose result was clawed back could never be earned again. An exit
+# from benefit for "another reason" on 6 January pays the lowest tier (0.01); adding an exit for work on 5 January
+# that is voided the same day by the end of the placement made the engine look only at that first exit, so the
+# 6 January exit no longer counted and the better history paid nothing. Now a later result reaches the tier anew.
+REGRESSION_TIER_REACHED_AGAIN_AFTER_CLAWBACK = (
+    {"schema_version": 1, "name": "treden, opnieuw bereikt",
+     "milestones": {"work": {"event": "benefit_exit", "reasons": ["work"]}, "exit": {"event": "benefit_exit"}},
+     "rules": [{"id": "r0", "type": "tiers",
+                "tiers": [{"milestone": "exit", "amount": {"amount": "0.01"}},
+                          {"milestone": "work", "amount": {"amount": "0.02"}}],
+                "clawback": {"within": {"months": 1}, "on": ["placement_ended", "fall_back"]}}]},
+    _history(_event("later", "benefit_exit", "2026-01-06", reason="moved_away"),
+             _event("ended_job", "placement_ended", "2026-01-05"), _event("end", "ended", "2026-01-05")),
+    _days("2029-01-01"),
+    [_event("better", "benefit_exit", "2026-01-05", reason="work")],
+)
+
 # Fixed: tempo from "started" fell back to the referral date while the start was not known yet; once a start
 # dated after the placement was known, the same placement fee got another band: 1500.00 became 2000.00.
 REGRESSION_TEMPO_START_AFTER_PLACEMENT = (
@@ -548,6 +565,7 @@ def better_tier_outcomes(draw) -> tuple[dict, dict, int, list[dict]]:
 @example(REGRESSION_TIER_CLAWBACK)
 @example(REGRESSION_TIER_TOP_UP_TO_A_VOIDED_TIER)
 @example(BUG_TIER_CEILING_SAME_DAY)
+@example(REGRESSION_TIER_REACHED_AGAIN_AFTER_CLAWBACK)
 def test_a_better_outcome_never_pays_less_under_tiers(scenario):
     model_data, traject_data, days, added = scenario
     as_of = as_of_for(traject_data["referral_date"], days)
