@@ -1,5 +1,5 @@
 """The marap as files and charts: the XLSX and the PDF hold the figures of the one Marap, the SVG charts are
-well-formed and accessible, and the ReportLab drawings render."""
+well-formed and accessible, and the PDF is tagged (PDF/UA) with the charts as figures."""
 
 from __future__ import annotations
 
@@ -340,15 +340,6 @@ def test_svg_lines_draw_a_point_per_value_and_break_at_gaps(app):
     legend = [t.text for t in root.iter(f"{SVG}text")]
     assert "C & co" in legend
 
-    from reportlab.graphics import renderPDF
-
-    from app.reports.charts import drawing
-
-    with app.test_request_context():
-        d = drawing(chart)
-    assert d.contents[1].data[2] == [0.0, None, 1.0]
-    assert renderPDF.drawToString(d).startswith(b"%PDF")
-
 
 def test_chart_colours_have_enough_contrast():
     from app.reports.charts import BACKGROUND, PALETTE, TEXT
@@ -367,31 +358,11 @@ def test_chart_colours_have_enough_contrast():
     assert contrast(TEXT, BACKGROUND) >= 4.5
 
 
-def test_reportlab_drawings_render_the_same_series(app, report):
-    from pypdf import PdfReader
-    from reportlab.graphics import renderPDF
-
-    from app.reports.charts import drawing
-
-    for chart in _charts(app, report):
-        with app.test_request_context():
-            d = drawing(chart)
-        data = renderPDF.drawToString(d)
-        assert data.startswith(b"%PDF")
-        text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
-        for series in chart.series:
-            assert series.name in text, (chart.key, series.name)
-        plot = d.contents[1]
-        assert [list(row) for row in plot.data] == [[float(v) if v is not None else None for v in s.values]
-                                                    for s in chart.series]
-
-
 def test_an_empty_marap_still_exports_and_draws(app, db, world):
     from openpyxl import load_workbook
     from pypdf import PdfReader
-    from reportlab.graphics import renderPDF
 
-    from app.reports.charts import drawing, marap_charts, marap_charts_svg
+    from app.reports.charts import marap_charts_svg
     from app.reports.exports import marap_pdf, marap_xlsx
     from app.reports.marap import build
 
@@ -400,12 +371,48 @@ def test_an_empty_marap_still_exports_and_draws(app, db, world):
         m = build(world.gemeenten[2].id, (today - timedelta(days=30), today), today)
         xlsx, pdf = marap_xlsx(m, {}), marap_pdf(m, {})
         pages = marap_charts_svg(m, {})
-        drawings = [drawing(c) for c in marap_charts(m, {})]
     assert m.referred == 0 and m.budget == []
     assert ("Geen budget vastgelegd.",) in [r[:1] for r in load_workbook(io.BytesIO(xlsx))["Budget"].iter_rows(
         values_only=True)]
     assert "Ceeveen" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert pages["budget"] == "" and pages["cohorts"] == ""
     assert _parse(str(pages["months"])).find(f"{SVG}title") is not None
-    for d in drawings:
-        assert renderPDF.drawToString(d).startswith(b"%PDF")
+
+
+def _structure(node, seen=None) -> list:
+    """Every structure element below ``node`` (a /StructTreeRoot or /StructElem), depth first."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    seen = set() if seen is None else seen
+    kids = node.get("/K")
+    kids = kids.get_object() if kids is not None else []
+    out = []
+    for kid in kids if isinstance(kids, ArrayObject) else [kids]:
+        element = kid.get_object() if hasattr(kid, "get_object") else kid
+        if isinstance(element, DictionaryObject) and "/S" in element and id(element) not in seen:
+            seen.add(id(element))
+            out += [element, *_structure(element, seen)]
+    return out
+
+
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_pdf_is_tagged_with_language_title_table_headers_and_figures(app, report, locale):
+    from flask_babel import force_locale
+    from pypdf import PdfReader
+
+    from app.reports.exports import marap_pdf
+
+    with app.test_request_context(), force_locale(locale):
+        data = marap_pdf(report.marap, report.curves)
+    reader = PdfReader(io.BytesIO(data))
+    catalog = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/MarkInfo"]["/Marked"].value is True
+    assert str(catalog["/Lang"]).lower().startswith(locale)
+    title = (reader.metadata or {}).get("/Title") or (reader.xmp_metadata and reader.xmp_metadata.dc_title)
+    assert title and "Aastad" in str(title) and ("Managementrapportage" if locale == "nl" else "report") in str(title)
+    elements = _structure(catalog["/StructTreeRoot"].get_object())
+    kinds = [str(e["/S"]) for e in elements]
+    assert "/TH" in kinds and "/Table" in kinds and "/H1" in kinds
+    figures = [e for e in elements if e["/S"] == "/Figure"]
+    assert len(figures) >= 3 and all(str(f.get("/Alt", "")).strip() for f in figures)

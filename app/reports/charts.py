@@ -1,8 +1,8 @@
-"""Charts of the management report, drawn on the server: inline SVG for the page, ReportLab drawings for the PDF.
+"""Charts of the management report, drawn on the server as inline SVG, for the page and the PDF alike.
 
 One function per section turns the :class:`~app.reports.marap.Marap` (or the cohort curves) into a
-:class:`Chart` of plain series; the two renderers draw those series, so the page and the PDF show the same
-figures. Nothing here needs JavaScript or a file from elsewhere, and the SVG carries no ``style`` attribute
+:class:`Chart` of plain series; the SVG renderers draw those series, and the page and the PDF show the same
+SVG. Nothing here needs JavaScript or a file from elsewhere, and the SVG carries no ``style`` attribute
 (the site's Content-Security-Policy forbids inline styles): colours and fonts are presentation attributes.
 
 Accessibility: the SVG is ``role="img"`` named by its ``<title>`` (``aria-labelledby``); ``described_by`` can
@@ -391,85 +391,6 @@ def _runs(values: Sequence[Decimal | None]) -> list[list[tuple[int, Decimal]]]:
 def svg(chart: Chart, **options) -> Markup:
     """The chart as inline SVG, bars or lines as its kind says."""
     return svg_lines(chart, **options) if chart.kind == Kind.LINES else svg_bars(chart, **options)
-
-
-# --- ReportLab -----------------------------------------------------------------------------------------
-
-
-def drawing(chart: Chart, width: float = 480, height: float = 220):
-    """The chart as a ReportLab ``Drawing`` (a platypus flowable) for the PDF, from the same series."""
-    from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.charts.linecharts import HorizontalLineChart
-    from reportlab.graphics.shapes import Drawing, Line, Rect, String
-    from reportlab.graphics.widgets.markers import makeMarker
-    from reportlab.lib.colors import HexColor
-
-    if not chart.categories or not chart.series:  # nothing to draw: the title alone, not an empty frame
-        empty = Drawing(width, 20)
-        empty.add(String(0, 6, chart.title, fontName="Helvetica", fontSize=8, fillColor=HexColor(TEXT)))
-        return empty
-    scale = ticks(chart)
-    label_width = max(len(_tick_label(v, chart.unit)) for v in scale) * 8 * 0.55
-    lines = chart.kind == Kind.LINES
-    plot = HorizontalLineChart() if lines else VerticalBarChart()
-    band = (width - 12 - label_width - 8) / max(1, len(chart.categories))
-    label_lines = max((len(_wrap(c, band - 2, 7)) for c in chart.categories), default=1)
-    below = 8 + 9 * label_lines + (12 if chart.x_label else 0)
-    plot.x, plot.y = 8 + label_width, below
-    plot.width, plot.height = width - plot.x - 8, height - below - 24
-    plot.data = [[float(v) if v is not None else (None if lines else 0.0) for v in s.values] for s in chart.series]
-    plot.categoryAxis.categoryNames = ["\n".join(_wrap(c, band - 2, 7)) for c in chart.categories]
-    plot.categoryAxis.labels.fontName = "Helvetica"
-    plot.categoryAxis.labels.fontSize = 7
-    plot.categoryAxis.labels.boxAnchor = "n"
-    plot.categoryAxis.strokeColor = HexColor(AXIS)
-    plot.valueAxis.valueMin, plot.valueAxis.valueMax = 0, scale[-1] or 1.0
-    plot.valueAxis.valueSteps = scale
-    # Formatted now, in the user's language: ReportLab asks for the labels later, outside the request.
-    shown = {round(value, 6): _tick_label(value, chart.unit) for value in scale}
-    plot.valueAxis.labelTextFormat = lambda value: shown.get(round(value, 6), "")
-    plot.valueAxis.labels.fontName = "Helvetica"
-    plot.valueAxis.labels.fontSize = 7
-    plot.valueAxis.visibleGrid = True
-    plot.valueAxis.gridStrokeColor = HexColor(GRID)
-    plot.valueAxis.strokeColor = HexColor(AXIS)
-    for i, _series in enumerate(chart.series):
-        colour = HexColor(PALETTE[i % len(PALETTE)])
-        if lines:
-            plot.lines[i].strokeColor = colour
-            plot.lines[i].strokeWidth = 1.8
-            dash = DASHES[i % len(DASHES)]
-            if dash:
-                plot.lines[i].strokeDashArray = [float(d) for d in dash.split()]
-            marker = {"circle": "FilledCircle", "square": "FilledSquare", "diamond": "FilledDiamond",
-                      "triangle": "FilledTriangle"}[MARKERS[i % len(MARKERS)]]
-            plot.lines[i].symbol = makeMarker(marker, size=4, fillColor=colour, strokeColor=colour)
-        else:
-            plot.bars[i].fillColor = colour
-            plot.bars[i].strokeColor = None
-    if not lines:
-        plot.barSpacing = 1
-        plot.groupSpacing = 6
-    result = Drawing(width, height)
-    result.add(Rect(0, 0, width, height, fillColor=HexColor(BACKGROUND), strokeColor=None))
-    result.add(plot)
-    x = plot.x
-    for i, series in enumerate(chart.series):
-        colour = HexColor(PALETTE[i % len(PALETTE)])
-        if lines:
-            dash = DASHES[i % len(DASHES)]
-            result.add(Line(x, height - 11, x + 18, height - 11, strokeColor=colour, strokeWidth=1.8,
-                            strokeDashArray=[float(d) for d in dash.split()] if dash else None))
-            x += 22
-        else:
-            result.add(Rect(x, height - 15, 8, 8, fillColor=colour, strokeColor=None))
-            x += 11
-        result.add(String(x, height - 14, series.name, fontName="Helvetica", fontSize=8, fillColor=HexColor(TEXT)))
-        x += len(series.name) * 8 * 0.55 + 12
-    if chart.x_label:
-        result.add(String(plot.x + plot.width / 2, 2, chart.x_label, fontName="Helvetica", fontSize=8,
-                          textAnchor="middle", fillColor=HexColor(TEXT)))
-    return result
 
 
 # --- for the pages -------------------------------------------------------------------------------------

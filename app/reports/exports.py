@@ -2,18 +2,21 @@
 
 Both render the one :class:`~app.reports.marap.Marap` the page shows, and the PDF draws its charts from the
 same series as the page (:mod:`app.reports.charts`), so the three cannot differ. Every label goes through
-gettext, so an English user gets an English file. The PDF uses ReportLab's built-in Helvetica, whose
-WinAnsi encoding has € and the Latin-1 accents (ë, é) the Dutch labels need.
+gettext, so an English user gets an English file. The PDF is a tagged PDF (PDF/UA-1) that WeasyPrint makes
+from a print template: headings, tables with header cells, the page's SVG charts as figures whose alternative
+text is the chart's title, and the document's language and title.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
+from flask import current_app, render_template
 from flask_babel import get_locale, gettext, ngettext
+from markupsafe import Markup, escape
 
 from app.formatting import date as format_day
 from app.formatting import days, money, number, percent
@@ -242,189 +245,64 @@ def marap_xlsx(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
 # --- PDF -------------------------------------------------------------------------------------------------
 
 
-def _figure_text(f: Figure) -> str:
-    """One figure as the page shows it: value (numerator/denominator), interval, small-group flag (markup)."""
+@dataclass(frozen=True)
+class _Table:
+    """A table of the print template: a caption, a header row, rows whose first cell names the row, a total."""
+
+    caption: str
+    header: list[str]
+    body: list[list]
+    total: list | None = None
+
+
+def _figure_text(f: Figure) -> Markup:
+    """One figure as the page shows it: value (numerator/denominator), interval, small-group flag."""
     if f.kind == Kind.COUNT:
-        text = number(f.numerator)
+        text = escape(number(f.numerator))
     elif f.value is None:
-        text = f"— ({f.numerator}/{f.denominator})"
+        text = escape(f"— ({f.numerator}/{f.denominator})")
     else:
         shown = percent(f.value) if f.kind == Kind.RATE else days(f.value)
-        text = f"<b>{escape(shown)}</b> ({f.numerator}/{f.denominator})"
+        text = Markup("<strong>%s</strong> (%s/%s)") % (shown, f.numerator, f.denominator)
         if f.interval:
-            text += "<br/>" + escape(gettext("95%%: %(low)s – %(high)s", low=percent(f.interval[0]),
-                                             high=percent(f.interval[1])))
+            text += Markup("<br>") + gettext("95%%: %(low)s – %(high)s", low=percent(f.interval[0]),
+                                              high=percent(f.interval[1]))
     if not f.judgeable:
-        text += "<br/><i>" + escape(gettext("te klein om te oordelen")) + "</i>"
+        text += Markup('<br><span class="flag">%s</span>') % gettext("te klein om te oordelen")
     return text
-
-
-def _styles():
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-
-    base = getSampleStyleSheet()
-    return {
-        "title": ParagraphStyle("marap-title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=18,
-                                alignment=0, spaceAfter=6),
-        "h2": ParagraphStyle("marap-h2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=13,
-                             spaceBefore=12, spaceAfter=4, keepWithNext=1),
-        "h3": ParagraphStyle("marap-h3", parent=base["Heading3"], fontName="Helvetica-Bold", fontSize=10,
-                             spaceBefore=8, spaceAfter=3, keepWithNext=1),
-        "body": ParagraphStyle("marap-body", parent=base["BodyText"], fontName="Helvetica", fontSize=9,
-                               leading=12),
-        "cell": ParagraphStyle("marap-cell", parent=base["BodyText"], fontName="Helvetica", fontSize=7.5,
-                               leading=9.5),
-        "head": ParagraphStyle("marap-head", parent=base["BodyText"], fontName="Helvetica-Bold", fontSize=7.5,
-                               leading=9.5),
-        "head-num": ParagraphStyle("marap-head-num", parent=base["BodyText"], fontName="Helvetica-Bold",
-                                   fontSize=7.5, leading=9.5, alignment=2),
-        "term": ParagraphStyle("marap-term", parent=base["BodyText"], fontName="Helvetica-Bold", fontSize=9,
-                               leading=12, spaceBefore=4, keepWithNext=1),
-    }
-
-
-def _table(rows: list[list], widths: list[float], numeric_from: int = 1, total: bool = False):
-    """A table whose first row is the header (repeated on a new page); the last row bold when ``total``."""
-    from reportlab.lib import colors
-    from reportlab.platypus import Table, TableStyle
-
-    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    style = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor(charts.AXIS)),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor(charts.GRID)),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]
-    if total:
-        style += [("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 8),
-                  ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(charts.AXIS))]
-    table.setStyle(TableStyle(style))
-    return table
 
 
 def _chunks(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
 
 
+def _print_chart(chart: charts.Chart) -> dict | None:
+    """A chart for the print template: its title (the figure's caption) and its SVG, whose ``<title>`` is the
+    figure's alternative text; None when there is nothing to draw."""
+    if not chart.categories or not chart.series:
+        return None
+    return {"title": chart.title, "svg": charts.svg(chart, id_prefix=f"print-{chart.key}")}
+
+
 def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
-    """The marap as an A4 PDF: title, period and basis, each section as a table with its chart, definitions."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+    """The marap as a tagged A4 PDF (PDF/UA-1): title, period and basis, each section as a table with its chart,
+    definitions. Rendered by WeasyPrint from ``reports/marap_print.html`` in the user's language."""
+    from weasyprint import HTML
 
-
-    s = _styles()
     period = f"{format_day(m.period[0])} – {format_day(m.period[1])}"
-    title = f"{gettext('Managementrapportage')} {m.gemeente}"
-    width = A4[0] - 36 * mm
     basis = basis_of(m)
+    total = gettext("Totaal")
 
-    def p(text: str, style: str = "body") -> Paragraph:
-        return Paragraph(escape(text), s[style])
-
-    def cell(markup: str, style: str = "cell") -> Paragraph:
-        return Paragraph(markup, s[style])
-
-    def chart(c: charts.Chart) -> list:
-        """The chart under its title, kept on one page with any heading just before it."""
-        lead = []
-        while story and isinstance(story[-1], Paragraph) and getattr(story[-1].style, "keepWithNext", 0):
-            lead.insert(0, story.pop())
-        return [KeepTogether([*lead, p(c.title, "h3"), charts.drawing(c, width=width, height=200)])]
-
-    story = [
-        p(title, "title"),
-        p(f"{gettext('Gemeente')}: {m.gemeente}"),
-        p(f"{gettext('Periode')}: {period}"),
-        p(f"{gettext('Opgemaakt op')}: {format_day(m.made_on)}"),
-        Spacer(1, 4),
-        p(basis_statement(m)),
-        p(f"{gettext('Telling')}: {gettext(BASIS_LABELS[basis])}."),
-        p(gettext("Groepen kleiner dan %(n)s trajecten zijn te klein om te oordelen.", n=MIN_GROUP)),
-    ]
-
-    # Inflow and outflow
-    story.append(p(gettext("Instroom en uitstroom"), "h2"))
-    story.append(p(ngettext("%(num)s traject verwezen, %(out)s afgesloten.",
-                            "%(num)s trajecten verwezen, %(out)s afgesloten.", m.referred, out=number(m.closed))))
-    story += chart(charts.flow_chart(m))  # its title names the table below it too
-    rows = [[gettext("Maand"), gettext("Verwezen"), gettext("Afgesloten")]]
-    rows += [[charts.month_label(month), number(r), number(c)] for month, r, c in m.months]
-    rows.append([gettext("Totaal"), number(m.referred), number(m.closed)])
-    story.append(_table(rows, [200, 80, 80], total=True))
-    story.append(p(gettext("Afgesloten naar reden"), "h3"))
-    rows = [[gettext("Reden"), gettext("Trajecten")]] + [[gettext(label), number(n)]
-                                                         for label, n in m.closed_by_reason]
-    story.append(_table(rows, [280, 80]))
-    story.append(p(gettext("Uitstroom uit de uitkering naar reden"), "h3"))
-    rows = [[gettext("Reden"), gettext("Trajecten")]] + [[exit_reason_label(r), number(n)]
-                                                         for r, n in m.exits_by_reason]
-    story.append(_table(rows, [280, 80]))
-
-    # Status
-    story.append(p(gettext("Trajecten naar status"), "h2"))
-    story.append(p(gettext("Trajecten verwezen tot het einde van de periode, naar hun status nu")))
-    rows = [[gettext("Status"), gettext("Trajecten")]] + [[status_label(st), number(n)] for st, n in m.status]
-    rows.append([gettext("Totaal"), number(sum(n for _s, n in m.status))])
-    story.append(_table(rows, [280, 80], total=True))
-
-    # Placements
-    story.append(p(gettext("Plaatsingen"), "h2"))
-    story += chart(charts.placements_chart(m))
-    rows = [[gettext("Soort werk"), gettext("Plaatsingen")]]
-    rows += [[work_kind_label(k), number(n)] for k, n in m.placements_by_kind]
-    rows.append([gettext("Totaal"), number(sum(n for _k, n in m.placements_by_kind))])
-    story.append(_table(rows, [280, 80], total=True))
-
-    # Budget
-    story.append(p(gettext("Kosten en budget"), "h2"))
-    if m.budget:
-        story += chart(charts.budget_chart(m))
-        rows = [[gettext("Financieringsbron"), gettext("Budget"), gettext("Gerealiseerd"), gettext("Resterend")]]
-        rows += [[source, money(b), money(r), money(b - r)] for source, b, r in m.budget]
-        total, spent = sum(b for _s, b, _r in m.budget), sum(r for _s, _b, r in m.budget)
-        rows.append([gettext("Totaal"), money(total), money(spent), money(total - spent)])
-        story.append(_table(rows, [160, 100, 100, 100], total=True))
-    else:
-        story.append(p(gettext("Budget en gerealiseerd in %(year)s (goedgekeurde facturen, zonder btw)",
-                               year=m.period[1].year), "h3"))
-        story.append(p(gettext("Geen budget vastgelegd.")))
-    story.append(p(ngettext("Kosten van de trajecten verwezen in de periode: %(cost)s voor %(num)s plaatsing "
-                            "(%(per)s per plaatsing).",
-                            "Kosten van de trajecten verwezen in de periode: %(cost)s voor %(num)s plaatsingen "
-                            "(%(per)s per plaatsing).", m.costs_total.placements,
-                            cost=money(m.costs_total.cost), per=money(m.costs_total.per_placement))))
-
-    # Provider comparison: indicators down, providers across (a few per table so that it fits A4).
-    story.append(p(gettext("Vergelijking van aanbieders"), "h2"))
-    story.append(p(gettext("Indicatoren per aanbieder (cohort)")))
     groups = [(label, figures) for _key, label, figures in m.comparison.rows]
+    comparison = []
     for chunk in _chunks(groups, 3):
-        columns = [*chunk, (gettext("Totaal"), m.comparison.total)]
-        rows = [[cell(escape(gettext("Indicator")), "head"), *(cell(escape(str(label)), "head")
-                                                               for label, _f in columns)]]
-        for indicator in m.comparison.indicators:
-            rows.append([cell(escape(gettext(indicator.label))),
-                         *(cell(_figure_text(figures[indicator.id])) for _label, figures in columns)])
-        label_width = 120
-        story.append(_table(rows, [label_width] + [(width - label_width) / len(columns)] * len(columns)))
-        story.append(Spacer(1, 6))
-    if curves:
-        story += chart(charts.cohort_chart(curves))  # its title names the table below it too
-        rows = [[gettext("Aanbieder"), *(gettext("%(m)s mnd", m=month) for month in CURVE_MONTHS)]]
-        for provider, curve in curves.items():
-            shares = dict(curve)
-            rows.append([provider, *(percent(shares.get(month)) for month in CURVE_MONTHS)])
-        story.append(_table(rows, [160] + [60] * len(CURVE_MONTHS)))
+        columns = [*chunk, (total, m.comparison.total)]
+        comparison.append(_Table(gettext("Indicatoren per aanbieder (cohort)"),
+                                 [gettext("Indicator"), *(str(label) for label, _f in columns)],
+                                 [[gettext(indicator.label), *(_figure_text(figures[indicator.id])
+                                                               for _label, figures in columns)]
+                                  for indicator in m.comparison.indicators]))
 
-    # Costs
-    story.append(p(gettext("Kosten en besparing"), "h2"))
-    story.append(p(gettext("Kosten per (duurzame) plaatsing en bespaarde uitkering")))
-    money_rows = _money_rows(m)
     measures = [
         (gettext("Kosten"), lambda x: money(x.cost)),
         (gettext("Plaatsingen"), lambda x: number(x.placements)),
@@ -433,42 +311,76 @@ def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
         (gettext("Per duurzame plaatsing"), lambda x: money(x.per_durable)),
         (gettext("Maanden bespaard"), lambda x: number(x.months_saved)),
         (gettext("Uitkering bespaard"), lambda x: money(x.euros_saved)),
-        (gettext("Kosten/besparing"),
-         lambda x: number(x.cost_saving_ratio, 2)),
+        (gettext("Kosten/besparing"), lambda x: number(x.cost_saving_ratio, 2)),
     ]
+    money_rows = _money_rows(m)
     providers, total_row = money_rows[:-1], money_rows[-1]
+    money_tables = []
     for chunk in _chunks(providers, 3):
         columns = [*chunk, total_row]
-        rows = [[cell(escape(gettext("Aanbieder")), "head"),
-                 *(cell(escape(label), "head-num") for label, _x in columns)]]
-        rows += [[name, *(shown(x) for _label, x in columns)] for name, shown in measures]
-        story.append(_table(rows, [120] + [(width - 120) / len(columns)] * len(columns)))
-        story.append(Spacer(1, 6))
+        money_tables.append(_Table(gettext("Kosten per (duurzame) plaatsing en bespaarde uitkering"),
+                                   [gettext("Aanbieder"), *(label for label, _x in columns)],
+                                   [[name, *(shown(x) for _label, x in columns)] for name, shown in measures]))
 
-    # Definitions
-    story.append(p(gettext("Definities"), "h2"))
-    for indicator in m.comparison.indicators:
-        story.append(p(gettext(indicator.label), "term"))
-        cohort = gettext("Telt de trajecten die in de periode zijn verwezen.") if basis == Basis.COHORT else ""
-        story.append(p(f"{gettext(indicator.definition)} {cohort}".strip()))
-    for _code, label, definition in _money_definitions():
-        story.append(p(label, "term"))
-        story.append(p(definition))
-    story.append(p(gettext("Telling"), "term"))
-    story.append(p(gettext(BASIS_LABELS[basis])))
+    cohort = charts.cohort_chart(curves)
+    curve_rows = []
+    for provider, curve in curves.items():
+        shares = dict(curve)
+        curve_rows.append([provider, *(percent(shares.get(month)) for month in CURVE_MONTHS)])
 
-    def footer(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
-        canvas.drawString(18 * mm, 10 * mm, f"{title} · {period}")
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, str(doc.page))
-        canvas.restoreState()
+    budget_title = charts.budget_chart(m).title
+    budget = None
+    if m.budget:
+        amount, spent = sum(b for _s, b, _r in m.budget), sum(r for _s, _b, r in m.budget)
+        budget = _Table(budget_title, [gettext("Financieringsbron"), gettext("Budget"), gettext("Gerealiseerd"),
+                                       gettext("Resterend")],
+                        [[source, money(b), money(r), money(b - r)] for source, b, r in m.budget],
+                        [total, money(amount), money(spent), money(amount - spent)])
 
-    out = io.BytesIO()
+    cohort_note = gettext("Telt de trajecten die in de periode zijn verwezen.") if basis == Basis.COHORT else ""
+    definitions = [(gettext(indicator.label), f"{gettext(indicator.definition)} {cohort_note}".strip())
+                   for indicator in m.comparison.indicators]
+    definitions += [(label, definition) for _code, label, definition in _money_definitions()]
+    definitions.append((gettext("Telling"), gettext(BASIS_LABELS[basis])))
+
     locale = get_locale()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=18 * mm, title=f"{title}, {period}", author=m.gemeente,
-                            subject=gettext("Managementrapportage"), lang=str(locale) if locale else "nl",
-                            invariant=True)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return out.getvalue()
+    html = render_template(
+        "reports/marap_print.html", lang=locale.language if locale else "nl",
+        title=f"{gettext('Managementrapportage')} {m.gemeente}", period=period, gemeente=m.gemeente,
+        made_on=format_day(m.made_on), basis_statement=basis_statement(m), basis=gettext(BASIS_LABELS[basis]),
+        small_groups=gettext("Groepen kleiner dan %(n)s trajecten zijn te klein om te oordelen.", n=MIN_GROUP),
+        colours={"text": charts.TEXT, "axis": charts.AXIS, "grid": charts.GRID},
+        flow_counts=ngettext("%(num)s traject verwezen, %(out)s afgesloten.",
+                             "%(num)s trajecten verwezen, %(out)s afgesloten.", m.referred, out=number(m.closed)),
+        flow_chart=_print_chart(charts.flow_chart(m)),
+        flow=_Table(gettext("Verwezen en afgesloten per maand"),
+                    [gettext("Maand"), gettext("Verwezen"), gettext("Afgesloten")],
+                    [[charts.month_label(month), number(r), number(c)] for month, r, c in m.months],
+                    [total, number(m.referred), number(m.closed)]),
+        closed_by_reason=_Table(gettext("Afgesloten naar reden"), [gettext("Reden"), gettext("Trajecten")],
+                                [[gettext(label), number(n)] for label, n in m.closed_by_reason]),
+        exits_by_reason=_Table(gettext("Uitstroom uit de uitkering naar reden"),
+                               [gettext("Reden"), gettext("Trajecten")],
+                               [[exit_reason_label(r), number(n)] for r, n in m.exits_by_reason]),
+        status=_Table(gettext("Trajecten verwezen tot het einde van de periode, naar hun status nu"),
+                      [gettext("Status"), gettext("Trajecten")],
+                      [[status_label(st), number(n)] for st, n in m.status],
+                      [total, number(sum(n for _s, n in m.status))]),
+        placements_chart=_print_chart(charts.placements_chart(m)),
+        placements=_Table(gettext("Eerste plaatsingen in de periode naar soort werk"),
+                          [gettext("Soort werk"), gettext("Plaatsingen")],
+                          [[work_kind_label(k), number(n)] for k, n in m.placements_by_kind],
+                          [total, number(sum(n for _k, n in m.placements_by_kind))]),
+        budget=budget, budget_title=budget_title, budget_chart=_print_chart(charts.budget_chart(m)),
+        costs_sentence=ngettext("Kosten van de trajecten verwezen in de periode: %(cost)s voor %(num)s plaatsing "
+                                "(%(per)s per plaatsing).",
+                                "Kosten van de trajecten verwezen in de periode: %(cost)s voor %(num)s plaatsingen "
+                                "(%(per)s per plaatsing).", m.costs_total.placements,
+                                cost=money(m.costs_total.cost), per=money(m.costs_total.per_placement)),
+        comparison=comparison,
+        cohort_chart=_print_chart(cohort) if curves else None,
+        curves=_Table(cohort.title, [gettext("Aanbieder"), *(gettext("%(m)s mnd", m=month) for month in CURVE_MONTHS)],
+                      curve_rows),
+        money_tables=money_tables, definitions=definitions,
+    )
+    return HTML(string=html, base_url=current_app.static_folder).write_pdf(pdf_variant="pdf/ua-1")
