@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.clients.services import ClientData
 from app.db import session
 from app.i18n import translate
 from app.models.clients import BenefitType, Client, TargetGroup
@@ -189,15 +190,11 @@ def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
 
 
 @dataclass(frozen=True)
-class ClientData:
+class ImportedClient:
+    """A new client as one row of a clients file says it: the client form's facts, the BSN and a first assessment."""
+
     bsn: str
-    first_name: str
-    last_name: str
-    birth_date: date | None
-    gemeente_id: int
-    benefit_type: BenefitType
-    monthly_benefit: Decimal
-    target_group_id: int
+    data: ClientData
     phase: int
     ladder_rung: int
 
@@ -260,9 +257,10 @@ class ClientChecker:
                             required=True, integer=True)
         if checked.problems:
             return checked
-        data = ClientData(bsn=bsn, first_name=first_name, last_name=last_name, birth_date=birth_date,
-                          gemeente_id=gemeente.id, benefit_type=BenefitType(benefit), monthly_benefit=amount,
-                          target_group_id=self.groups[group].id, phase=int(phase), ladder_rung=int(rung))
+        data = ImportedClient(bsn, ClientData(
+            first_name=first_name, last_name=last_name, birth_date=birth_date, gemeente_id=gemeente.id,
+            benefit_type=BenefitType(benefit), monthly_benefit=amount, target_group_id=self.groups[group].id,
+            klantmanager_id=None), phase=int(phase), ladder_rung=int(rung))
         existing = self.existing.get(bsn)
         if existing is not None:
             # Outside the user's gemeenten the same words as for a mismatch: nothing about the person leaks.
@@ -311,11 +309,12 @@ class ClientChecker:
         return problem(checked.line, "bsn", BSN_CONFLICT)
 
 
-def _same(client: Client, d: ClientData) -> bool:
+def _same(client: Client, row: ImportedClient) -> bool:
+    d = row.data
     return (client.first_name, client.last_name, client.birth_date, client.gemeente_id, client.benefit_type,
             client.monthly_benefit, client.target_group_id, client.phase, client.ladder_rung) == (
         d.first_name, d.last_name, d.birth_date, d.gemeente_id, d.benefit_type, d.monthly_benefit,
-        d.target_group_id, d.phase, d.ladder_rung)
+        d.target_group_id, row.phase, row.ladder_rung)
 
 
 # --- events ---------------------------------------------------------------------------------------

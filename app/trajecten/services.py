@@ -22,6 +22,7 @@ from sqlalchemy.orm import defer, selectinload
 from werkzeug.datastructures import FileStorage
 
 from app import projections
+from app.clients import services as clients
 from app.db import session, utcnow
 from app.models.clients import BenefitType, Client
 from app.models.procurement import Contract, ContractStatus
@@ -55,7 +56,7 @@ from contracts.model import PaymentModel
 from contracts.worklist import Action, Terms, actions
 
 if TYPE_CHECKING:
-    from app.trajecten.imports import ClientData
+    from app.trajecten.imports import ImportedClient
 
 NEW_EVENT_ID = "new"
 
@@ -407,13 +408,10 @@ def check_step(batch: ImportBatch, size: int, today: date) -> None:
     batch.problems = readers.sorted_problems(problems, batch.kind)
 
 
-def _add_client(d: ClientData, user: User, today: date) -> None:
-    client = Client(bsn=d.bsn, first_name=d.first_name, last_name=d.last_name, birth_date=d.birth_date,
-                    gemeente_id=d.gemeente_id, benefit_type=d.benefit_type, monthly_benefit=d.monthly_benefit,
-                    target_group_id=d.target_group_id,
-                    klantmanager_id=user.id if user.role == Role.KLANTMANAGER else None)
-    client.assess(d.phase, d.ladder_rung, today, user.id)
-    session.add(client)
+def _add_client(row: ImportedClient, user: User, today: date) -> None:
+    """A new client through the one path the client form uses too; a klantmanager who imports becomes theirs."""
+    data = replace(row.data, klantmanager_id=user.id if user.role == Role.KLANTMANAGER else None)
+    clients.create_client(row.bsn, data, row.phase, row.ladder_rung, today, user)
     session.flush()
 
 
