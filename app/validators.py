@@ -161,8 +161,10 @@ class NumberField(_ReadField):
     """A number typed the way the user's language writes it ("32,5" or "32.5"), read by app.parsing."""
 
     def process_formdata(self, valuelist):
+        if not valuelist:
+            return  # not in the submitted form at all: the default stands, as WTForms' own number fields do
         self.data = None
-        if not valuelist or not valuelist[0].strip():
+        if not valuelist[0].strip():
             return
         try:
             self.data = parse_number(valuelist[0], _locale())

@@ -504,3 +504,14 @@ def test_rebuild_recomputes_the_kept_facts(app, db, world):
     db.expire_all()
     traject = db.get(Traject, world.traject.id)
     assert (traject.started_on, traject.accepted_on, traject.status) == (started, accepted, status)
+
+
+def test_a_target_is_typed_with_a_decimal_comma_like_every_other_number(as_role, db, world):
+    c = as_role("management")
+    data = {"indicator": "placement_rate", "year": "2024", "contract_id": str(world.contract.id), "gemeente_id": "0",
+            "target": "38,5", "tolerance": "1,5"}
+    assert c.post("/rapportages/doelen/nieuw", data=data).status_code == 302
+    target = db.scalar(select(PerformanceTarget).where(PerformanceTarget.year == 2024))
+    assert (target.target, target.tolerance) == (Decimal("38.5"), Decimal("1.5"))
+    r = c.post("/rapportages/doelen/nieuw", data={**data, "year": "2023", "target": "veel"})
+    assert r.status_code == 422 and error_at(r, "target")

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -23,7 +23,7 @@ from app.models.procurement import TERM_FIELDS, Bid, Contract, EvaluationKind, L
 from app.models.registers import Gemeente, Provider
 from app.procurement.forms import parse_payment_model
 from app.procurement.simulation import template_choices, template_model
-from app.validators import DutchDateField, MoneyField, NormalisedStringField, StatusField
+from app.validators import DutchDateField, MoneyField, NormalisedStringField, NumberField, StatusField
 from contracts.contracting import CONTRACT_STATUS_LABELS as STATUS_MSGIDS
 from contracts.contracting import ContractStatus, contract_next_statuses
 
@@ -138,7 +138,7 @@ class CeilingFields:
     # the payment term and the budget that pays.
     vat_category = SelectField(_l("Btw"), default="S", validate_choice=False, choices=[
         SelectChoice("S", _l("belast met btw")), SelectChoice("E", _l("vrijgesteld van btw"))])
-    vat_rate = DecimalField(_l("Btw-tarief (%)"), default=Decimal("21"), places=None)
+    vat_rate = NumberField(_l("Btw-tarief (%)"), default=Decimal("21"))
     vat_exemption_reason = StringField(_l("Reden van vrijstelling"), validators=[Length(max=300)])
     payment_term_days = IntegerField(_l("Betaaltermijn (dagen)"), default=30, validators=[
         Optional(),

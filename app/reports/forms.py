@@ -8,7 +8,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DecimalField, IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.db import session
@@ -16,7 +16,7 @@ from app.models.clients import TargetGroup
 from app.models.procurement import Contract, ContractStatus
 from app.models.registers import Gemeente, Provider
 from app.reports.services import GROUPS, Query
-from app.validators import DutchDateField
+from app.validators import DutchDateField, NumberField
 from contracts.dates import add_period
 from contracts.indicators import BASIS_LABELS, INDICATORS, Basis
 
@@ -82,8 +82,8 @@ class TargetForm(FlaskForm):
                                                                              message=_l("Vul een jaartal in."))])
     contract_id = SelectField(_l("Contract"), coerce=int, default=0)
     gemeente_id = SelectField(_l("Gemeente"), coerce=int, default=0)
-    target = DecimalField(_l("Doel"), places=None, validators=[InputRequired()])
-    tolerance = DecimalField(_l("Tolerantie"), places=None, default=0, validators=[
+    target = NumberField(_l("Doel"), validators=[InputRequired()])
+    tolerance = NumberField(_l("Tolerantie"), default=0, validators=[
         Optional(), NumberRange(min=0, message=_l("De tolerantie kan niet negatief zijn."))])
     note = StringField(_l("Toelichting"), validators=[Length(max=300)])
 
