@@ -99,6 +99,7 @@ ENTITY_LABELS = {
     "quality_mark": _l("keurmerk"),
     "client": _l("cliënt"),
     "client_phase_record": _l("fase en trede"),
+    "client_transfer": _l("overdrachtsverzoek"),
     "user_account": _l("gebruiker"),
     "target_group": _l("doelgroep"),
     "tender": _l("aanbesteding"),

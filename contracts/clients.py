@@ -3,10 +3,21 @@
 A client's distance to work is a phase (1–4) and a rung on the participatieladder (1–6), assessed on a date that
 has passed; a benefit is paid per month and is 0,00 when the client has none. The web form and the CSV import of
 clients both hold a client to these rules, so they are written once, here.
+
+A person is a client of the gemeente they live in (the Participatiewet's woonplaatsbeginsel), so one person has
+one record per gemeente at most, and when they move the old gemeente hands its record over to the new one
+(an overdracht). Registering a BSN that another gemeente holds must not tell the registering user so: that
+would answer "is this person a client over there?" to someone who may not know. The rules below therefore
+refuse a BSN only where the user can already see the record, and turn every record they cannot see into a
+transfer request to its gemeente, so that the answer to the user is the same whether the person is known
+elsewhere or not (docs/clients.md).
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -51,3 +62,70 @@ def check_phase(phase: int | None, field: str = "phase") -> None:
 def check_ladder_rung(rung: int | None, field: str = "ladder_rung") -> None:
     if rung not in LADDER_RUNGS:
         raise ClientError(Message(N_("Kies een trede van 1 tot en met 6.")), field)
+
+
+# --- one record per gemeente, and handing it over ------------------------------------------------------------
+
+BSN_TAKEN = N_("Er is al een cliënt met dit BSN.")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A record that already holds the BSN being registered: its gemeente, and whether the user may see it."""
+
+    record_id: int
+    gemeente_id: int
+    visible: bool
+
+
+def plan_registration(gemeente_id: int, existing: Iterable[Registration]) -> tuple[Registration, ...]:
+    """Whether a new record for this BSN may be made in ``gemeente_id``; the records to ask a transfer of.
+
+    A record the user can see refuses the BSN (it is in their own caseload, so saying so reveals nothing; in
+    the same gemeente it would be a second record, in another of theirs they move it with *Bewerken*). A
+    record they cannot see is never mentioned: the new record is made, and that gemeente is asked to hand
+    its record over.
+    """
+    existing = tuple(existing)
+    if any(r.visible or r.gemeente_id == gemeente_id for r in existing):
+        raise ClientError(Message(BSN_TAKEN), "bsn")
+    return tuple(r for r in existing if not r.visible)
+
+
+class TransferStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+TRANSFER_STATUS_LABELS = {
+    TransferStatus.PENDING: N_("open"),
+    TransferStatus.ACCEPTED: N_("overgedragen"),
+    TransferStatus.REFUSED: N_("geweigerd"),
+}
+
+
+class TransferError(DomainError):
+    """A transfer request that cannot be decided this way."""
+
+    code = "transfer_refused"
+
+
+def check_decision(status: TransferStatus) -> None:
+    """A request is decided once: accepted or refused, never both, never again."""
+    if status != TransferStatus.PENDING:
+        raise TransferError(Message(N_("Over dit overdrachtsverzoek is al beslist.")))
+
+
+def check_handover(open_trajecten: int, held: bool = True) -> None:
+    """A record is handed over only by the gemeente that holds it, and only when none of its trajecten runs.
+
+    A traject is paid by the gemeente that referred it, under that gemeente's contract; while one runs, the
+    person is still that gemeente's work. Handing the record over then would let two gemeenten refer (and pay
+    for) the same person at once. The handing-over gemeente ends the traject first, or refuses.
+    """
+    if not held:
+        raise TransferError(Message(N_("De cliënt staat niet meer in de gemeente die om overdracht is gevraagd.")))
+    if open_trajecten:
+        raise TransferError(Message(N_(
+            "De cliënt heeft nog een lopend traject. Beëindig dat eerst, of weiger het verzoek.")))

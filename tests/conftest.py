@@ -170,6 +170,7 @@ class World:
     export: object = None
     budget: object = None
     target: object = None
+    transfer: object = None
 
 
 def _key(value):
@@ -276,9 +277,15 @@ def _build_world(app, db) -> World:
     target = PerformanceTarget(indicator="placement_rate", year=today.year - 5, gemeente=g1, target=Decimal("38"),
                                tolerance=Decimal("2"))
     db.add_all([budget, target])
+    from app.models import ClientTransfer
+
+    # Ceeveen asks Beedorp for its client: the klantmanager of Aastad and Beedorp decides.
+    transfer = ClientTransfer(client=clients[1], from_gemeente=g2, to_gemeente=g3,
+                              requested_by=users["klantmanager_c"])
+    db.add(transfer)
     db.commit()
     return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject, batch, invoice,
-                 export, budget, target)
+                 export, budget, target, transfer)
 
 
 def _invoicing(app, db, contract, finance):

@@ -20,6 +20,7 @@ from app.models.clients import BenefitType, TargetGroup
 from app.models.users import User
 from app.navigation import BENEFIT_LABELS
 from app.validators import DutchDateField, MoneyField, NormalisedStringField, normalise_bsn, validate_bsn
+from contracts.clients import BSN_TAKEN as BSN_TAKEN_TEXT
 from contracts.clients import (
     LADDER_RUNGS,
     PHASES,
@@ -30,7 +31,7 @@ from contracts.clients import (
 )
 
 REQUIRED = _l("Dit veld is verplicht.")
-BSN_TAKEN = _l("Er is al een cliënt met dit BSN.")
+BSN_TAKEN = _l(BSN_TAKEN_TEXT)
 
 LADDER_LABELS = {
     1: _l("1 – geïsoleerd"),
@@ -106,6 +107,7 @@ class ClientForm(FlaskForm):
 
     def __init__(self, *args, user: User, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         if not creating:
             for name in self.CREATE_ONLY:
                 delattr(self, name)
@@ -127,6 +129,13 @@ class ClientForm(FlaskForm):
     def validate_gemeente_id(self, field) -> None:
         if field.data not in {g.id for g in self.allowed_gemeenten}:
             raise ValidationError(str(_l("Kies een van de gemeenten waarvoor je werkt.")))
+
+    def validate_bsn(self, field) -> None:
+        """A record the user can see is named with the other errors; one they cannot see is not (the service
+        turns it into a transfer request)."""
+        if field.data and not field.errors and self.gemeente_id.data in {g.id for g in self.allowed_gemeenten}:
+            with refusal_as_field_error():
+                services.check_registration(field.data, self.gemeente_id.data, self.user)
 
     def validate_benefit_type(self, field) -> None:
         if field.data not in BenefitType._value2member_map_:
@@ -189,3 +198,7 @@ class BsnSearchForm(FlaskForm):
     bsn = NormalisedStringField(
         _l("Zoek op volledig BSN"), validators=[DataRequired(REQUIRED), validate_bsn], normaliser=normalise_bsn
     )
+
+
+class TransferDecisionForm(FlaskForm):
+    """Only the CSRF token: the decision is the button's route."""

@@ -3,6 +3,10 @@
 Every query for clients is filtered with :func:`app.scoping.client_scope`, so a client outside the user's
 gemeenten answers 404 on every per-client URL. The BSN is entered once, at creation; the only way to see it in
 full is :func:`reveal_bsn`, which is logged in the audit trail with the reason given (doelbinding).
+
+Registering a person whom a gemeente outside the user's holds is not refused (that would tell the user the
+person is a client there): the record is made as for anyone, and that gemeente is asked to hand its record
+over (:class:`~app.models.clients.ClientTransfer`), which only its own klantmanagers see and decide.
 """
 
 from __future__ import annotations
@@ -12,18 +16,27 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import selectinload
 
 from app import audit
-from app.db import session
+from app.db import session, utcnow
 from app.listing import Page, paginate
-from app.models.clients import BenefitType, Client, TargetGroup
+from app.models.clients import BenefitType, Client, ClientTransfer, TargetGroup
 from app.models.registers import Gemeente
+from app.models.trajecten import Traject
 from app.models.users import Role, User, user_gemeente
 from app.scoping import MAX_ID, client_scope, gemeente_ids_for, get_scoped_or_404
 from app.search import like_pattern, phrase
-from contracts.clients import PHASES
+from contracts.clients import (
+    PHASES,
+    Registration,
+    TransferStatus,
+    check_decision,
+    check_handover,
+    plan_registration,
+)
+from contracts.lifecycle import CLOSED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -138,7 +151,8 @@ def client_page(user: User) -> Page:
 
 
 def find_by_bsn(user: User, bsn: str) -> Client | None:
-    return session.scalar(select(Client).where(Client.bsn == bsn, client_scope(user)))
+    """The user's own record of this BSN; a record elsewhere is as absent as no record at all."""
+    return session.scalar(select(Client).where(Client.bsn == bsn, client_scope(user)).order_by(Client.id).limit(1))
 
 
 def reveal_bsn(client: Client, reason: str) -> None:
@@ -157,12 +171,34 @@ def _fill(client: Client, data: ClientData) -> None:
     client.klantmanager_id = data.klantmanager_id
 
 
+def registrations(bsn: str, user: User) -> list[Registration]:
+    """Every record of this BSN, in any gemeente, and whether ``user`` may see it.
+
+    One query, the same whether or not the person is known anywhere, so that neither the answer nor the time
+    it takes depends on records the user may not see.
+    """
+    allowed = gemeente_ids_for(user)
+    rows = session.execute(select(Client.id, Client.gemeente_id).where(Client.bsn == bsn).order_by(Client.id))
+    return [Registration(record_id, gemeente_id, allowed is None or gemeente_id in allowed)
+            for record_id, gemeente_id in rows]
+
+
+def check_registration(bsn: str, gemeente_id: int, user: User) -> tuple[Registration, ...]:
+    """Refuses a BSN the user can see a record of (``ClientError`` at ``bsn``); the records to ask for."""
+    return plan_registration(gemeente_id, registrations(bsn, user))
+
+
 def create_client(bsn: str, data: ClientData, phase: int, ladder_rung: int, assessed_on: date,
                   recorded_by: User) -> Client:
+    """A new record; and for each record of the same person that the user cannot see, a transfer request."""
+    elsewhere = check_registration(bsn, data.gemeente_id, recorded_by)
     client = Client(bsn=bsn)
     _fill(client, data)
     client.assess(phase, ladder_rung, assessed_on, recorded_by.id)
     session.add(client)
+    for record in elsewhere:
+        session.add(ClientTransfer(client_id=record.record_id, from_gemeente_id=record.gemeente_id,
+                                   to_gemeente_id=data.gemeente_id, requested_by_id=recorded_by.id))
     return client
 
 
@@ -174,3 +210,86 @@ def update_client(client: Client, data: ClientData) -> Client:
 def assess(client: Client, phase: int, ladder_rung: int, valid_from: date, recorded_by: User) -> bool:
     """Record an assessment; True when it became the client's current phase (no later one exists)."""
     return client.assess(phase, ladder_rung, valid_from, recorded_by.id)
+
+
+# --- transfer requests (overdrachtsverzoeken) --------------------------------------------------------------
+
+
+def transfer_scope(user: User) -> ColumnElement[bool]:
+    """A request is seen by the gemeente asked to hand over, never by the one asking: admin all."""
+    allowed = gemeente_ids_for(user)
+    return true() if allowed is None else ClientTransfer.from_gemeente_id.in_(allowed)
+
+
+def transfers(user: User) -> list[ClientTransfer]:
+    """Open requests first, then the decided ones, newest first."""
+    stmt = (select(ClientTransfer).where(transfer_scope(user))
+            .options(selectinload(ClientTransfer.client), selectinload(ClientTransfer.to_gemeente),
+                     selectinload(ClientTransfer.from_gemeente), selectinload(ClientTransfer.requested_by),
+                     selectinload(ClientTransfer.decided_by))
+            .order_by((ClientTransfer.status == TransferStatus.PENDING).desc(), ClientTransfer.requested_at.desc(),
+                      ClientTransfer.id.desc()))
+    return list(session.scalars(stmt))
+
+
+def pending_transfer_count(user: User) -> int:
+    return session.scalar(select(func.count(ClientTransfer.id)).where(
+        transfer_scope(user), ClientTransfer.status == TransferStatus.PENDING)) or 0
+
+
+def scoped_transfer(user: User, transfer_id: int) -> ClientTransfer:
+    return get_scoped_or_404(ClientTransfer, transfer_id, transfer_scope(user))
+
+
+def _decide(transfer: ClientTransfer, status: TransferStatus, user: User) -> None:
+    check_decision(transfer.status)
+    transfer.status = status
+    transfer.decided_by_id = user.id
+    transfer.decided_at = utcnow()
+
+
+def refuse_transfer(transfer: ClientTransfer, user: User) -> None:
+    """The record stays; the requesting gemeente keeps its own record and is told nothing."""
+    _decide(transfer, TransferStatus.REFUSED, user)
+
+
+def accept_transfer(transfer: ClientTransfer, user: User) -> Client:
+    """Hand the record over: it moves to the requesting gemeente with its history (its id, its audit trail,
+    its assessments, its ended trajecten, which stay paid by the gemeente that referred them).
+
+    The requesting gemeente's own new record of the person is folded into it: its current facts are that
+    gemeente's, so they replace the old ones; its assessments and trajecten join the record's. Other open
+    requests for the record are closed, since it is no longer this gemeente's to give.
+    """
+    _decide(transfer, TransferStatus.ACCEPTED, user)
+    record = transfer.client
+    open_trajecten = session.scalar(select(func.count(Traject.id)).where(
+        Traject.client_id == record.id, Traject.status.not_in(CLOSED_STATUSES))) or 0
+    check_handover(open_trajecten, held=record.gemeente_id == transfer.from_gemeente_id)
+    newer = session.scalar(select(Client).where(Client.bsn == record.bsn,
+                                                Client.gemeente_id == transfer.to_gemeente_id))
+    if newer is not None:
+        _fold(newer, record)
+    record.gemeente_id = transfer.to_gemeente_id
+    if newer is None and not may_manage(record.klantmanager, transfer.to_gemeente_id):
+        record.klantmanager_id = None
+    for other in session.scalars(select(ClientTransfer).where(
+            ClientTransfer.client_id == record.id, ClientTransfer.status == TransferStatus.PENDING,
+            ClientTransfer.id != transfer.id)):
+        _decide(other, TransferStatus.REFUSED, user)
+    return record
+
+
+def _fold(newer: Client, record: Client) -> None:
+    """Move ``newer``'s facts, assessments, trajecten and requests onto ``record``, then delete ``newer``."""
+    record.first_name, record.last_name = newer.first_name, newer.last_name
+    record.birth_date = newer.birth_date or record.birth_date
+    record.benefit_type, record.monthly_benefit = newer.benefit_type, newer.monthly_benefit
+    record.target_group_id, record.klantmanager_id = newer.target_group_id, newer.klantmanager_id
+    record.take_assessments(newer)
+    for traject in session.scalars(select(Traject).where(Traject.client_id == newer.id)):
+        traject.client = record
+    for request in session.scalars(select(ClientTransfer).where(ClientTransfer.client_id == newer.id)):
+        request.client = record
+    session.delete(newer)
+    session.flush()  # the newer record is gone before the handed-over one takes its place in the gemeente

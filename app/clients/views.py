@@ -20,13 +20,15 @@ from app.clients.forms import (
     ClientForm,
     PhaseForm,
     RevealForm,
+    TransferDecisionForm,
     phase_choices,
 )
 from app.db import session
-from app.forms import submit, validate_submission
+from app.forms import submit
 from app.models.clients import BenefitType, Client
 from app.models.users import Role
 from app.uow import attempt
+from contracts.clients import TRANSFER_STATUS_LABELS, TransferStatus
 
 bp = Blueprint("clients", __name__, url_prefix="/clienten")
 
@@ -36,6 +38,7 @@ def _helpers() -> dict[str, Any]:
     return {
         "ladder_label": lambda rung: LADDER_LABELS.get(rung, rung),
         "reveal_reason_label": lambda code: REVEAL_REASONS.get(code, code),
+        "transfer_status_label": lambda status: _(TRANSFER_STATUS_LABELS[TransferStatus(status)]),
     }
 
 
@@ -44,6 +47,7 @@ def _render_index(bsn_form: BsnSearchForm, status: int = 200):
         "clients/index.html",
         page=services.client_page(current_user),
         bsn_form=bsn_form,
+        pending_transfers=services.pending_transfer_count(current_user),
         gemeente_options=[(g.id, g.name) for g in services.allowed_gemeenten(current_user)],
         benefit_types=[b.value for b in BenefitType],
         target_group_options=[(t.id, t.name) for t in services.target_groups()],
@@ -114,8 +118,9 @@ def create():
             form.gemeente_id.data = form.allowed_gemeenten[0].id
         if current_user.role == Role.KLANTMANAGER:
             form.klantmanager_id.data = current_user.id
-    # The BSN is checked against all clients, also those outside the user's scope; the message names no one.
-    if validate_submission(form, None, {"bsn": (Client.bsn, BSN_TAKEN)}):
+    # A BSN held in a gemeente the user does not work for is saved as any other (with a transfer request that
+    # only that gemeente sees), so that this page answers the same whether the person is known there or not.
+    if form.validate_on_submit():
         outcome = submit(form, lambda: services.create_client(
             form.bsn.data, form.data_for_service(), form.phase.data, form.ladder_rung.data, form.assessed_on.data,
             current_user), {"bsn": BSN_TAKEN})
@@ -153,3 +158,32 @@ def phase_create(client_id: int):
             return redirect(url_for("clients.detail", client_id=client.id))
     status = 200 if not form.errors else 422
     return render_template("clients/phase_form.html", form=form, client=client), status
+
+
+# --- transfer requests ------------------------------------------------------------------------------------
+
+
+@bp.route("/overdrachten")
+@requires(Permission.EDIT_CLIENTS)
+def transfers():
+    """The requests of other gemeenten for records the user's gemeenten hold."""
+    return render_template("clients/transfers.html", transfers=services.transfers(current_user))
+
+
+def _decide(transfer_id: int, decide, done: str):
+    transfer = services.scoped_transfer(current_user, transfer_id)
+    if TransferDecisionForm().validate_on_submit() and attempt(lambda: decide(transfer, current_user)).ok:
+        flash(done, "success")
+    return redirect(url_for("clients.transfers"))
+
+
+@bp.route("/overdrachten/<int:transfer_id>/overdragen", methods=["POST"])
+@requires(Permission.EDIT_CLIENTS)
+def transfer_accept(transfer_id: int):
+    return _decide(transfer_id, services.accept_transfer, _("De cliënt is overgedragen."))
+
+
+@bp.route("/overdrachten/<int:transfer_id>/weigeren", methods=["POST"])
+@requires(Permission.EDIT_CLIENTS)
+def transfer_refuse(transfer_id: int):
+    return _decide(transfer_id, services.refuse_transfer, _("Het overdrachtsverzoek is geweigerd."))

@@ -1,7 +1,7 @@
 """All mapped classes, imported here so that Alembic and the app see one complete metadata."""
 
 from app.models.audit import Audited, AuditEntry
-from app.models.clients import BenefitType, Client, ClientPhaseRecord, TargetGroup
+from app.models.clients import BenefitType, Client, ClientPhaseRecord, ClientTransfer, TargetGroup
 from app.models.invoicing import (
     Budget,
     Invoice,
@@ -60,6 +60,7 @@ __all__ = [
     "Budget",
     "Client",
     "ClientPhaseRecord",
+    "ClientTransfer",
     "Contract",
     "ContractEvaluation",
     "ContractStatus",

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.db import Base, enum_type, utcnow
 from app.models.audit import Audited
 from app.search import name_key
+from contracts.clients import TransferStatus
 
 if TYPE_CHECKING:
     from app.models.registers import Gemeente
@@ -40,17 +41,21 @@ class TargetGroup(Audited, Base):
 
 
 class Client(Audited, Base):
+    """A person in one gemeente's caseload. One record per BSN per gemeente (not across gemeenten): a BSN
+    another gemeente holds must not be refused to a user who may not know that (see ``contracts.clients``)."""
+
     __tablename__ = "client"
     __audit_masked__ = frozenset({"bsn"})
     __audit_ignored__ = frozenset({"search_name"})
     __table_args__ = (
+        UniqueConstraint("bsn", "gemeente_id", name="one_record_per_gemeente"),
         CheckConstraint("phase BETWEEN 1 AND 4", name="phase_range"),
         CheckConstraint("ladder_rung BETWEEN 1 AND 6", name="ladder_rung_range"),
         CheckConstraint("monthly_benefit >= 0", name="monthly_benefit_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bsn: Mapped[str] = mapped_column(String(9), unique=True)
+    bsn: Mapped[str] = mapped_column(String(9))
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(120))
     birth_date: Mapped[date | None]
@@ -96,6 +101,17 @@ class Client(Audited, Base):
         self.phase, self.ladder_rung = phase, ladder_rung
         return True
 
+    def take_assessments(self, other: Client) -> None:
+        """Adopt another record's assessments (a transfer folds two records of one person into one); the
+        current phase and rung become those of the latest assessment of the two."""
+        records = list(other.phase_history)
+        for record in records:
+            other.phase_history.remove(record)
+            self.phase_history.append(record)
+        latest = max(self.phase_history, key=lambda r: (r.valid_from, r.recorded_at, r.id or 0), default=None)
+        if latest is not None:
+            self.phase, self.ladder_rung = latest.phase, latest.ladder_rung
+
     @property
     def masked_bsn(self) -> str:
         return mask_bsn(self.bsn)
@@ -130,3 +146,32 @@ class ClientPhaseRecord(Audited, Base):
 
     client: Mapped[Client] = relationship(back_populates="phase_history")
     recorded_by: Mapped[User | None] = relationship()
+
+
+class ClientTransfer(Audited, Base):
+    """A request to hand a client's record over to the gemeente that registered the same person (overdracht).
+
+    Made when a klantmanager registers a BSN that a gemeente they do not work for already holds; only that
+    gemeente's klantmanagers see it. The requesting side is never told that it exists, nor how it was decided,
+    until the record arrives. It is no part of either record's history page for the same reason; its own audit
+    entries say who asked, who decided and when.
+    """
+
+    __tablename__ = "client_transfer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)  # the record asked for
+    from_gemeente_id: Mapped[int] = mapped_column(ForeignKey("gemeente.id"), index=True)
+    to_gemeente_id: Mapped[int] = mapped_column(ForeignKey("gemeente.id"))
+    status: Mapped[TransferStatus] = mapped_column(enum_type(TransferStatus), default=TransferStatus.PENDING,
+                                                   index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+
+    client: Mapped[Client] = relationship()
+    from_gemeente: Mapped[Gemeente] = relationship(foreign_keys=[from_gemeente_id])
+    to_gemeente: Mapped[Gemeente] = relationship(foreign_keys=[to_gemeente_id])
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

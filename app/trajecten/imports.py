@@ -208,13 +208,17 @@ class ClientChecker:
         self.allowed = gemeente_ids_for(user)
         self.gemeenten = {g.cbs_code: g for g in session.scalars(select(Gemeente))}
         self.groups = {t.code.lower(): t for t in session.scalars(select(TargetGroup).order_by(TargetGroup.code))}
-        self.existing: dict[str, Client] = {}
+        self.existing: dict[str, list[Client]] = {}
 
     def prefetch(self, rows: list[Row]) -> None:
+        """The records of the rows' BSNs that the user may see; one they may not see plays no part in checking
+        (the service asks its gemeente for a transfer), so that a row's outcome never tells it exists."""
         wanted = sorted({normalise_bsn(r.values.get("bsn", "")) for r in rows} - {""} - set(self.existing))
         for chunk in _chunks(wanted):
-            for client in session.scalars(select(Client).where(Client.bsn.in_(chunk))):
-                self.existing[client.bsn] = client
+            self.existing.update(dict.fromkeys(chunk, []))
+            for client in session.scalars(select(Client).where(Client.bsn.in_(chunk)).order_by(Client.id)):
+                if self._may_see(client):
+                    self.existing[client.bsn].append(client)
 
     def _bsn(self, cells: Cells) -> str | None:
         raw = cells.raw("bsn")
@@ -261,10 +265,9 @@ class ClientChecker:
             first_name=first_name, last_name=last_name, birth_date=birth_date, gemeente_id=gemeente.id,
             benefit_type=BenefitType(benefit), monthly_benefit=amount, target_group_id=self.groups[group].id,
             klantmanager_id=None), phase=int(phase), ladder_rung=int(rung))
-        existing = self.existing.get(bsn)
-        if existing is not None:
-            # Outside the user's gemeenten the same words as for a mismatch: nothing about the person leaks.
-            if self._may_see(existing) and _same(existing, data):
+        known = self.existing.get(bsn, [])
+        if known:
+            if any(_same(client, data) for client in known):
                 checked.unchanged = True
             else:
                 checked.fail("bsn", BSN_CONFLICT)

@@ -39,6 +39,7 @@ from app.models.users import Role, User
 from app.tabular import decode
 from app.trajecten import evidence as evidence_store
 from contracts import referral
+from contracts.clients import ClientError
 from contracts.durability import term_months
 from contracts.engine import Entitlement, evaluate
 from contracts.events import Event, EventType, ExitReason, WorkKind
@@ -446,7 +447,7 @@ def import_batch(batch: ImportBatch, user: User, only_valid: bool, today: date) 
                 else:
                     row = checked.value
                     record_event(row.traject, row.data, user, today, import_key=row.import_key)
-        except (TrajectError, IntegrityError) as error:
+        except (TrajectError, ClientError, IntegrityError) as error:
             problem = checker.write_failed(checked, error)
             if not only_valid:
                 raise ImportRefused(_("Regel %(line)s kon niet worden opgeslagen: %(problem)s",
