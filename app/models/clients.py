@@ -104,11 +104,10 @@ class Client(Audited, Base):
     def take_assessments(self, other: Client) -> None:
         """Adopt another record's assessments (a transfer folds two records of one person into one); the
         current phase and rung become those of the latest assessment of the two."""
-        records = list(other.phase_history)
-        for record in records:
-            other.phase_history.remove(record)
-            self.phase_history.append(record)
-        latest = max(self.phase_history, key=lambda r: (r.valid_from, r.recorded_at, r.id or 0), default=None)
+        own = self.phase_history  # loaded before anything moves, so no flush sees a record without its client
+        for record in list(other.phase_history):
+            record.client = self  # moves it between the two collections; it is never an orphan
+        latest = max(own, key=lambda r: (r.valid_from, r.recorded_at, r.id or 0), default=None)
         if latest is not None:
             self.phase, self.ladder_rung = latest.phase, latest.ladder_rung
 

@@ -215,7 +215,7 @@ class ClientChecker:
         (the service asks its gemeente for a transfer), so that a row's outcome never tells it exists."""
         wanted = sorted({normalise_bsn(r.values.get("bsn", "")) for r in rows} - {""} - set(self.existing))
         for chunk in _chunks(wanted):
-            self.existing.update(dict.fromkeys(chunk, []))
+            self.existing.update({bsn: [] for bsn in chunk})
             for client in session.scalars(select(Client).where(Client.bsn.in_(chunk)).order_by(Client.id)):
                 if self._may_see(client):
                     self.existing[client.bsn].append(client)
