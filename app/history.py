@@ -36,6 +36,7 @@ from app.models.invoicing import InvoiceSource, LineDecision
 from app.navigation import BENEFIT_LABELS, ENTITY_LABELS, PROVIDER_STATUS_LABELS, ROLE_LABELS
 from app.tenders.forms import PROCEDURE_LABELS
 from app.trajecten.forms import EVENT_LABELS, EXIT_REASON_LABELS, WORK_KIND_LABELS
+from contracts.clients import TRANSFER_STATUS_LABELS
 from contracts.events import ExitReason, WorkKind
 from contracts.lifecycle import STATUS_LABELS as TRAJECT_STATUS_LABELS
 from contracts.procurement import TENDER_STATUS_LABELS
@@ -119,6 +120,10 @@ FIELD_LABELS: dict[str | tuple[str, str], Any] = {
     "function": _l("Functie"),
     "funding_source": _l("Financieringsbron"),
     "gemeente_id": _l("Gemeente"),
+    ("client_transfer", "from_gemeente_id"): _l("Van gemeente"),
+    ("client_transfer", "to_gemeente_id"): _l("Naar gemeente"),
+    ("client_transfer", "requested_by_id"): _l("Aangevraagd door"),
+    ("client_transfer", "requested_at"): _l("Aangevraagd op"),
     "gemeenten": _l("Gemeenten"),
     "hours_per_week": _l("Uren per week"),
     "house_number": _l("Huisnummer"),
@@ -251,6 +256,7 @@ ENUM_LABELS: dict[type[enum.Enum], Mapping[Any, Any]] = {
         TRAJECT_STATUS_LABELS, TENDER_STATUS_LABELS, MATCH_VERDICT_LABELS, INVOICE_STATUS_LABELS, STEP_LABELS,
         {InvoiceSource.SELF_BILLING: _l("zelffacturering"), InvoiceSource.PROVIDER: _l("factuur van de aanbieder")},
         {LineDecision.ACCEPT: _l("geaccepteerd"), LineDecision.REJECT: _l("afgewezen")},
+        {status: _l(label) for status, label in TRANSFER_STATUS_LABELS.items()},
     ) for enum_class in {type(member) for member in labels}
 }
 
