@@ -68,6 +68,8 @@ def test_client_import_rows_answer_the_same_for_a_person_held_elsewhere_and_for_
                         (batch.created_count, batch.unchanged_count, batch.skipped_count, batch.problems)))
     assert results[0][3] == (1, 0, 0, [])
     assert results[0] == results[1]
+    [request] = transfers(db, client_id=world.clients[2].id)  # the import asks, as the form does
+    assert (request.to_gemeente_id, request.status) == (world.gemeenten[0].id, TransferStatus.PENDING)
 
 
 def test_a_record_the_user_can_see_is_still_named(as_role, world, db):
