@@ -53,6 +53,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     history.init_app(app)
+    login_setup.throttle_logins(app)
 
     from app.cli import register_commands
 

@@ -31,10 +31,6 @@ login_manager.login_message = _l("Log in om deze pagina te zien.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
-# The throttle per client address; its limits and storage come from the config (RATELIMIT_*, LOGIN_RATE_LIMIT).
-# Behind a reverse proxy the address is the proxy's unless the app is wrapped in werkzeug's ProxyFix.
-limiter = Limiter(get_remote_address)
-
 LOGGED_IN_AT = "logged_in_at"
 LAST_SEEN_AT = "last_seen_at"
 
@@ -94,9 +90,20 @@ def _owed_step() -> str | None:
     return None
 
 
+def throttle_logins(app, endpoints: tuple[str, ...] = ("auth.login", "auth.login_code")) -> None:
+    """Limit the POSTs to the log-in pages per client address (``LOGIN_RATE_LIMIT``), so that nobody can guess
+    at many accounts or keep someone else's account locked cheaply. Storage and switch come from the config
+    (``RATELIMIT_STORAGE_URI``, ``RATELIMIT_ENABLED``). One limiter per app, so that each app's settings are its own.
+    Behind a reverse proxy the address is the proxy's unless the app is wrapped in werkzeug's ProxyFix."""
+    limiter = Limiter(get_remote_address, app=app)
+    app.extensions["login_throttle"] = limiter  # the decorated views hold it only weakly
+    limit = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+    for endpoint in endpoints:
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
-    limiter.init_app(app)
 
     @app.before_request
     def _owed_first():

@@ -11,7 +11,7 @@ from flask_login import current_user, logout_user
 from app import clock
 from app.auth import services, sso, totp
 from app.auth.forms import CodeForm, LoginForm, PasswordChangeForm
-from app.auth.login import limiter, start_session
+from app.auth.login import start_session
 from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.auth.permissions import authenticated
 from app.db import session
@@ -26,10 +26,6 @@ PENDING_SECONDS = 300  # the code is asked within five minutes of the password
 ENROLMENT_KEY = "totp_enrolment"  # the secret being set up, until its first code confirms it
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 def _done(user: User, next_url: str | None):
     start_session(user)
     return redirect(safe_next_url(next_url) or url_for("home.index"))
@@ -37,7 +33,7 @@ def _done(user: User, next_url: str | None):
 
 @bp.errorhandler(429)
 def _throttled(_error):
-    """The throttle per address answers with the login page (or JSON), not a bare error."""
+    """The throttle per address (``app.auth.login.throttle_logins``) answers with the login page (or JSON)."""
     message = _("Te veel inlogpogingen vanaf dit adres. Wacht even en probeer het opnieuw.")
     if request.accept_mimetypes.best == "application/json":
         return {"error": "too_many_requests", "message": message}, 429
@@ -45,7 +41,6 @@ def _throttled(_error):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -78,7 +73,6 @@ def _pending_user() -> tuple[User, str | None] | None:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login_code():
     pending = _pending_user()
     if pending is None:
