@@ -35,7 +35,7 @@ LOGGED_IN_AT = "logged_in_at"
 LAST_SEEN_AT = "last_seen_at"
 
 # Where an account that still owes a new password or two-factor set-up may go meanwhile.
-OPEN_WHILE_OWING = frozenset({"auth.logout", "auth.change_password", "auth.totp_enrol", "static", "i18n.switch"})
+OPEN_WHILE_OWING = frozenset({"auth.logout", "static", "i18n.switch"})
 
 
 def _now() -> float:
@@ -110,7 +110,7 @@ def init_app(app) -> None:
         if request.endpoint in OPEN_WHILE_OWING:
             return None
         step = _owed_step()
-        if step is None:
+        if step is None or request.endpoint == step:
             return None
         if request.path.startswith("/api/"):
             return jsonify(error="account_action_required", message="Finish setting up your account first."), 403
