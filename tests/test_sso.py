@@ -95,3 +95,16 @@ def test_claims_that_break_the_account_rules_are_refused(sso_app, world, provide
     assert client.get("/").headers["Location"].startswith("/login"), "a klantmanager needs a gemeente"
     db.expire_all()
     assert db.scalar(select(User.role).where(User.username == "inkoper")) == Role.INKOPER
+
+
+def test_a_single_sign_on_session_is_not_asked_for_a_password_change_or_a_second_factor(connection, database_url,
+                                                                                        world, provider, db):
+    """The identity provider checked the person; the temporary password and the TOTP duty belong to password
+    log-ins only."""
+    app = create_app("testing", overrides={"DATABASE_URL": database_url, "REQUIRE_TOTP": True, **OIDC},
+                     bind=connection)
+    world.users["finance"].must_change_password = True
+    db.commit()
+    client = app.test_client()
+    _sign_in(client, provider, preferred_username="finance")
+    assert client.get("/facturen/").status_code == 200

@@ -33,6 +33,7 @@ login_manager.session_protection = "strong"
 
 LOGGED_IN_AT = "logged_in_at"
 LAST_SEEN_AT = "last_seen_at"
+THROUGH_PROVIDER = "through_provider"
 
 # Where an account that still owes a new password or two-factor set-up may go meanwhile.
 OPEN_WHILE_OWING = frozenset({"auth.logout", "static", "i18n.switch"})
@@ -42,12 +43,14 @@ def _now() -> float:
     return clock.now().timestamp()
 
 
-def start_session(user: User) -> None:
-    """Log ``user`` in on this browser with a fresh session of their current generation."""
+def start_session(user: User, through_provider: bool = False) -> None:
+    """Log ``user`` in on this browser with a fresh session of their current generation; ``through_provider``
+    when the gemeente's identity provider vouched for them (single sign-on)."""
     cookie_session.pop("pending_login", None)
     login_user(user)
     cookie_session.permanent = True
     cookie_session[LOGGED_IN_AT] = cookie_session[LAST_SEEN_AT] = _now()
+    cookie_session[THROUGH_PROVIDER] = through_provider
 
 
 @login_manager.user_loader
@@ -81,7 +84,9 @@ def unauthorized():
 
 
 def _owed_step() -> str | None:
-    if not current_user.is_authenticated:
+    """What the account must do first; nothing for a single sign-on session, whose password and second factor
+    are the identity provider's."""
+    if not current_user.is_authenticated or cookie_session.get(THROUGH_PROVIDER):
         return None
     if current_user.must_change_password:
         return "auth.change_password"

@@ -112,7 +112,7 @@ def check_password(username: str, turn: Turn | None, password: str, policy: Logi
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if user.totp_enrolled:
-        values: dict[str, Any] = {"failed_logins": User.failed_logins - 1}
+        values: dict[str, Any] = {"failed_logins": case((User.failed_logins > 0, User.failed_logins - 1), else_=0)}
         if turn.locking:
             values["locked_until"] = None
         session.execute(update(User).where(User.id == user.id).values(**values)

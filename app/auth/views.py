@@ -26,8 +26,8 @@ PENDING_SECONDS = 300  # the code is asked within five minutes of the password
 ENROLMENT_KEY = "totp_enrolment"  # the secret being set up, until its first code confirms it
 
 
-def _done(user: User, next_url: str | None):
-    start_session(user)
+def _done(user: User, next_url: str | None, through_provider: bool = False):
+    start_session(user, through_provider)
     return redirect(safe_next_url(next_url) or url_for("home.index"))
 
 
@@ -113,7 +113,7 @@ def sso_callback():
             flash(_("Je account bij %(name)s hoort niet bij een actieve gebruiker van deze applicatie.",
                     name=sso.name()), "error")
         return redirect(url_for("auth.login"))
-    return _done(outcome.value, cookie_session.pop("sso_next", None))
+    return _done(outcome.value, cookie_session.pop("sso_next", None), through_provider=True)
 
 
 @bp.route("/logout", methods=["POST"])
