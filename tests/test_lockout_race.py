@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import create_app
+from app import clock, create_app
 from app.auth import passwords, services
 from app.db import make_engine
 from app.migrate import upgrade
@@ -104,3 +107,29 @@ def test_log_in_attempts_are_throttled_per_address(throttled_app, world):
                      headers={"Accept": "application/json"})
     assert json.status_code == 429 and json.json["error"] == "too_many_requests"
     assert here.get("/login").status_code == 200, "only POSTs count"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(failures=st.integers(0, 8), lock=st.one_of(st.none(), st.integers(-30, 30)), max_failures=st.integers(1, 6))
+def test_the_claim_in_sql_follows_the_rule_of_the_lockout(app, world, failures, lock, max_failures):
+    """The one UPDATE that claims an attempt's turn does what :func:`contracts.accounts.claim_attempt` says."""
+    from app.db import session, utcnow
+    from app.models import User
+    from contracts.accounts import claim_attempt
+
+    policy = services.LoginPolicy(max_failures, 15)
+    with app.app_context():
+        now = utcnow().replace(microsecond=0)
+        locked_until = None if lock is None else now + timedelta(minutes=lock, seconds=1 if lock >= 0 else 0)
+        user = session.scalar(select(User).where(User.username == "inkoper"))
+        user.failed_logins, user.locked_until = failures, locked_until
+        session.flush()
+        with clock.moment_frozen(now.replace(tzinfo=UTC)):
+            expected = claim_attempt(failures, locked_until, now, max_failures, 15)
+            turn = services.claim_password_turn("inkoper", policy)
+        session.refresh(user)
+        assert (turn is None) == (expected is None)
+        if expected is not None:
+            assert (user.failed_logins, user.locked_until) == (expected.failures, expected.locked_until)
+            assert turn.locking == (expected.locked_until is not None)
+        session.rollback()
