@@ -98,7 +98,7 @@ def test_log_in_attempts_are_throttled_per_address(throttled_app, world):
     refused = login(here, "inkoper")
     assert refused.status_code == 429
     page = refused.get_data(as_text=True)
-    assert "Te veel inlogpogingen" in page and 'name="password"' in page
+    assert "Te veel pogingen" in page and 'name="password"' in page
     elsewhere = throttled_app.test_client()
     response = elsewhere.post("/login", data={"username": "inkoper", "password": PASSWORD},
                               environ_base={"REMOTE_ADDR": "192.0.2.7"})
@@ -107,6 +107,13 @@ def test_log_in_attempts_are_throttled_per_address(throttled_app, world):
                      headers={"Accept": "application/json"})
     assert json.status_code == 429 and json.json["error"] == "too_many_requests"
     assert here.get("/login").status_code == 200, "only POSTs count"
+    assert elsewhere.get("/account/wachtwoord").status_code == 200
+    for _ in range(3):
+        elsewhere.post("/account/wachtwoord", data={"current": "guess"}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    guessing = elsewhere.post("/account/wachtwoord", data={"current": "guess"},
+                              environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert guessing.status_code == 429, "the change-password form is no way round the throttle"
+    assert 'name="current"' in guessing.get_data(as_text=True)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -95,9 +95,11 @@ def _owed_step() -> str | None:
     return None
 
 
-def throttle_logins(app, endpoints: tuple[str, ...] = ("auth.login", "auth.login_code")) -> None:
-    """Limit the POSTs to the log-in pages per client address (``LOGIN_RATE_LIMIT``), so that nobody can guess
-    at many accounts or keep someone else's account locked cheaply. Storage and switch come from the config
+def throttle_logins(app, endpoints: tuple[str, ...] = ("auth.login", "auth.login_code", "auth.change_password")
+                    ) -> None:
+    """Limit the POSTs to the pages that check a password or code per client address (``LOGIN_RATE_LIMIT``), so
+    that nobody can guess at many accounts, keep someone else's account locked cheaply, or try passwords on the
+    change-password form of a session they got hold of. Storage and switch come from the config
     (``RATELIMIT_STORAGE_URI``, ``RATELIMIT_ENABLED``). One limiter per app, so that each app's settings are its own.
     Behind a reverse proxy the address is the proxy's unless the app is wrapped in werkzeug's ProxyFix."""
     limiter = Limiter(get_remote_address, app=app)

@@ -34,9 +34,13 @@ def _done(user: User, next_url: str | None, through_provider: bool = False):
 @bp.errorhandler(429)
 def _throttled(_error):
     """The throttle per address (``app.auth.login.throttle_logins``) answers with the login page (or JSON)."""
-    message = _("Te veel inlogpogingen vanaf dit adres. Wacht even en probeer het opnieuw.")
+    message = _("Te veel pogingen vanaf dit adres. Wacht even en probeer het opnieuw.")
     if request.accept_mimetypes.best == "application/json":
         return {"error": "too_many_requests", "message": message}, 429
+    if request.endpoint == "auth.change_password":
+        flash(message, "error")
+        return render_template("auth/change_password.html", form=PasswordChangeForm(),
+                               min_length=MIN_PASSWORD_LENGTH), 429
     return render_template("auth/login.html", form=LoginForm(), error=message, sso_name=sso.name()), 429
 
 
