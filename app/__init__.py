@@ -22,12 +22,14 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
 
     from app import audit, db, errors, history, i18n, navigation, security
     from app.auth import login as login_setup
+    from app.auth import sso
 
     db.init_app(app, bind=bind)
     audit.install()
     security.init_app(app)
     i18n.init_app(app)
     login_setup.init_app(app)
+    sso.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
 
@@ -51,6 +53,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     history.init_app(app)
+    login_setup.throttle_logins(app)
 
     from app.cli import register_commands
 

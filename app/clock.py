@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
 
 _fixed: date | None = None
+_fixed_moment: datetime | None = None
 
 
 def today() -> date:
@@ -25,7 +26,10 @@ def today() -> date:
 
 
 def now() -> datetime:
-    """This moment, aware, in UTC: store it naive (see ``app.db.utcnow``), show it in Amsterdam time."""
+    """This moment, aware, in UTC: store it naive (see ``app.db.utcnow``), show it in Amsterdam time; or the
+    moment a test set with :func:`moment_frozen` (session timeouts, lock-outs and two-factor codes follow it)."""
+    if _fixed_moment is not None:
+        return _fixed_moment
     return datetime.now(UTC)
 
 
@@ -66,3 +70,16 @@ def frozen(day: date) -> Iterator[date]:
         yield day
     finally:
         set_today(before)
+
+
+@contextmanager
+def moment_frozen(moment: datetime) -> Iterator[datetime]:
+    """``with moment_frozen(datetime(2026, 3, 1, 9, tzinfo=UTC)):`` :func:`now` is that moment until the block
+    ends; a test moves time on by opening another block."""
+    global _fixed_moment
+    before = _fixed_moment
+    _fixed_moment = moment.astimezone(UTC)
+    try:
+        yield _fixed_moment
+    finally:
+        _fixed_moment = before

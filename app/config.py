@@ -73,6 +73,42 @@ def _secret_key(env: str) -> str:
     return secrets.token_hex(32) if env == "testing" else kept_secret_key(SECRET_KEY_FILE)
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+
+
+def _role_map(text: str) -> dict[str, str]:
+    """``OIDC_ROLE_MAP=grp-inkoop=inkoper,grp-fin=finance``: claim value → role name."""
+    pairs = [item.rsplit("=", 1) for item in text.split(",") if item.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ConfigurationError("OIDC_ROLE_MAP is a comma-separated list of claim-value=role")
+    return {value.strip(): role.strip() for value, role in pairs}
+
+
+def _oidc() -> dict:
+    """Single sign-on through the gemeente's OpenID Connect provider; off unless a client id is set."""
+    issuer = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+    discovery = os.environ.get("OIDC_DISCOVERY_URL", "").strip()
+    return {
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID", "").strip(),
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET", "").strip(),
+        "OIDC_DISCOVERY_URL": discovery or (f"{issuer}/.well-known/openid-configuration" if issuer else ""),
+        "OIDC_NAME": os.environ.get("OIDC_NAME", "").strip() or "de gemeente",
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES", "openid email profile").strip(),
+        "OIDC_USERNAME_CLAIM": os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username").strip(),
+        "OIDC_ROLES_CLAIM": os.environ.get("OIDC_ROLES_CLAIM", "").strip(),
+        "OIDC_ROLE_MAP": _role_map(os.environ.get("OIDC_ROLE_MAP", "")),
+        "OIDC_GEMEENTEN_CLAIM": os.environ.get("OIDC_GEMEENTEN_CLAIM", "").strip(),
+    }
+
+
 def load_config(env: str | None = None) -> dict:
     """Build the Flask config for ``env`` (``development``, ``production`` or ``testing``)."""
     env = env or os.environ.get("APP_ENV", "development")
@@ -99,6 +135,19 @@ def load_config(env: str | None = None) -> dict:
         "LANGUAGES": ("nl", "en"),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
+        # The throttle per client address on POST /login (Flask-Limiter): in memory per process by default; with
+        # several processes point RATELIMIT_STORAGE_URI at a shared store, e.g. redis://localhost:6379/0.
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour"),
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", env != "testing"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Sessions end after this much inactivity, and PERMANENT_SESSION_LIFETIME after the log-in, server-side.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        # Two-factor codes for the roles that can change users or money; off by default outside production so
+        # that the demo logins work with a password alone (users may still set it up themselves).
+        "REQUIRE_TOTP": _flag("REQUIRE_TOTP", production),
+        "TOTP_REQUIRED_ROLES": ("admin", "finance"),
+        "TOTP_ISSUER": os.environ.get("TOTP_ISSUER", "Reintegratie-inkoop"),
+        **_oidc(),
         # Argon2id cost; tests lower it so that hundreds of logins stay fast.
         "ARGON2_TIME_COST": 1 if env == "testing" else 3,
         "ARGON2_MEMORY_COST": 8 * 1024 if env == "testing" else 64 * 1024,

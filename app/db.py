@@ -7,7 +7,7 @@ that every request is one unit of work: a view either commits everything it did 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,8 @@ from sqlalchemy import DateTime, Engine, MetaData, Numeric, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from werkzeug.local import LocalProxy
+
+from app import clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,7 +38,7 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     """Naive UTC: stored the same way on SQLite and PostgreSQL; Babel shows it in Europe/Amsterdam."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    return clock.now().replace(tzinfo=None)
 
 
 def enum_type(enum_cls: type[enum.Enum], length: int = 32) -> SAEnum:

@@ -148,6 +148,7 @@ FIELD_LABELS: dict[str | tuple[str, str], Any] = {
     "media_type": _l("Soort bestand"),
     "monthly_benefit": _l("Uitkering per maand"),
     "motivation": _l("Toelichting"),
+    "must_change_password": _l("Moet een eigen wachtwoord kiezen"),
     "name": _l("Naam"),
     "note": _l("Notitie"),
     "notes": _l("Notities"),

@@ -1,6 +1,6 @@
 """Who a user account may be: the rules that tie a role to gemeenten or to a provider, that keep an
-administrator from locking everyone out, and when repeated failed log-ins lock an account. Pure; the admin
-form, its service, the log-in and the user pages all ask here.
+administrator from locking everyone out, when repeated failed log-ins lock an account and when a session
+ends. Pure; the admin form, its service, the log-in and the user pages all ask here.
 
 Role names are the values of ``app.models.users.Role`` (a test holds them equal).
 """
@@ -45,8 +45,7 @@ def check_own_account(role: str, active: bool) -> None:
 
 @dataclass(frozen=True)
 class Lockout:
-    """What a failed log-in leaves on the account: the failures counted so far, and a lock if they reached the
-    limit (the count then starts again, so that the next lock needs as many failures)."""
+    """The account's failure count and lock while an attempt is being checked."""
 
     failures: int
     locked_until: datetime | None
@@ -56,8 +55,25 @@ def is_locked(locked_until: datetime | None, now: datetime) -> bool:
     return locked_until is not None and locked_until > now
 
 
-def after_failed_login(failures: int, max_failures: int, lock_minutes: int, now: datetime) -> Lockout:
-    counted = failures + 1
+def claim_attempt(failures: int, locked_until: datetime | None, now: datetime, max_failures: int,
+                  lock_minutes: int) -> Lockout | None:
+    """What an account looks like once a log-in attempt has claimed its turn, before the password is checked;
+    None when it is locked and the attempt is refused unchecked.
+
+    Every attempt counts as a failure up front and the attempt that reaches the limit locks the account at once,
+    so that a burst of parallel guesses gets no more than ``max_failures`` passwords checked: a success undoes
+    the count and the lock. After a lock has run out, counting starts again.
+    """
+    if is_locked(locked_until, now):
+        return None
+    counted = failures + 1 if locked_until is None else 1
     if counted >= max_failures:
-        return Lockout(0, now + timedelta(minutes=lock_minutes))
+        return Lockout(counted, now + timedelta(minutes=lock_minutes))
     return Lockout(counted, None)
+
+
+def session_expired(logged_in_at: float, last_seen_at: float, now: float, idle_seconds: int,
+                    absolute_seconds: int) -> bool:
+    """A session ends after ``idle_seconds`` without a request, and ``absolute_seconds`` after the log-in
+    whatever happens in between (moments in seconds since the epoch)."""
+    return now - last_seen_at > idle_seconds or now - logged_in_at > absolute_seconds

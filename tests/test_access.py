@@ -31,7 +31,10 @@ INVOICE_READERS = frozenset({"admin", "finance", "management", "provider"})
 INVOICE_SENDERS = frozenset({"admin", "finance", "provider"})
 
 # Routes that anyone may reach: the login page itself, log-out and the language switch.
-PUBLIC = {"static", "auth.login", "auth.logout", "i18n.switch"}
+# The code page after the password and the single sign-on routes belong to the log-in too (SSO answers 404 unless
+# configured; tests/test_sso.py covers it).
+PUBLIC = {"static", "auth.login", "auth.logout", "i18n.switch", "auth.login_code", "auth.sso_login",
+          "auth.sso_callback"}
 
 
 def _provider(w):
@@ -77,6 +80,8 @@ def _evidence(w):
 # endpoint: (roles allowed, methods to try, url arguments from the test world)
 ROUTES = {
     "home.index": (EVERYONE, ("GET",), lambda w: {}),
+    "auth.change_password": (EVERYONE, ("GET", "POST"), lambda w: {}),
+    "auth.totp_enrol": (EVERYONE, ("GET", "POST"), lambda w: {}),
     "gemeenten.index": (READERS, ("GET",), lambda w: {}),
     "gemeenten.detail": (READERS, ("GET",), lambda w: {"gemeente_id": w.gemeenten[0].id}),
     "gemeenten.create": (ADMIN, ("GET", "POST"), lambda w: {}),
@@ -187,6 +192,7 @@ ROUTES = {
     "admin.user_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.user_detail": (ADMIN, ("GET",), lambda w: {"user_id": w.users["inkoper"].id}),
     "admin.user_edit": (ADMIN, ("GET", "POST"), lambda w: {"user_id": w.users["inkoper"].id}),
+    "admin.user_totp_reset": (ADMIN, ("POST",), lambda w: {"user_id": w.users["inkoper"].id}),
     "admin.target_groups": (ADMIN, ("GET",), lambda w: {}),
     "admin.target_group_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.target_group_edit": (ADMIN, ("GET", "POST"), lambda w: {"group_id": w.target_groups[0].id}),

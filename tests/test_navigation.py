@@ -7,8 +7,10 @@ import re
 from tests.test_access import ROUTES, _url
 from tests.test_accessibility import DOWNLOADS
 
+# A user's own account pages (reached from the header, not the menu) mark no menu item.
+OWN_ACCOUNT = {"auth.change_password", "auth.totp_enrol"}
 PAGES = [endpoint for endpoint, (roles, methods, _) in ROUTES.items()
-         if "GET" in methods and not endpoint.startswith("api.") and endpoint not in DOWNLOADS]
+         if "GET" in methods and not endpoint.startswith("api.") and endpoint not in DOWNLOADS | OWN_ACCOUNT]
 # The item each page must mark, where it is not the page's own menu entry or its area's only entry.
 EXPECTED = {"trajecten.worklist": "Werklijst", "trajecten.detail": "Trajecten", "trajecten.index": "Trajecten",
             "trajecten.refer_client": "Cliënten", "reports.marap": "Marap", "reports.comparison": "Prestaties",
@@ -32,6 +34,12 @@ def test_every_page_marks_exactly_one_menu_item_as_current(app, world, as_role):
         if len(current) != 1 or current[0] != EXPECTED.get(endpoint, current[0]):
             wrong[endpoint] = current
     assert wrong == {}
+
+
+def test_the_own_account_pages_mark_no_menu_item(app, world, as_role):
+    admin = as_role("admin")
+    for endpoint in sorted(OWN_ACCOUNT):
+        assert _current(admin.get(_url(app, world, endpoint)).get_data(as_text=True)) == [], endpoint
 
 
 def test_a_role_sees_its_own_current_item(app, world, as_role):

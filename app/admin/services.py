@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.passwords import hash_password
+from app.auth.services import end_sessions
 from app.db import session
 from app.forms import optional_select_value
 from app.listing import Page, paginate
@@ -61,10 +62,16 @@ def user_page() -> Page:
 
 
 def save_user(user: User | None, data: UserData, editor: User) -> User:
-    """Create or change an account; an administrator cannot take away their own role or block themselves."""
-    if user is not None and user.id == editor.id:
+    """Create or change an account; an administrator cannot take away their own role or block themselves.
+
+    A password the administrator chose is a temporary one: the user must pick their own at the next log-in
+    (not when administrators set their own). A new password or a deactivation ends the account's sessions."""
+    own = user is not None and user.id == editor.id
+    if own:
         check_own_account(data.role.value, data.active)
     record = user or User(failed_logins=0)
+    if user is not None and user.active and not data.active:
+        end_sessions(record)
     record.username = data.username
     record.full_name = data.full_name.strip()
     record.email = data.email.strip()
@@ -75,6 +82,9 @@ def save_user(user: User | None, data: UserData, editor: User) -> User:
     record.gemeenten = list(session.scalars(select(Gemeente).where(Gemeente.id.in_(chosen))))
     if data.password:
         record.password_hash = hash_password(data.password)
+        record.must_change_password = not own
+        if user is not None:
+            end_sessions(record)
     if data.unlock:
         record.locked_until = None
         record.failed_logins = 0

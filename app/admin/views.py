@@ -11,11 +11,14 @@ from flask_login import current_user
 from app.admin import services
 from app.admin.forms import CODE_TAKEN, USERNAME_TAKEN, TargetGroupForm, UserForm
 from app.audit import history_for
+from app.auth.login import start_session
 from app.auth.permissions import Permission, requires
+from app.auth.services import reset_totp
 from app.db import session, utcnow
 from app.forms import submit, validate_submission
 from app.models.clients import TargetGroup
 from app.models.users import Role, User
+from app.uow import attempt
 from contracts.accounts import is_locked
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -37,6 +40,8 @@ def _save_user(form: UserForm, user: User | None):
         outcome = submit(form, lambda: services.save_user(user, form.data_for_service(), current_user),
                          {"username": USERNAME_TAKEN})
         if outcome.ok:
+            if outcome.value.id == current_user.id:
+                start_session(outcome.value)  # a new password of one's own ends the other sessions, not this one
             flash(_("Gebruiker %(name)s is opgeslagen.", name=outcome.value.username), "success")
             return redirect(url_for("admin.user_detail", user_id=outcome.value.id))
     return render_template("admin/user_form.html", form=form, user=user), 200 if not form.errors else 422
@@ -65,6 +70,16 @@ def user_edit(user_id: int):
         form.gemeenten.data = [g.id for g in user.gemeenten]
         form.provider_id.data = user.provider_id or 0
     return _save_user(form, user)
+
+
+@bp.route("/gebruikers/<int:user_id>/tweestapsverificatie-herstellen", methods=["POST"])
+@requires(Permission.MANAGE_USERS)
+def user_totp_reset(user_id: int):
+    user = services.user_or_404(user_id)
+    if attempt(lambda: reset_totp(user)).ok:
+        flash(_("Tweestapsverificatie van %(name)s is hersteld; die stelt het bij het inloggen opnieuw in.",
+                name=user.username), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
 @bp.route("/doelgroepen")

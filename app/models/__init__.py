@@ -47,7 +47,7 @@ from app.models.trajecten import (
     Traject,
     TrajectEvent,
 )
-from app.models.users import Role, User, user_gemeente
+from app.models.users import RecoveryCode, Role, User, user_gemeente
 
 __all__ = [
     "AuditEntry",
@@ -88,6 +88,7 @@ __all__ = [
     "ProviderContact",
     "ProviderStatus",
     "QualityMark",
+    "RecoveryCode",
     "Role",
     "SelectionCriterion",
     "TargetGroup",

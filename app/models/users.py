@@ -35,7 +35,10 @@ user_gemeente = Table(
 
 class User(Audited, Base):
     __tablename__ = "user_account"
-    __audit_ignored__ = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
+    # The two-factor secret and the session generation are credentials: never in the trail (its own entries
+    # say when two-factor was set up or reset, and the password entries when sessions were ended).
+    __audit_ignored__ = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at",
+                                   "session_generation", "totp_secret", "totp_last_step"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -49,9 +52,19 @@ class User(Audited, Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every session's identity (see get_id): raising it ends every session and remember-me cookie.
+    session_generation: Mapped[int] = mapped_column(default=0)
+    # Set when an administrator chose the password: the user picks their own before doing anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Base32 TOTP secret (RFC 6238) once two-factor is set up; the time step of the last code used, so that a
+    # code is accepted once.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
 
     provider: Mapped[Provider | None] = relationship()
     gemeenten: Mapped[list[Gemeente]] = relationship(secondary=user_gemeente, order_by="Gemeente.name")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(cascade="all, delete-orphan",
+                                                              back_populates="user")
 
     # Flask-Login protocol
     @property
@@ -67,7 +80,27 @@ class User(Audited, Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The id and the session generation: a session (or remember-me cookie) of an older generation no longer
+        loads its user (``app.auth.login.load_user``)."""
+        return f"{self.id}:{self.session_generation}"
+
+    @property
+    def totp_enrolled(self) -> bool:
+        return self.totp_secret is not None
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for a two-factor code when the phone is lost; only its SHA-256 is kept
+    (the codes are long random strings, so a fast hash is enough)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

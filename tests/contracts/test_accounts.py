@@ -40,16 +40,28 @@ def test_an_administrator_keeps_their_own_role_and_stays_active():
         assert refused.value.field == "role"
 
 
-def test_the_fifth_failure_locks_for_the_configured_minutes_and_starts_the_count_again():
+def test_the_attempt_that_reaches_the_limit_locks_before_its_password_is_checked():
     from datetime import datetime, timedelta
 
-    from contracts.accounts import after_failed_login, is_locked
+    from contracts.accounts import claim_attempt, is_locked
 
     now = datetime(2026, 12, 3, 14, 0)
-    assert after_failed_login(0, 5, 15, now).failures == 1
-    assert after_failed_login(3, 5, 15, now).locked_until is None
-    fifth = after_failed_login(4, 5, 15, now)
-    assert (fifth.failures, fifth.locked_until) == (0, datetime(2026, 12, 3, 14, 15))
+    assert claim_attempt(0, None, now, 5, 15).failures == 1
+    assert claim_attempt(3, None, now, 5, 15).locked_until is None
+    fifth = claim_attempt(4, None, now, 5, 15)
+    assert (fifth.failures, fifth.locked_until) == (5, datetime(2026, 12, 3, 14, 15))
+    assert claim_attempt(5, fifth.locked_until, now + timedelta(minutes=14, seconds=59), 5, 15) is None
     assert is_locked(fifth.locked_until, now + timedelta(minutes=14, seconds=59))
     assert not is_locked(fifth.locked_until, now + timedelta(minutes=15))
     assert not is_locked(None, now)
+    after = claim_attempt(5, fifth.locked_until, now + timedelta(minutes=15), 5, 15)
+    assert (after.failures, after.locked_until) == (1, None), "after the lock the count starts again"
+
+
+def test_a_session_ends_when_idle_too_long_or_too_old():
+    from contracts.accounts import session_expired
+
+    assert not session_expired(0, 0, 1800, 1800, 8 * 3600)
+    assert session_expired(0, 0, 1801, 1800, 8 * 3600)
+    assert not session_expired(0, 8 * 3600 - 60, 8 * 3600, 1800, 8 * 3600)
+    assert session_expired(0, 8 * 3600, 8 * 3600 + 1, 1800, 8 * 3600)
