@@ -129,3 +129,22 @@ def test_what_is_written_reads_back_as_text_never_as_a_formula(values):
     assert not any(starts_like_a_formula(c.value) for c in cells)
     row = next(csv.reader(io.StringIO(csv_bytes([values]).decode("utf-8-sig"), newline=""), delimiter=";"))
     assert row == [safe_cell(v) for v in values]
+
+
+def test_no_other_module_writes_csv_or_sheet_cells_itself():
+    """A new export that wrote its cells past app/spreadsheet.py would bring formula injection back."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "app"
+    csv_writer = re.compile(r"\bcsv\.(writer|DictWriter)\(")
+    cell_writer = re.compile(r"\b(sheet|ws|worksheet)\.(append|cell)\(|\.value\s*=[^=]")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if path.name == "spreadsheet.py":
+            continue
+        for n, line in enumerate(source.splitlines(), start=1):
+            if csv_writer.search(line) or ("openpyxl" in source and cell_writer.search(line)):
+                found.append(f"{path.relative_to(root)}:{n}")
+    assert found == []
