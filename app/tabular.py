@@ -31,7 +31,6 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile, ZipFile
 
 from flask_babel import gettext as _
@@ -173,7 +172,7 @@ def xlsx_records(raw: bytes, limits: Limits = LIMITS) -> Iterator[list[str]]:
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-    except (BadZipFile, KeyError, ValueError, OSError, IndexError, ParseError):
+    except (BadZipFile, KeyError, ValueError, OSError, IndexError, SyntaxError):  # XML errors are SyntaxErrors
         raise _unreadable_xlsx() from None
     try:
         _check_declared_size(sheet, limits)
@@ -182,7 +181,7 @@ def xlsx_records(raw: bytes, limits: Limits = LIMITS) -> Iterator[list[str]]:
         yield from _bounded((["" if cell is None else str(cell) for cell in row] for row in rows), limits)
     except FileError:
         raise
-    except (KeyError, ValueError, TypeError, ParseError):
+    except (KeyError, ValueError, TypeError, SyntaxError):
         raise _unreadable_xlsx() from None
     finally:
         book.close()

@@ -180,6 +180,24 @@ def test_a_broken_sheet_is_unreadable_not_an_error(ctx, sheet):
         read(xlsx({}, extra={"xl/worksheets/sheet1.xml": sheet}))
 
 
+def test_a_broken_workbook_is_unreadable_not_an_error(ctx):
+    with pytest.raises(FileError, match="geen leesbaar Excel-bestand"):
+        read(xlsx({1: HEADER}, extra={"xl/workbook.xml": "<workbook"}))
+
+
+LAUGHS = ('<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">'
+          + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+          + f']><worksheet xmlns="{_MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&i;</t></is></c>'
+          '</row></sheetData></worksheet>')
+
+
+def test_entity_expansion_in_a_sheet_is_refused(ctx, visited):
+    """A billion laughs: nine entities of ten each would expand to a gigabyte; the XML parser refuses it."""
+    with pytest.raises(FileError):
+        read(xlsx({}, extra={"xl/worksheets/sheet1.xml": LAUGHS}))
+    assert visited["cells"] == 0
+
+
 # --- CSV ----------------------------------------------------------------------------------------------
 
 
