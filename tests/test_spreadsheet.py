@@ -22,7 +22,7 @@ from app.spreadsheet import FORMULA_START, csv_bytes, safe_cell, xlsx_cell
 from tests.test_invoices import approve_fully
 
 HOSTILE = {"external_number": '=HYPERLINK("http://x","y")', "provider": "+cmd", "contract": "@SUM(1)",
-           "funding_source": "-2+3", "target_group": "@SUM(2)", "cbs_code": "\tGM0001"}
+           "funding_source": "-2+3", "target_group": "@SUM(2)", "cbs_code": "\t0363"}
 
 
 def starts_like_a_formula(value: object) -> bool:
