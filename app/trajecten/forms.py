@@ -79,25 +79,19 @@ class ReferralForm(FlaskForm):
 
 
 class EvidenceField(FileField):
-    """An evidence upload that refuses a file sent without a name instead of dropping it.
+    """An evidence upload that keeps a file sent without a name, so that it is refused instead of dropped.
 
     Flask-WTF takes a file part without a name for no file at all, which is what a browser sends when no
     file was chosen, then without content. A part that has content but no name (sent by a script, or by a
     browser extension that rewrites the request) would vanish while the event or confirmation was saved
-    without its evidence; here it is an error at the field, and nothing is stored.
+    without its evidence; kept, it reaches :func:`app.trajecten.evidence.store`, which refuses it.
     """
-
-    unnamed = False
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        self.unnamed = self.data is None and any(
-            isinstance(part, FileStorage) and not part.filename and _has_content(part) for part in valuelist)
-
-    def pre_validate(self, form):
-        if self.unnamed:
-            raise ValidationError(str(_l("Dit bestand is zonder naam verstuurd en is niet opgeslagen. Kies het "
-                                         "bestand opnieuw.")))
+        if self.data is None:
+            self.data = next((part for part in valuelist if isinstance(part, FileStorage) and _has_content(part)),
+                             None)
 
 
 def _has_content(part: FileStorage) -> bool:
