@@ -156,12 +156,17 @@ def _check_unpacked(raw: bytes, limits: Limits) -> None:
 
 def _check_declared_size(sheet, limits: Limits) -> None:
     """Refuse a sheet that says it is larger than the limits, before a cell is read (a missing size is no size)."""
+    from openpyxl.utils import get_column_letter
+
     rows, columns = sheet.max_row or 0, sheet.max_column or 0
     if rows > limits.rows + 1 or columns > limits.columns:
+        # as the sheet states it; a whole-column range (A:XFD) states no rows
+        size = (f"{get_column_letter(sheet.min_column or 1)}{sheet.min_row or 1}:"
+                f"{get_column_letter(columns) if columns else ''}{rows or ''}")
         raise FileError(_("Het werkblad zegt zelf dat het %(size)s groot is; een bestand heeft hoogstens "
                           "%(rows)s regels onder de kopregel en %(columns)s kolommen. Kopieer de gebruikte cellen "
-                          "naar een nieuw werkblad en sla dat op.", size=sheet.calculate_dimension(),
-                          rows=number(limits.rows), columns=limits.columns))
+                          "naar een nieuw werkblad en sla dat op.", size=size, rows=number(limits.rows),
+                          columns=limits.columns))
 
 
 def xlsx_records(raw: bytes, limits: Limits = LIMITS) -> Iterator[list[str]]:
