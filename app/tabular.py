@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zipfile import BadZipFile, ZipFile
@@ -138,6 +139,12 @@ def csv_records(text: str, limits: Limits = LIMITS) -> Iterator[list[str]]:
         raise FileError(_("Dit is geen leesbaar CSV-bestand.")) from None
 
 
+# What a damaged or hostile workbook makes zipfile, zlib, the XML parsers (SyntaxError) and openpyxl raise:
+# an unsupported compression or encryption (NotImplementedError, RuntimeError), a cut-off or corrupt stream.
+BROKEN_XLSX = (BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, SyntaxError,
+               KeyError, IndexError, TypeError, ValueError)
+
+
 def _unreadable_xlsx() -> FileError:
     return FileError(_("Dit is geen leesbaar Excel-bestand (.xlsx)."))
 
@@ -147,7 +154,7 @@ def _check_unpacked(raw: bytes, limits: Limits) -> None:
     try:
         with ZipFile(io.BytesIO(raw)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (BadZipFile, OSError, ValueError):
+    except BROKEN_XLSX:
         raise _unreadable_xlsx() from None
     if unpacked > limits.unpacked_bytes:
         raise FileError(_("Het Excel-bestand is uitgepakt groter dan %(size)s MB. Sla alleen het werkblad met "
@@ -177,7 +184,7 @@ def xlsx_records(raw: bytes, limits: Limits = LIMITS) -> Iterator[list[str]]:
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-    except (BadZipFile, KeyError, ValueError, OSError, IndexError, SyntaxError):  # XML errors are SyntaxErrors
+    except BROKEN_XLSX:
         raise _unreadable_xlsx() from None
     try:
         _check_declared_size(sheet, limits)
@@ -186,7 +193,7 @@ def xlsx_records(raw: bytes, limits: Limits = LIMITS) -> Iterator[list[str]]:
         yield from _bounded((["" if cell is None else str(cell) for cell in row] for row in rows), limits)
     except FileError:
         raise
-    except (KeyError, ValueError, TypeError, SyntaxError):
+    except BROKEN_XLSX:
         raise _unreadable_xlsx() from None
     finally:
         book.close()

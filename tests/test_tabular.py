@@ -187,6 +187,18 @@ def test_a_broken_workbook_is_unreadable_not_an_error(ctx):
         read(xlsx({1: HEADER}, extra={"xl/workbook.xml": "<workbook"}))
 
 
+def test_a_damaged_workbook_is_unreadable_or_read_never_an_error(ctx):
+    """Every eleventh byte of a small workbook overwritten in turn: corrupt deflate streams, unknown compression,
+    encryption flags, cut-off parts. Each is a file that reads or one refused at the field, never a 500."""
+    raw = xlsx({1: HEADER, 2: ROW})
+    for position in range(0, len(raw), 11):
+        damaged = raw[:position] + b"\xff" + raw[position + 1:]
+        try:
+            read(damaged)
+        except FileError:
+            pass
+
+
 LAUGHS = ('<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">'
           + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
           + f']><worksheet xmlns="{_MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&i;</t></is></c>'
