@@ -8,6 +8,7 @@ openpyxl hands rows to the reader, so a test fails on the count, not on a slow m
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 
@@ -193,10 +194,8 @@ def test_a_damaged_workbook_is_unreadable_or_read_never_an_error(ctx):
     raw = xlsx({1: HEADER, 2: ROW})
     for position in range(0, len(raw), 11):
         damaged = raw[:position] + b"\xff" + raw[position + 1:]
-        try:
+        with contextlib.suppress(FileError):
             read(damaged)
-        except FileError:
-            pass
 
 
 LAUGHS = ('<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">'
