@@ -1,8 +1,15 @@
-"""CSRF protection for every form and security headers on every response."""
+"""CSRF protection for every form and security headers on every response.
+
+Nothing but a static asset may be kept in a cache: pages, API answers and every download (ledger exports
+with IBANs, the marap, UBL documents, evidence files, import templates) carry personal or financial data,
+and a shared computer's browser cache or a proxy must not keep them. So every response that is not a
+static file gets ``Cache-Control: no-store`` (and ``Pragma: no-cache`` for HTTP/1.0 caches), replacing
+whatever a view or ``send_file`` set (``send_file`` says ``no-cache``, which still lets a browser store).
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -27,6 +34,12 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("HSTS"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            headers.setdefault("Cache-Control", "no-store")
+        if not _is_static(request.endpoint):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
         return response
+
+
+def _is_static(endpoint: str | None) -> bool:
+    """The app's and any blueprint's static files: the only answers that hold no one's data."""
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))

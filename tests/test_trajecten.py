@@ -751,6 +751,34 @@ def test_content_that_does_not_match_the_extension_is_refused(as_role, world, db
     assert len(events_of(db, world.traject)) == 3
 
 
+def test_evidence_sent_without_a_file_name_is_refused_not_dropped(as_role, world, db):
+    """A file part with content but no name used to vanish while the event was saved without its evidence."""
+    files_before = count(db, EvidenceFile)
+    r = post_event(as_role("provider"), world.traject, "progress_report", evidence=(io.BytesIO(PDF_BYTES), ""))
+    assert r.status_code == 422
+    assert "zonder naam" in error_at(r, "evidence")
+    assert len(events_of(db, world.traject)) == 3
+    assert count(db, EvidenceFile) == files_before
+
+
+def test_confirming_against_a_file_without_a_name_is_refused_at_the_file(as_role, world, db):
+    c = as_role("klantmanager")
+    url = f"/trajecten/{world.traject.id}/gebeurtenissen/{placement_of(world).id}/bevestigen"
+    r = c.post(url, data={"evidence": (io.BytesIO(PDF_BYTES), "")}, content_type="multipart/form-data")
+    assert r.status_code == 422
+    assert "zonder naam" in error_at(r, "evidence")
+    assert count(db, EventConfirmation) == 0
+
+
+def test_no_file_chosen_is_no_evidence_and_no_error(as_role, world, db):
+    """What a browser sends when no file was chosen: a file part without a name and without content."""
+    files_before = count(db, EvidenceFile)
+    r = post_event(as_role("provider"), world.traject, "progress_report", evidence=(io.BytesIO(b""), ""))
+    assert r.status_code == 302
+    assert events_of(db, world.traject)[-1].evidence_id is None
+    assert count(db, EvidenceFile) == files_before
+
+
 def test_too_large_file_is_refused(app, as_role, world, db):
     app.config["EVIDENCE_MAX_BYTES"] = 100
     files_before = count(db, EvidenceFile)

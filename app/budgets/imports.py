@@ -7,8 +7,6 @@ the template the page offers, with one example row that adds up.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +30,7 @@ from app.db import session
 from app.i18n import translate
 from app.models.registers import Gemeente
 from app.parsing import ParseError, parse_amount
+from app.spreadsheet import csv_bytes
 from app.tabular import TOO_MANY_CELLS, Row, csv_records, decode, rows_of
 from app.validators import normalise_cbs
 from contracts.money import ZERO, to_cents
@@ -168,8 +167,4 @@ def _example() -> list[str]:
 
 def template_csv() -> bytes:
     """The header and one example row that adds up, ``;``-separated, UTF-8 with BOM so that Excel opens it."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(COLUMNS)
-    writer.writerow(_example())
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes([COLUMNS, _example()])

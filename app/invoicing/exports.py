@@ -7,7 +7,6 @@ the VAT on that share; the row names that e-invoice's number, so accounts payabl
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from decimal import Decimal
@@ -15,6 +14,7 @@ from decimal import Decimal
 from app.invoicing.services import invoice_vat, parts, rule_labels_of
 from app.models.invoicing import Invoice, InvoiceLine
 from app.models.registers import Gemeente
+from app.spreadsheet import append_row, csv_bytes
 from invoicing.totals import Totals, combined, totals
 from invoicing.ubl import Address, Party, UblDocument, UblError, UblLine, to_ubl
 
@@ -45,45 +45,14 @@ def ledger_rows(invoices: list[Invoice]) -> list[tuple]:
 
 def ledger_csv(invoices: list[Invoice]) -> bytes:
     """Semicolon-separated with decimal commas and a byte order mark: what Dutch Excel and ledgers read."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(LEDGER_COLUMNS)
-    for row in ledger_rows(invoices):
-        writer.writerow([_csv_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes([LEDGER_COLUMNS, *ledger_rows(invoices)])
 
 
-# A cell that starts with one of these is read as a formula by spreadsheet programs (CSV injection): a
-# provider's name such as ``=HYPERLINK(...)`` would run in the financial department's Excel.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def _csv_cell(value: object) -> str:
+def _number_format(value: object) -> str | None:
+    """A ledger reads dates and amounts as values, shown as Dutch finance expects them."""
     if isinstance(value, Decimal):
-        return str(value).replace(".", ",")
-    if isinstance(value, date):
-        return value.isoformat()
-    return _safe_text("" if value is None else str(value))
-
-
-def _xlsx_cell(sheet, value: object):
-    """A cell holding the value as what it is: a date as a date, an amount as a number, text never as a formula."""
-    from openpyxl.cell.cell import Cell
-
-    if isinstance(value, Decimal):
-        cell = Cell(sheet, value=value)
-        cell.number_format = MONEY_FORMAT
-    elif isinstance(value, date):
-        cell = Cell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-    else:
-        cell = Cell(sheet, value=_safe_text("" if value is None else str(value)))
-        cell.data_type = "s"
-    return cell
+        return MONEY_FORMAT
+    return DATE_FORMAT if isinstance(value, date) else None
 
 
 def ledger_xlsx(invoices: list[Invoice]) -> bytes:
@@ -92,9 +61,9 @@ def ledger_xlsx(invoices: list[Invoice]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Facturen"
-    sheet.append(LEDGER_COLUMNS)
+    append_row(sheet, LEDGER_COLUMNS)
     for row in ledger_rows(invoices):
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        append_row(sheet, row, {i: f for i, value in enumerate(row) if (f := _number_format(value))})
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

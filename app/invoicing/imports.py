@@ -10,11 +10,17 @@ from flask_babel import gettext as _
 
 from app.i18n import translate
 from app.parsing import ParseError, parse_amount, traject_number
+from app.spreadsheet import csv_bytes
 from app.tabular import REQUIRED, TOO_MANY_CELLS, file_records, rows_of
 from invoicing.matching import Claim
 
 CLAIM_COLUMNS = ("traject", "regel", "bedrag", "omschrijving")
-TEMPLATE = "traject;regel;bedrag;omschrijving\r\nT000001;plaatsing;2500,00;Plaatsing in regulier werk\r\n"
+EXAMPLE = ("T000001", "plaatsing", "2500,00", "Plaatsing in regulier werk")
+
+
+def template_csv() -> bytes:
+    """The header and an example row, written as every CSV the product writes."""
+    return csv_bytes([CLAIM_COLUMNS, EXAMPLE])
 
 
 def read_claims(raw: bytes) -> tuple[list[Claim], list[dict]]:

@@ -24,7 +24,7 @@ from app.invoicing.forms import (
     invoice_status_label,
     verdict_label,
 )
-from app.invoicing.imports import TEMPLATE, read_claims
+from app.invoicing.imports import read_claims, template_csv
 from app.listing import paginate
 from app.models.invoicing import Invoice, InvoiceExport, InvoiceLine, LineDecision
 from app.models.procurement import Contract
@@ -140,7 +140,7 @@ def provider_invoice():
 @bp.route("/aanbiederfactuur/sjabloon.csv")
 @requires(Permission.SUBMIT_INVOICES)
 def claim_template():
-    return Response(("\ufeff" + TEMPLATE).encode("utf-8"), mimetype="text/csv",
+    return Response(template_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=sjabloon-factuurregels.csv"})
 
 

@@ -22,6 +22,7 @@ from app.formatting import date as format_day
 from app.formatting import days, money, number, percent
 from app.reports import charts
 from app.reports.services import HORIZON_MONTHS, MONEY_DEFINITIONS, Money, group_labels
+from app.spreadsheet import append_row
 from contracts.indicators import BASIS_LABELS, MIN_GROUP, Basis, Figure, Kind
 from contracts.messages import N_
 
@@ -112,8 +113,7 @@ def _sheet(book, title: str, header: list[str], widths: list[int]):
     from openpyxl.styles import Font
 
     sheet = book.create_sheet(_sheet_title(title))
-    sheet.append(header)
-    for cell in sheet[1]:
+    for cell in append_row(sheet, header):
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for i, width in enumerate(widths):
@@ -124,10 +124,7 @@ def _sheet(book, title: str, header: list[str], widths: list[int]):
 def _append(sheet, values: list, formats: dict[int, str] | None = None, bold: bool = False) -> None:
     from openpyxl.styles import Font
 
-    sheet.append(values)
-    row = sheet[sheet.max_row]
-    for index, number_format in (formats or {}).items():
-        row[index].number_format = number_format
+    row = append_row(sheet, values, formats)
     if bold:
         for cell in row:
             cell.font = Font(bold=True)

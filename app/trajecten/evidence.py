@@ -53,6 +53,9 @@ def _directory() -> Path:
 def store(upload: FileStorage, traject_id: int, user_id: int) -> EvidenceFile:
     """Check and keep an upload; the row joins the caller's transaction, the bytes are written at once
     (a file without a row is harmless: it is never served)."""
+    if not upload.filename:  # the name decides the extension the content must match; never drop such a file
+        raise EvidenceError(str(_l("Dit bestand is zonder naam verstuurd en is niet opgeslagen. Kies het bestand "
+                                   "opnieuw.")), "evidence")
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
     data = upload.stream.read(limit + 1)
     if not data:

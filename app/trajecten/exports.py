@@ -1,13 +1,11 @@
 """Files the trajecten area writes: the import templates, a header row and one example row each.
 
-``;``-separated and UTF-8 with a byte order mark, so that Dutch Excel opens them as they are and saves them
-back in a form :mod:`app.tabular` reads.
+Written by :func:`app.spreadsheet.csv_bytes`: ``;``-separated and UTF-8 with a byte order mark, so that Dutch
+Excel opens them as they are and saves them back in a form :mod:`app.tabular` reads.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from sqlalchemy import select
@@ -18,6 +16,7 @@ from app.models.registers import Gemeente
 from app.models.trajecten import ImportKind
 from app.models.users import User
 from app.scoping import gemeente_ids_for
+from app.spreadsheet import csv_bytes
 from app.trajecten.imports import COLUMNS
 
 TEMPLATE_NAMES = {ImportKind.CLIENTS: "sjabloon-clienten.csv", ImportKind.EVENTS: "sjabloon-gebeurtenissen.csv"}
@@ -38,8 +37,4 @@ def _example(kind: ImportKind, user: User, today: date) -> list[str]:
 
 
 def import_template(kind: ImportKind, user: User, today: date) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(COLUMNS[kind])
-    writer.writerow(_example(kind, user, today))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes([COLUMNS[kind], _example(kind, user, today)])

@@ -8,6 +8,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -77,6 +78,28 @@ class ReferralForm(FlaskForm):
             raise ValidationError(str(_l("Kies een contract uit de lijst.")))
 
 
+class EvidenceField(FileField):
+    """An evidence upload that keeps a file sent without a name, so that it is refused instead of dropped.
+
+    Flask-WTF takes a file part without a name for no file at all, which is what a browser sends when no
+    file was chosen, then without content. A part that has content but no name (sent by a script, or by a
+    browser extension that rewrites the request) would vanish while the event or confirmation was saved
+    without its evidence; kept, it reaches :func:`app.trajecten.evidence.store`, which refuses it.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is None:
+            self.data = next((part for part in valuelist if isinstance(part, FileStorage) and _has_content(part)),
+                             None)
+
+
+def _has_content(part: FileStorage) -> bool:
+    head = part.stream.read(1)
+    part.stream.seek(0)
+    return bool(head)
+
+
 class EventForm(FlaskForm):
     type = SelectField(_l("Gebeurtenis"), validate_choice=False)
     event_date = DutchDateField(_l("Datum"), validators=[InputRequired()], default=clock.today)
@@ -91,7 +114,7 @@ class EventForm(FlaskForm):
     open_ended = BooleanField(_l("Contract voor onbepaalde tijd"))
     wage = MoneyField(_l("Brutoloon per maand"))
     note = TextAreaField(_l("Notitie"), validators=[Length(max=4000)])
-    evidence = FileField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
+    evidence = EvidenceField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
 
     def __init__(self, *args, by_provider: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,7 +163,7 @@ class CorrectionForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    evidence = FileField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
+    evidence = EvidenceField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
     note = TextAreaField(_l("Notitie"), validators=[Length(max=2000)])
 
 

@@ -206,7 +206,7 @@ def record_event(traject: Traject, data: EventInput, user: User, today: date,
 
 def store_evidence(upload: FileStorage | None, traject: Traject, user: User) -> EvidenceFile | None:
     """The evidence uploaded with an event or a confirmation, kept; None when none was sent."""
-    if not upload or not getattr(upload, "filename", ""):
+    if upload is None:
         return None
     return evidence_store.store(upload, traject.id, user.id)
 
