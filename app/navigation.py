@@ -88,6 +88,9 @@ AUDIT_ACTION_LABELS = {
     "reveal_bsn": _l("BSN ingezien"),
     "lockout": _l("account geblokkeerd"),
     "view_evidence": _l("bewijsstuk ingezien"),
+    "verify_chain": _l("hashketen gecontroleerd"),
+    "anonymise": _l("geanonimiseerd na bewaartermijn"),
+    "purge": _l("verwijderd na bewaartermijn"),
 }
 
 
