@@ -12,6 +12,7 @@ from contracts.accounts import (
     check_gemeenten,
     check_own_account,
     check_provider,
+    check_username,
 )
 
 
@@ -53,3 +54,15 @@ def test_the_fifth_failure_locks_for_the_configured_minutes_and_starts_the_count
     assert is_locked(fifth.locked_until, now + timedelta(minutes=14, seconds=59))
     assert not is_locked(fifth.locked_until, now + timedelta(minutes=15))
     assert not is_locked(None, now)
+
+
+@pytest.mark.parametrize("name", ["systeem", "Systeem", " SYSTEEM ", "sys teem", "ｓｙｓｔｅｅｍ", "SYSTEEM\t"])
+def test_the_systems_name_is_reserved_in_any_spelling(name):
+    with pytest.raises(AccountError) as refused:
+        check_username(name)
+    assert refused.value.field == "username"
+
+
+@pytest.mark.parametrize("name", ["systeembeheer", "admin", "systemen"])
+def test_names_that_only_resemble_it_are_free(name):
+    check_username(name)
