@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -147,7 +149,7 @@ def test_every_entry_the_app_writes_extends_an_intact_chain(db, world):
     _some_changes(db, world)
     entries = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert entries[0].prev_hash == GENESIS
-    assert all(later.prev_hash == earlier.entry_hash for earlier, later in zip(entries, entries[1:], strict=False))
+    assert all(later.prev_hash == earlier.entry_hash for earlier, later in itertools.pairwise(entries))
     verdict = verify_chain(db)
     assert verdict.intact and verdict.checked == len(entries) and verdict.last_id == entries[-1].id
 

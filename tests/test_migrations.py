@@ -45,19 +45,17 @@ def test_audit_table_refuses_every_rewrite_in_the_database(engine):
     """Even SQL that bypasses the ORM cannot change or remove an audit entry: no UPDATE, no DELETE, no INSERT OR
     REPLACE over an existing entry on SQLite (REPLACE deletes without firing the delete trigger), no TRUNCATE
     (PostgreSQL) and no ON CONFLICT DO UPDATE."""
-    sqlite = engine.dialect.name == "sqlite"
-    columns = "(id, at, actor_label, action, entity_type, entity_id, changes, prev_hash, entry_hash)"
-    values = "(999001, CURRENT_TIMESTAMP, 'test', 'create', 'gemeente', 1, '{}', 'p', 'h')"
+    insert = ("INSERT INTO audit_entry (id, at, actor_label, action, entity_type, entity_id, changes, prev_hash, "
+              "entry_hash) VALUES (999001, CURRENT_TIMESTAMP, 'test', 'create', 'gemeente', 1, '{}', 'p', 'h')")
     rewrites = ["UPDATE audit_entry SET actor_label = 'x'", "DELETE FROM audit_entry"]
-    if sqlite:
-        rewrites += [f"INSERT OR REPLACE INTO audit_entry {columns} VALUES {values.replace('test', 'forged')}",
-                     f"REPLACE INTO audit_entry {columns} VALUES {values.replace('test', 'forged')}"]
+    if engine.dialect.name == "sqlite":
+        rewrites += [insert.replace("INSERT", "INSERT OR REPLACE").replace("'test'", "'forged'"),
+                     insert.replace("INSERT", "REPLACE").replace("'test'", "'forged'")]
     else:
-        rewrites += ["TRUNCATE audit_entry",
-                     f"INSERT INTO audit_entry {columns} VALUES {values} ON CONFLICT (id) DO UPDATE SET actor_label = 'x'"]
+        rewrites += ["TRUNCATE audit_entry", insert + " ON CONFLICT (id) DO UPDATE SET actor_label = 'x'"]
     with engine.connect() as conn:
         trans = conn.begin()
-        conn.execute(text(f"INSERT INTO audit_entry {columns} VALUES {values}"))
+        conn.execute(text(insert))
         for statement in rewrites:
             savepoint = conn.begin_nested()
             with pytest.raises(Exception, match="append-only"):
