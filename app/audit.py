@@ -151,6 +151,12 @@ def record(session: Session, action: str, entity_type: str, entity_id: int | Non
     append(session.connection(), [_entry(session, action, entity_type, entity_id, details)])
 
 
+def record_many(session: Session, action: str, entity_type: str, details: list[tuple[int, dict]]) -> None:
+    """One entry per record, appended in one go (a retention run touches many records)."""
+    if details:
+        append(session.connection(), [_entry(session, action, entity_type, ident, d) for ident, d in details])
+
+
 def _next_ids(connection: Connection, count: int, head_id: int | None) -> list[int]:
     if connection.dialect.name == "postgresql":
         taken = connection.execute(

@@ -29,7 +29,7 @@ CONTENT_CHANGED = "content_changed"
 LINK_BROKEN = "link_broken"
 
 
-def _moment(value: datetime | str) -> str:
+def _moment(value: datetime | str | None) -> str | None:
     """Microseconds always written, so that the same moment is the same text however it was read back."""
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if isinstance(value, datetime) else value
 
