@@ -193,7 +193,7 @@ def history_for(session: Session, entity_type: str, entity_id: int) -> list[Audi
 
 # The page checks at most this many entries after the last full run, so that it stays quick however long the
 # trail grows; beyond it, the page says how far it got and the nightly `flask audit verify` does the rest.
-PAGE_CHECK_LIMIT = 5_000
+PAGE_CHECK_LIMIT = 2_000
 VERIFY_ACTION = "verify_chain"
 _CHAINED = [getattr(AuditEntry, name) for name in (*audit_chain.CHAINED_FIELDS, "prev_hash", "entry_hash")]
 
