@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import Connection, and_, event, insert, inspect, or_, select, text
 from sqlalchemy.orm import Session
+from stdnum.nl import bsn as std_bsn
 
 from app.db import utcnow
 from app.models.audit import Audited, AuditEntry
@@ -157,6 +159,22 @@ def record_many(session: Session, action: str, entity_type: str, details: list[t
         append(session.connection(), [_entry(session, action, entity_type, ident, d) for ident, d in details])
 
 
+# Nine digits standing alone (not inside an amount, an IBAN or a VAT number): a BSN if it passes the 11-test.
+_NINE_DIGITS = re.compile(r"(?<!\w)(?<!\d[.,])\d{9}(?!\w|[.,]\d)")
+
+
+def _without_bsns(value: Any) -> Any:
+    """Masked fields never carry a full BSN, but free text can (a file named after its client's BSN, a note):
+    every string in an entry is masked the same way, as the last line of defence before it is kept for good."""
+    if isinstance(value, str):
+        return _NINE_DIGITS.sub(lambda m: mask_bsn(m.group()) if std_bsn.is_valid(m.group()) else m.group(), value)
+    if isinstance(value, dict):
+        return {key: _without_bsns(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_bsns(item) for item in value]
+    return value
+
+
 def _next_ids(connection: Connection, count: int, head_id: int | None) -> list[int]:
     if connection.dialect.name == "postgresql":
         taken = connection.execute(
@@ -178,7 +196,7 @@ def append(connection: Connection, rows: list[dict]) -> None:
     for row, ident in zip(rows, _next_ids(connection, len(rows), head.id if head else None), strict=True):
         row["id"] = ident
         # As the JSON column gives it back, so that the hash written is the hash a verifier recomputes.
-        row["changes"] = json.loads(json.dumps(row["changes"]))
+        row["changes"] = _without_bsns(json.loads(json.dumps(row["changes"])))
     audit_chain.link(rows, head.entry_hash if head else audit_chain.GENESIS)
     connection.execute(insert(AuditEntry), rows)
 

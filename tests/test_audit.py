@@ -231,3 +231,16 @@ def test_every_audited_table_and_the_trail_use_autoincrement_on_sqlite(db):
     audited = {m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, Audited)} | {"audit_entry"}
     rows = dict(db.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
     assert {name for name in audited if "AUTOINCREMENT" not in rows[name]} == set()
+
+
+def test_a_bsn_in_free_text_is_masked_before_it_is_kept(db, world):
+    """A file named after its client's BSN, a reason typed with one: the trail keeps them masked, but leaves
+    amounts, IBANs and VAT numbers whose digits happen to pass the 11-test alone."""
+    record(db, "view_evidence", "traject", world.traject.id,
+           {"file": "123456782.pdf", "note": "bsn 111222333", "amount": "123456782.00",
+            "iban": "NL20INGB0001234567", "vat": "NL123456782B01", "list": ["100000009"]})
+    db.commit()
+    latest = history_for(db, "traject", world.traject.id)[0]
+    assert latest.changes == {"file": "******782.pdf", "note": "bsn ******333", "amount": "123456782.00",
+                              "iban": "NL20INGB0001234567", "vat": "NL123456782B01", "list": ["******009"]}
+    assert verify_chain(db).intact
