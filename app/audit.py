@@ -8,7 +8,8 @@ logged (such as showing a full BSN).
 Every entry is appended to the hash chain of :mod:`contracts.audit_chain`. Linking an entry needs the
 previous one, so appenders take turns: on PostgreSQL a transaction-level advisory lock (held to commit,
 needing no privilege on the table), on SQLite the database's single writer. Ids are taken before the
-insert, inside that turn, so id order is chain order.
+insert, inside that turn, so id order is chain order. This relies on PostgreSQL's default READ COMMITTED:
+the head is read by a statement that starts after the lock is held, so it sees the last holder's commit.
 """
 
 from __future__ import annotations
