@@ -125,6 +125,8 @@ ENTITY_LABELS = {
     "invoice_export": _l("export"),
     "budget": _l("budget"),
     "performance_target": _l("prestatiedoel"),
+    "audit_entry": _l("auditregel"),
+    "import_batch": _l("importbestand"),
 }
 
 
