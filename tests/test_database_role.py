@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from app import create_app
 from app.audit import verify_chain
 from app.db import make_engine, session
-from app.migrate import grant_app_role, upgrade
+from app.migrate import upgrade
 from app.models import AuditEntry, Gemeente
 from app.uow import committed
 from tests.conftest import _server_url
@@ -27,15 +27,17 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def app_login(fresh_database_url):
-    """A migrated database, and a URL for a new login granted what ``flask db grant`` grants."""
+def app_login(fresh_database_url, tmp_path):
+    """A migrated database, and a URL for a new login granted by ``flask db grant`` as the documentation says."""
     owner_url = fresh_database_url()
     upgrade(owner_url)
     role, password = f"app_user_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     owner = make_engine(owner_url)
     with owner.begin() as conn:
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-        grant_app_role(conn, role)
+    as_owner = create_app("testing", overrides={"DATABASE_URL": owner_url, "EVIDENCE_DIR": str(tmp_path)})
+    result = as_owner.test_cli_runner().invoke(args=["db", "grant", role])
+    assert result.exit_code == 0, result.output
     yield make_url(owner_url).set(username=role, password=password).render_as_string(hide_password=False)
     with owner.begin() as conn:
         conn.exec_driver_sql(f"DROP OWNED BY {role}")
