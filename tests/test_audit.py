@@ -190,7 +190,7 @@ def test_the_audit_page_says_intact_or_where_the_chain_breaks(as_role, app, db, 
     app.test_cli_runner().invoke(args=["audit", "verify"])
     _some_changes(db, world)
     page = admin.get("/beheer/auditlog").get_data(as_text=True)
-    assert "Volledig gecontroleerd op" in page and "daarna 4 nieuwe regels gecontroleerd" in page
+    assert "Volledig gecontroleerd op" in page and "Daarna 4 nieuwe regels gecontroleerd" in page
 
     newest = db.scalar(select(func.max(AuditEntry.id)))
     _tamper(db, "UPDATE audit_entry SET actor_label = 'x' WHERE id = :id", id=newest)
