@@ -61,4 +61,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.projections import projections_cli
 
     app.cli.add_command(projections_cli)
+    from app.retention import retention_cli
+
+    app.cli.add_command(retention_cli)
     return app

@@ -4,24 +4,38 @@ After each flush, the hook writes one entry per created, changed or deleted :cla
 the values before and after, on the same connection and so in the same transaction. Views never write
 audit entries for ordinary changes themselves; they only call :func:`record` for reads that must be
 logged (such as showing a full BSN).
+
+Every entry is appended to the hash chain of :mod:`contracts.audit_chain`. Linking an entry needs the
+previous one, so appenders take turns: on PostgreSQL a transaction-level advisory lock (held to commit,
+needing no privilege on the table), on SQLite the database's single writer. Ids are taken before the
+insert, inside that turn, so id order is chain order. This relies on PostgreSQL's default READ COMMITTED:
+the head is read by a statement that starts after the lock is held, so it sees the last holder's commit.
 """
 
 from __future__ import annotations
 
 import enum
+import json
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import and_, event, insert, inspect, or_, select
+from sqlalchemy import Connection, and_, event, insert, inspect, or_, select, text
 from sqlalchemy.orm import Session
+from stdnum.nl import bsn as std_bsn
 
 from app.db import utcnow
 from app.models.audit import Audited, AuditEntry
 from app.models.clients import mask_bsn
+from contracts import audit_chain
+from contracts.accounts import SYSTEM_ACTOR
 
-SYSTEM_ACTOR = "systeem"
+# The key of the advisory lock that makes PostgreSQL appenders take turns (any fixed number, used for nothing
+# else): "audit" in ASCII.
+CHAIN_LOCK = 0x6175646974
 
 
 def _jsonable(value: Any) -> Any:
@@ -127,7 +141,7 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
             changes = {k: {"before": v, "after": None} for k, v in _snapshot(obj).items() if v not in (None, "")}
             rows.append(_entry(session, "delete", type(obj).__tablename__, obj.id, changes, obj))
     if rows:
-        session.connection().execute(insert(AuditEntry), rows)
+        append(session.connection(), rows)
 
 
 def install() -> None:
@@ -137,7 +151,55 @@ def install() -> None:
 
 def record(session: Session, action: str, entity_type: str, entity_id: int | None, details: dict) -> None:
     """Log an action that changes no record but must be traceable, such as viewing a full BSN."""
-    session.execute(insert(AuditEntry), [_entry(session, action, entity_type, entity_id, details)])
+    append(session.connection(), [_entry(session, action, entity_type, entity_id, details)])
+
+
+def record_many(session: Session, action: str, entity_type: str, details: list[tuple[int, dict]]) -> None:
+    """One entry per record, appended in one go (a retention run touches many records)."""
+    if details:
+        append(session.connection(), [_entry(session, action, entity_type, ident, d) for ident, d in details])
+
+
+# Nine digits standing alone (not inside an amount, an IBAN or a VAT number): a BSN if it passes the 11-test.
+_NINE_DIGITS = re.compile(r"(?<!\w)(?<!\d[.,])\d{9}(?!\w|[.,]\d)")
+
+
+def _without_bsns(value: Any) -> Any:
+    """Masked fields never carry a full BSN, but free text can (a file named after its client's BSN, a note):
+    every string in an entry is masked the same way, as the last line of defence before it is kept for good."""
+    if isinstance(value, str):
+        return _NINE_DIGITS.sub(lambda m: mask_bsn(m.group()) if std_bsn.is_valid(m.group()) else m.group(), value)
+    if isinstance(value, dict):
+        return {key: _without_bsns(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_bsns(item) for item in value]
+    return value
+
+
+def _next_ids(connection: Connection, count: int, head_id: int | None) -> list[int]:
+    if connection.dialect.name == "postgresql":
+        taken = connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence('audit_entry', 'id')) FROM generate_series(1, :n)"),
+            {"n": count},
+        ).scalars()
+        return sorted(taken)
+    start = (head_id or 0) + 1
+    return list(range(start, start + count))
+
+
+def append(connection: Connection, rows: list[dict]) -> None:
+    """Link new entries to the chain's head and insert them, in this transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    head = connection.execute(
+        select(AuditEntry.id, AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    for row, ident in zip(rows, _next_ids(connection, len(rows), head.id if head else None), strict=True):
+        row["id"] = ident
+        # As the JSON column gives it back, so that the hash written is the hash a verifier recomputes.
+        row["changes"] = _without_bsns(json.loads(json.dumps(row["changes"])))
+    audit_chain.link(rows, head.entry_hash if head else audit_chain.GENESIS)
+    connection.execute(insert(AuditEntry), rows)
 
 
 def history_for(session: Session, entity_type: str, entity_id: int) -> list[AuditEntry]:
@@ -146,3 +208,60 @@ def history_for(session: Session, entity_type: str, entity_id: int) -> list[Audi
     parts = and_(AuditEntry.parent_type == entity_type, AuditEntry.parent_id == entity_id)
     stmt = select(AuditEntry).where(or_(own, parts)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     return list(session.scalars(stmt))
+
+
+# The page checks at most this many entries after the last full run, so that it stays quick however long the
+# trail grows; beyond it, the page says how far it got and the nightly `flask audit verify` does the rest.
+PAGE_CHECK_LIMIT = 2_000
+VERIFY_ACTION = "verify_chain"
+_CHAINED = [getattr(AuditEntry, name) for name in (*audit_chain.CHAINED_FIELDS, "prev_hash", "entry_hash")]
+
+
+def verify_chain(session: Session, after_id: int | None = None, previous_hash: str = audit_chain.GENESIS,
+                 limit: int | None = None) -> audit_chain.Verdict:
+    """Walk the trail in id order from the start (or from an entry already verified), streaming the rows."""
+    stmt = select(*_CHAINED).order_by(AuditEntry.id).execution_options(yield_per=2_000)
+    if after_id is not None:
+        stmt = stmt.where(AuditEntry.id > after_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = session.execute(stmt).mappings()
+    try:
+        return audit_chain.verify(rows, previous_hash, after_id, limit)
+    finally:
+        rows.close()
+
+
+def record_verification(session: Session, verdict: audit_chain.Verdict) -> None:
+    """A full run is itself an entry of the chain, so the page can start from it and nobody can quietly drop it."""
+    record(session, VERIFY_ACTION, "audit_entry", verdict.broken_at or verdict.last_id, {
+        "intact": verdict.intact, "checked": verdict.checked, "up_to_id": verdict.last_id,
+        "up_to_hash": verdict.last_hash, "broken_at": verdict.broken_at, "reason": verdict.reason,
+    })
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """What the audit page says: the last full run, and the check of the entries written since."""
+
+    intact: bool
+    last_run: AuditEntry | None
+    checked_since: int
+    broken_at: int | None
+    reason: str | None
+    more_unchecked: bool
+
+
+def chain_status(session: Session) -> ChainStatus:
+    last_run = session.scalar(
+        select(AuditEntry).where(AuditEntry.action == VERIFY_ACTION).order_by(AuditEntry.id.desc()).limit(1)
+    )
+    details = last_run.changes if last_run else {}
+    if last_run and not details.get("intact"):
+        return ChainStatus(False, last_run, 0, details.get("broken_at"), details.get("reason"), False)
+    after_id = details.get("up_to_id")
+    verdict = verify_chain(session, after_id, details.get("up_to_hash") or audit_chain.GENESIS,
+                           limit=PAGE_CHECK_LIMIT)
+    more = verdict.intact and verdict.checked == PAGE_CHECK_LIMIT and session.scalar(
+        select(AuditEntry.id).where(AuditEntry.id > verdict.last_id).limit(1)) is not None
+    return ChainStatus(verdict.intact, last_run, verdict.checked, verdict.broken_at, verdict.reason, bool(more))

@@ -14,6 +14,7 @@ from app.uow import committed
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 demo_cli = AppGroup("demo", help="Demo data.")
 payments_cli = AppGroup("payments", help="Payment models: validate and simulate.")
+audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
 
 
 @db_cli.command("upgrade")
@@ -37,6 +38,38 @@ def db_revision(message: str) -> None:
     from alembic import command
 
     command.revision(migrate.alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True)
+
+
+@db_cli.command("grant")
+@click.argument("role")
+def db_grant(role: str) -> None:
+    """Give the app's PostgreSQL login ROLE what it needs, and on the audit trail only SELECT and INSERT."""
+    from app.db import make_engine
+
+    engine = make_engine(current_app.config["DATABASE_URL"])
+    with engine.begin() as connection:
+        migrate.grant_app_role(connection, role)
+    engine.dispose()
+    click.echo(f"Granted {role} the app's privileges; audit_entry: SELECT, INSERT only.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Walk the whole hash chain; the result is written to the trail (and shown on the audit page)."""
+    from app import audit
+    from contracts.audit_chain import LINK_BROKEN
+
+    verdict = audit.verify_chain(session)
+    with committed():
+        audit.record_verification(session, verdict)
+    if verdict.intact:
+        click.echo(f"intact ({verdict.checked} entries)")
+        return
+    why = ("it does not follow the entry before it (an entry was removed, inserted or moved)"
+           if verdict.reason == LINK_BROKEN else "its content does not match its hash (it was changed)")
+    click.echo(f"broken at entry {verdict.broken_at}: {why}; {verdict.checked} entries before it are intact",
+               err=True)
+    raise SystemExit(1)
 
 
 @demo_cli.command("load")
@@ -135,3 +168,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(audit_cli)

@@ -240,6 +240,16 @@ FIELD_LABELS: dict[str | tuple[str, str], Any] = {
     "minutes": _l("Minuten"),
     "evidence": _l("Bewijsstuk"),
     "file": _l("Bestand"),
+    "anonymised_at": _l("Geanonimiseerd op"),
+    "purged_at": _l("Verwijderd na bewaartermijn op"),
+    # What a check of the hash chain logs (see app.audit.record_verification) and what the retention run logs.
+    "intact": _l("Intact"),
+    "checked": _l("Gecontroleerde regels"),
+    "up_to_id": _l("Tot en met regel"),
+    "up_to_hash": _l("Hash van die regel"),
+    "broken_at": _l("Gebroken bij regel"),
+    "retention_kind": _l("Bewaarregel"),
+    "fields": _l("Velden"),
 }
 
 # Amounts in euros; other decimals (hours, rates, scores, targets) are plain numbers.

@@ -88,6 +88,9 @@ AUDIT_ACTION_LABELS = {
     "reveal_bsn": _l("BSN ingezien"),
     "lockout": _l("account geblokkeerd"),
     "view_evidence": _l("bewijsstuk ingezien"),
+    "verify_chain": _l("hashketen gecontroleerd"),
+    "anonymise": _l("geanonimiseerd na bewaartermijn"),
+    "purge": _l("verwijderd na bewaartermijn"),
 }
 
 
@@ -123,6 +126,8 @@ ENTITY_LABELS = {
     "invoice_export": _l("export"),
     "budget": _l("budget"),
     "performance_target": _l("prestatiedoel"),
+    "audit_entry": _l("auditregel"),
+    "import_batch": _l("importbestand"),
 }
 
 

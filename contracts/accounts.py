@@ -7,6 +7,7 @@ Role names are the values of ``app.models.users.Role`` (a test holds them equal)
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,10 @@ from contracts.messages import N_, DomainError, Message
 ADMIN = "admin"
 KLANTMANAGER = "klantmanager"
 PROVIDER = "provider"
+
+# Who the audit trail names for what the system does itself (CLI commands, retention, imports in the
+# background); no account may carry the name, or its actions would pass for the system's.
+SYSTEM_ACTOR = "systeem"
 
 
 class AccountError(DomainError):
@@ -35,6 +40,14 @@ def check_provider(role: str, has_provider: bool) -> None:
     if role != PROVIDER and has_provider:
         raise AccountError(Message(N_("Alleen gebruikers met de rol aanbieder horen bij een aanbieder.")),
                            "provider_id")
+
+
+def check_username(username: str) -> None:
+    """Refuse the system's name in any spelling: case, spaces anywhere, or look-alike (full-width) letters."""
+    folded = "".join(unicodedata.normalize("NFKC", username).casefold().split())
+    if folded == SYSTEM_ACTOR:
+        raise AccountError(Message(N_("De naam %(name)s is gereserveerd voor acties van het systeem zelf."),
+                                   name=SYSTEM_ACTOR), "username")
 
 
 def check_own_account(role: str, active: bool) -> None:

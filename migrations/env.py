@@ -40,8 +40,26 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as conn:
-        _run(conn)
+        if conn.dialect.name == "sqlite":
+            _run_without_foreign_keys(conn)
+        else:
+            _run(conn)
     engine.dispose()
+
+
+def _run_without_foreign_keys(connection) -> None:
+    """SQLite rebuilds a table to change it (batch mode), and dropping the old copy of a table that others
+    refer to would fail with foreign keys enforced; Alembic's advice is to switch them off for the migration
+    (outside any transaction, where SQLite ignores the pragma) and check them all afterwards."""
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _run(connection)
+        violations = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if violations:
+            raise RuntimeError(f"the migration left rows that refer to nothing: {violations[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import Role, TargetGroup, User
@@ -111,3 +112,26 @@ def test_the_account_rules_know_the_roles_by_their_stored_names():
 
     stored = (Role.ADMIN.value, Role.KLANTMANAGER.value, Role.PROVIDER.value)
     assert stored == (accounts.ADMIN, accounts.KLANTMANAGER, accounts.PROVIDER)
+
+
+def test_nobody_can_be_called_systeem_the_trails_name_for_the_system(as_role, world, db):
+    """Creating or renaming an account to the system's name, in any spelling, is refused at the field."""
+    c = as_role("admin")
+    before = db.scalar(select(func.count()).select_from(User))
+    target = world.users["inkoper"]
+    for url, data in (("/beheer/gebruikers/nieuw", {**VALID, "gemeenten": [world.gemeenten[0].id]}),
+                      (f"/beheer/gebruikers/{target.id}/bewerken", {**VALID, "role": "inkoper", "password": ""})):
+        for name in ("systeem", " Systeem ", "SYS TEEM"):
+            response = c.post(url, data={**data, "username": name})
+            assert response.status_code == 422, (url, name)
+            assert "gereserveerd" in field_error(response.get_data(as_text=True), "username")
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(User)) == before
+    assert db.get(User, target.id).username == "inkoper"
+
+
+def test_the_model_refuses_the_name_for_every_other_writer_too():
+    from contracts.accounts import AccountError
+
+    with pytest.raises(AccountError):
+        User(username="Systeem", full_name="x", email="x@example.org", role=Role.ADMIN, password_hash="x")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import itertools
 
-from app.audit import history_for, record
-from app.models import AuditEntry, Client, Gemeente, User
+import pytest
+from sqlalchemy import func, select, text
+
+from app.audit import history_for, record, verify_chain
+from app.models import Audited, AuditEntry, Client, Gemeente, User
+from contracts.audit_chain import CONTENT_CHANGED, GENESIS, LINK_BROKEN
 
 
 def _entries(db, entity_type, entity_id):
@@ -115,3 +118,129 @@ def test_parts_show_in_their_parents_history_even_after_deletion(db, world):
     other = world.providers[1]
     assert all(e.entity_type != "provider_contact" or e.entity_id != contact_id
                for e in _entries(db, "provider", other.id))
+
+
+def _tamper(db, statement: str, **params) -> None:
+    """What someone who owns the table (or the SQLite file) can do: switch the guard off, rewrite, switch it on.
+    Inside the test's transaction, so it is undone afterwards."""
+    if db.bind.dialect.name == "postgresql":
+        db.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER USER"))
+        db.execute(text(statement), params)
+        db.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER USER"))
+    else:
+        db.execute(text("DROP TRIGGER audit_entry_no_update"))
+        db.execute(text("DROP TRIGGER audit_entry_no_delete"))
+        db.execute(text(statement), params)
+
+
+def _some_changes(db, world) -> list[int]:
+    db.info["actor"] = (world.users["admin"].id, "admin")
+    gemeente = Gemeente(name="Effeveen", cbs_code="GM8006")
+    db.add(gemeente)
+    db.flush()
+    gemeente.name = "Effeveen-Zuid"
+    db.flush()
+    record(db, "reveal_bsn", "client", world.clients[0].id, {"reason": "test"})
+    db.commit()
+    return [e.id for e in reversed(history_for(db, "gemeente", gemeente.id))]
+
+
+def test_every_entry_the_app_writes_extends_an_intact_chain(db, world):
+    _some_changes(db, world)
+    entries = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert entries[0].prev_hash == GENESIS
+    assert all(later.prev_hash == earlier.entry_hash for earlier, later in itertools.pairwise(entries))
+    verdict = verify_chain(db)
+    assert verdict.intact and verdict.checked == len(entries) and verdict.last_id == entries[-1].id
+
+
+def test_a_changed_entry_and_a_removed_entry_are_found_where_they_are(db, world):
+    created, updated = _some_changes(db, world)
+    _tamper(db, "UPDATE audit_entry SET actor_label = 'iemand anders' WHERE id = :id", id=created)
+    verdict = verify_chain(db)
+    assert (verdict.intact, verdict.broken_at, verdict.reason) == (False, created, CONTENT_CHANGED)
+    db.rollback()
+    _tamper(db, "DELETE FROM audit_entry WHERE id = :id", id=created)
+    verdict = verify_chain(db)
+    assert (verdict.intact, verdict.broken_at, verdict.reason) == (False, updated, LINK_BROKEN)
+
+
+def test_flask_audit_verify_reports_intact_or_the_first_break_and_fails(app, db, world):
+    _some_changes(db, world)
+    total = db.scalar(select(func.count()).select_from(AuditEntry))
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"intact ({total} entries)"
+    db.expire_all()
+    run = db.scalars(select(AuditEntry).where(AuditEntry.action == "verify_chain")).one()
+    assert run.actor_label == "systeem" and run.changes["intact"] is True and run.changes["checked"] == total
+
+    first = db.scalar(select(func.min(AuditEntry.id)))
+    _tamper(db, "UPDATE audit_entry SET changes = '{}' WHERE id = :id", id=first)
+    db.commit()
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"broken at entry {first}: its content does not match its hash" in result.output
+
+
+def test_the_audit_page_says_intact_or_where_the_chain_breaks(as_role, app, db, world):
+    admin = as_role("admin")
+    page = admin.get("/beheer/auditlog").get_data(as_text=True)
+    assert "Intact." in page and "regels gecontroleerd vanaf het begin" in page
+    app.test_cli_runner().invoke(args=["audit", "verify"])
+    _some_changes(db, world)
+    page = admin.get("/beheer/auditlog").get_data(as_text=True)
+    assert "Volledig gecontroleerd op" in page and "Daarna 4 nieuwe regels gecontroleerd" in page
+
+    newest = db.scalar(select(func.max(AuditEntry.id)))
+    _tamper(db, "UPDATE audit_entry SET actor_label = 'x' WHERE id = :id", id=newest)
+    db.commit()
+    page = admin.get("/beheer/auditlog").get_data(as_text=True)
+    assert f"Gebroken bij regel {newest}:" in page and "de regel is gewijzigd" in page
+
+
+def test_the_page_checks_a_bounded_number_of_new_entries(as_role, app, db, world, monkeypatch):
+    from app import audit
+
+    monkeypatch.setattr(audit, "PAGE_CHECK_LIMIT", 3)
+    _some_changes(db, world)
+    status = audit.chain_status(db)
+    assert status.intact and status.checked_since == 3 and status.more_unchecked
+
+
+def test_ids_of_deleted_records_are_never_given_again(db, world):
+    """The trail names a record by type and id: a new record must not inherit a deleted one's history."""
+    gemeente = Gemeente(name="Geeveen", cbs_code="GM8007")
+    db.add(gemeente)
+    db.commit()
+    first_id = gemeente.id
+    db.delete(gemeente)
+    db.commit()
+    again = Gemeente(name="Geeveen", cbs_code="GM8007")
+    db.add(again)
+    db.commit()
+    assert again.id != first_id
+    assert [e.action for e in history_for(db, "gemeente", again.id)] == ["create"]
+
+
+def test_every_audited_table_and_the_trail_use_autoincrement_on_sqlite(db):
+    if db.bind.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL sequences never give an id twice; AUTOINCREMENT is SQLite's")
+    from app.db import Base
+
+    audited = {m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, Audited)} | {"audit_entry"}
+    rows = dict(db.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+    assert {name for name in audited if "AUTOINCREMENT" not in rows[name]} == set()
+
+
+def test_a_bsn_in_free_text_is_masked_before_it_is_kept(db, world):
+    """A file named after its client's BSN, a reason typed with one: the trail keeps them masked, but leaves
+    amounts, IBANs and VAT numbers whose digits happen to pass the 11-test alone."""
+    record(db, "view_evidence", "traject", world.traject.id,
+           {"file": "123456782.pdf", "note": "bsn 111222333", "amount": "123456782.00",
+            "iban": "NL20INGB0001234567", "vat": "NL123456782B01", "list": ["100000009"]})
+    db.commit()
+    latest = history_for(db, "traject", world.traject.id)[0]
+    assert latest.changes == {"file": "******782.pdf", "note": "bsn ******333", "amount": "123456782.00",
+                              "iban": "NL20INGB0001234567", "vat": "NL123456782B01", "list": ["******009"]}
+    assert verify_chain(db).intact

@@ -41,22 +41,51 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_url):
         engine.dispose()
 
 
-def test_audit_table_refuses_update_and_delete_in_the_database(engine):
-    """Even SQL that bypasses the ORM cannot change or remove an audit entry."""
+def test_audit_table_refuses_every_rewrite_in_the_database(engine):
+    """Even SQL that bypasses the ORM cannot change or remove an audit entry: no UPDATE, no DELETE, no INSERT OR
+    REPLACE over an existing entry on SQLite (REPLACE deletes without firing the delete trigger), no TRUNCATE
+    (PostgreSQL) and no ON CONFLICT DO UPDATE."""
+    insert = ("INSERT INTO audit_entry (id, at, actor_label, action, entity_type, entity_id, changes, prev_hash, "
+              "entry_hash) VALUES (999001, CURRENT_TIMESTAMP, 'test', 'create', 'gemeente', 1, '{}', 'p', 'h')")
+    rewrites = ["UPDATE audit_entry SET actor_label = 'x'", "DELETE FROM audit_entry"]
+    if engine.dialect.name == "sqlite":
+        rewrites += [insert.replace("INSERT", "INSERT OR REPLACE").replace("'test'", "'forged'"),
+                     insert.replace("INSERT", "REPLACE").replace("'test'", "'forged'")]
+    else:
+        rewrites += ["TRUNCATE audit_entry", insert + " ON CONFLICT (id) DO UPDATE SET actor_label = 'x'"]
     with engine.connect() as conn:
         trans = conn.begin()
-        conn.execute(
-            text(
-                "INSERT INTO audit_entry (at, actor_label, action, entity_type, entity_id, changes) "
-                "VALUES (CURRENT_TIMESTAMP, 'test', 'create', 'gemeente', 1, '{}')"
-            )
-        )
-        for statement in ("UPDATE audit_entry SET actor_label = 'x'", "DELETE FROM audit_entry"):
+        conn.execute(text(insert))
+        for statement in rewrites:
             savepoint = conn.begin_nested()
             with pytest.raises(Exception, match="append-only"):
                 conn.execute(text(statement))
             savepoint.rollback()
+        assert conn.execute(text("SELECT actor_label FROM audit_entry WHERE id = 999001")).scalar() == "test"
         trans.rollback()
+
+
+def test_the_migration_links_the_entries_already_there(empty_url):
+    """A trail written before the chain existed is linked by the migration, in id order, and verifies intact."""
+    from sqlalchemy.orm import Session
+
+    from app.audit import verify_chain
+
+    engine = make_engine(empty_url)
+    try:
+        upgrade(empty_url, "0008_client_search_name")
+        with engine.begin() as conn:
+            for ident, changes in ((1, '{"name": {"before": null, "after": "Aa"}}'), (2, '{}'), (5, '{"x": 1}')):
+                conn.execute(text(
+                    "INSERT INTO audit_entry (id, at, actor_label, action, entity_type, entity_id, changes) "
+                    "VALUES (:id, '2026-01-02 03:04:05.000006', 'admin', 'create', 'gemeente', 1, :changes)"),
+                    {"id": ident, "changes": changes})
+        upgrade(empty_url)
+        with Session(engine) as session:
+            verdict = verify_chain(session)
+        assert verdict.intact and verdict.checked == 3 and verdict.last_id == 5
+    finally:
+        engine.dispose()
 
 
 def test_moments_typed_in_amsterdam_time_move_to_utc(empty_url):

@@ -14,7 +14,7 @@ from app.forms import refusal_as_field_error
 from app.models.users import Role
 from app.navigation import ROLE_LABELS
 from app.validators import NormalisedStringField
-from contracts.accounts import check_gemeenten, check_provider
+from contracts.accounts import check_gemeenten, check_provider, check_username
 
 REQUIRED = _l("Dit veld is verplicht.")
 USERNAME_TAKEN = _l("Deze gebruikersnaam is al in gebruik.")
@@ -51,6 +51,10 @@ class UserForm(FlaskForm):
         self.role.choices = [(r.value, str(ROLE_LABELS[r])) for r in Role]
         self.gemeenten.choices = [(g.id, g.name) for g in services.gemeenten()]
         self.provider_id.choices = [(0, _("— geen —"))] + [(p.id, p.name) for p in services.providers()]
+
+    def validate_username(self, field):
+        with refusal_as_field_error():
+            check_username(field.data or "")
 
     def validate_gemeenten(self, field):
         with refusal_as_field_error():

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.admin import services
 from app.admin.forms import CODE_TAKEN, USERNAME_TAKEN, TargetGroupForm, UserForm
-from app.audit import history_for
+from app.audit import chain_status, history_for
 from app.auth.login import start_session
 from app.auth.permissions import Permission, requires
 from app.auth.services import reset_totp
@@ -114,4 +114,4 @@ def target_group_edit(group_id: int):
 @bp.route("/auditlog")
 @requires(Permission.VIEW_AUDIT)
 def audit_log():
-    return render_template("admin/audit_log.html", page=services.audit_page())
+    return render_template("admin/audit_log.html", page=services.audit_page(), chain=chain_status(session))

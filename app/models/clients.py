@@ -67,6 +67,8 @@ class Client(Audited, Base):
     ladder_rung: Mapped[int]
     klantmanager_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When ``flask retention run`` replaced the personal data (contracts.retention); the figures stay.
+    anonymised_at: Mapped[datetime | None]
     # The name as the client search compares it (see app.search): kept, because neither database can fold
     # diacritics by itself; written only by :meth:`_keep_search_name`, whoever sets a name.
     search_name: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -162,6 +162,9 @@ class EvidenceFile(Audited, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the retention run removed the bytes after the retention period; the row stays, as the events
+    # and confirmations that cite it do.
+    purged_at: Mapped[datetime | None]
 
     uploaded_by: Mapped[User | None] = relationship()
 

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, String, Table
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.db import Base, enum_type, utcnow
 from app.models.audit import Audited
+from contracts.accounts import check_username
 
 if TYPE_CHECKING:
     from app.models.registers import Gemeente, Provider
@@ -65,6 +66,12 @@ class User(Audited, Base):
     gemeenten: Mapped[list[Gemeente]] = relationship(secondary=user_gemeente, order_by="Gemeente.name")
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(cascade="all, delete-orphan",
                                                               back_populates="user")
+
+    @validates("username")
+    def _not_the_system(self, _key: str, value: str) -> str:
+        """Every way an account is named (the admin form, a CLI, single sign-on) passes here."""
+        check_username(value)
+        return value
 
     # Flask-Login protocol
     @property

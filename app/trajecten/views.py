@@ -289,6 +289,8 @@ def evidence(traject_id: int, evidence_id: int):
         if evidence_id <= MAX_ID else None
     if found is None:
         abort(404)
+    if found.purged_at is not None:
+        abort(410)  # removed after its retention period (flask retention run)
     if not attempt(lambda: audit.record(session, "view_evidence", "traject", traject.id,
                                         {"evidence": found.id, "file": found.filename})).ok:
         abort(409)  # a look that cannot be logged is not given

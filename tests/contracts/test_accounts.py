@@ -12,6 +12,7 @@ from contracts.accounts import (
     check_gemeenten,
     check_own_account,
     check_provider,
+    check_username,
 )
 
 
@@ -65,3 +66,15 @@ def test_a_session_ends_when_idle_too_long_or_too_old():
     assert session_expired(0, 0, 1801, 1800, 8 * 3600)
     assert not session_expired(0, 8 * 3600 - 60, 8 * 3600, 1800, 8 * 3600)
     assert session_expired(0, 8 * 3600, 8 * 3600 + 1, 1800, 8 * 3600)
+
+
+@pytest.mark.parametrize("name", ["systeem", "Systeem", " SYSTEEM ", "sys teem", "ｓｙｓｔｅｅｍ", "SYSTEEM\t"])
+def test_the_systems_name_is_reserved_in_any_spelling(name):
+    with pytest.raises(AccountError) as refused:
+        check_username(name)
+    assert refused.value.field == "username"
+
+
+@pytest.mark.parametrize("name", ["systeembeheer", "admin", "systemen"])
+def test_names_that_only_resemble_it_are_free(name):
+    check_username(name)
