@@ -23,7 +23,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('client', schema=None) as batch_op:
+    # Audited tables keep AUTOINCREMENT on SQLite (see 0010): a rebuilt table must say so again.
+    with op.batch_alter_table('client', schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.drop_constraint('uq_client_bsn', type_='unique')
         batch_op.create_unique_constraint('one_record_per_gemeente', ['bsn', 'gemeente_id'])
 
@@ -47,7 +48,8 @@ def upgrade() -> None:
                             name=op.f('fk_client_transfer_requested_by_id_user_account')),
     sa.ForeignKeyConstraint(['to_gemeente_id'], ['gemeente.id'],
                             name=op.f('fk_client_transfer_to_gemeente_id_gemeente')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_client_transfer'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_client_transfer')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('client_transfer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_client_transfer_client_id'), ['client_id'], unique=False)
@@ -58,6 +60,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to one record per BSN overall; refused while a person has records in two gemeenten."""
     op.drop_table('client_transfer')
-    with op.batch_alter_table('client', schema=None) as batch_op:
+    with op.batch_alter_table('client', schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.drop_constraint('one_record_per_gemeente', type_='unique')
         batch_op.create_unique_constraint('uq_client_bsn', ['bsn'])
