@@ -22,10 +22,11 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
         app.config.update(overrides)
     _refuse_development_server(app)
 
-    from app import audit, db, errors, history, i18n, navigation, security
+    from app import audit, db, errors, faults, history, i18n, navigation, security
     from app.auth import login as login_setup
 
     db.init_app(app, bind=bind)
+    faults.install(app)
     audit.install()
     security.init_app(app)
     i18n.init_app(app)

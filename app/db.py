@@ -7,6 +7,9 @@ that every request is one unit of work: a view either commits everything it did 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -60,6 +63,23 @@ READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
+_reading_first: ContextVar[bool] = ContextVar("reading_first", default=False)
+
+
+@contextmanager
+def reading_first() -> Iterator[None]:
+    """Run the block in a transaction of its own that only reads, then end it, so that slow work on what was read
+    (checking a password hash: a good part of a second of CPU) holds no write lock; the writes that follow begin
+    a new transaction (IMMEDIATE on SQLite) and read the rows they change afresh, since ending the read expires
+    what it loaded. The block must not write: what it changed is rolled back."""
+    token = _reading_first.set(True)
+    try:
+        yield
+    finally:
+        _reading_first.reset(token)
+        session.rollback()
+
+
 def sqlite_begin() -> str:
     """The BEGIN that opens a SQLite transaction: ``IMMEDIATE`` (take the write lock now) unless the work only reads.
 
@@ -71,7 +91,7 @@ def sqlite_begin() -> str:
     write holds the write lock for its whole duration; on SQLite writers are serialised anyway, and PostgreSQL
     is the database for many concurrent writers.
     """
-    if has_request_context() and request.method in READING_METHODS:
+    if _reading_first.get() or (has_request_context() and request.method in READING_METHODS):
         return "BEGIN"
     return "BEGIN IMMEDIATE"
 

@@ -200,7 +200,7 @@ class User:
             self.browser.request(f"/facturen/{self.random.choice(self.world.invoices)}")
 
     def act_management(self) -> None:
-        self.browser.request(self.random.choice(("/rapportages/", "/rapportages/trajecten", "/rapportages/marap",
+        self.browser.request(self.random.choice(("/rapportages/", "/rapportages/vergelijking", "/rapportages/marap",
                                                  "/", "/contracten/")))
 
     def new_client(self) -> None:

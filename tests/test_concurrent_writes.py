@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app import create_app
@@ -101,4 +102,47 @@ def test_simultaneous_new_clients_events_and_logins_all_succeed(fresh_database_u
     finance = check.scalar(select(User).where(User.username == "finance"))
     assert finance.failed_logins == 0 and finance.last_login_at is not None
     check.close()
+    app.extensions["db_bind"].dispose()
+
+
+def test_a_login_checks_the_password_without_holding_the_write_lock(fresh_database_url, monkeypatch):
+    """Checking an Argon2 hash takes a good part of a second; inside the write lock, logins queued behind each
+    other's hashing and, at 50 users, past the busy timeout. Another connection can take the lock meanwhile."""
+    import sqlite3
+
+    from app.auth.passwords import hash_password
+    from app.models import Role, User
+
+    url = fresh_database_url()
+    if not url.startswith("sqlite"):
+        pytest.skip("the write lock of a whole database is SQLite's")
+    upgrade(url)
+    app = create_app("testing", overrides={"DATABASE_URL": url})
+    with app.app_context():
+        setup = app.extensions["db_sessionmaker"]()
+        setup.info["actor"] = (None, "test")
+        setup.add(User(username="finance", full_name="F", email="f@x.nl", role=Role.FINANCE,
+                       password_hash=hash_password(PASSWORD)))
+        setup.commit()
+        setup.close()
+    other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+    checked = []
+
+    def verify_beside_a_writer(stored: str, password: str) -> bool:
+        other.execute("BEGIN IMMEDIATE")  # "database is locked" if the login held the write lock now
+        other.execute("ROLLBACK")
+        checked.append(password)
+        return verify_password(stored, password)
+
+    from app.auth.services import verify_password
+
+    monkeypatch.setattr("app.auth.services.verify_password", verify_beside_a_writer)
+    assert login(app.test_client(), "finance", "wrong-password").status_code == 401
+    assert login(app.test_client(), "finance", PASSWORD).status_code == 302
+    assert checked == ["wrong-password", PASSWORD]
+    check = app.extensions["db_sessionmaker"]()
+    finance = check.scalar(select(User).where(User.username == "finance"))
+    assert finance.failed_logins == 0 and finance.last_login_at is not None  # the writes still happened
+    check.close()
+    other.close()
     app.extensions["db_bind"].dispose()

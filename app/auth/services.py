@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app import audit
 from app.auth.passwords import burn_time_for_unknown_user, hash_password, needs_rehash, verify_password
-from app.db import session, utcnow
+from app.db import reading_first, session, utcnow
 from app.models.users import User
 from contracts.accounts import after_failed_login, is_locked
 
@@ -46,18 +46,21 @@ def _failed(user: User, policy: LoginPolicy) -> None:
 
 
 def log_in(username: str, password: str, policy: LoginPolicy) -> LoginResult:
-    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is not None and is_locked(user.locked_until, utcnow()):
-        return LoginResult(refusal=_("Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen. "
-                                     "Probeer het later opnieuw."))
-    if user is None:
-        burn_time_for_unknown_user(password)
-        return LoginResult(refusal=_("Gebruikersnaam of wachtwoord klopt niet."))
-    if not verify_password(user.password_hash, password) or not user.active:
+    with reading_first():  # the password hash is checked without holding the write lock of the failure count
+        user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+        if user is not None and is_locked(user.locked_until, utcnow()):
+            return LoginResult(refusal=_("Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen. "
+                                         "Probeer het later opnieuw."))
+        if user is None:
+            burn_time_for_unknown_user(password)
+            return LoginResult(refusal=_("Gebruikersnaam of wachtwoord klopt niet."))
+        verified = verify_password(user.password_hash, password) and user.active
+        new_hash = hash_password(password) if verified and needs_rehash(user.password_hash) else None
+    if not verified:
         _failed(user, policy)
         return LoginResult(refusal=_("Gebruikersnaam of wachtwoord klopt niet."))
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = utcnow()
