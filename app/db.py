@@ -71,7 +71,11 @@ def reading_first() -> Iterator[None]:
     """Run the block in a transaction of its own that only reads, then end it, so that slow work on what was read
     (checking a password hash: a good part of a second of CPU) holds no write lock; the writes that follow begin
     a new transaction (IMMEDIATE on SQLite) and read the rows they change afresh, since ending the read expires
-    what it loaded. The block must not write: what it changed is rolled back."""
+    what it loaded. It comes first in a unit of work (a read-only transaction already open, such as the one that
+    loaded the logged-in user, is ended first), and the block must not write: what it changed is rolled back."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("reading_first() must come before the unit of work changes anything")
+    session.rollback()
     token = _reading_first.set(True)
     try:
         yield

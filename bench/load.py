@@ -77,6 +77,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 class Stage:
     users: int
     latencies: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=lambda: {"page": [], "write": [], "login": []})
     errors: Counter = field(default_factory=Counter)
     acknowledged_clients: list[str] = field(default_factory=list)
     acknowledged_events: list[str] = field(default_factory=list)
@@ -104,6 +105,8 @@ class Browser:
         elapsed = time.perf_counter() - started
         with self.stage.lock:
             self.stage.latencies.append(elapsed)
+            kind = "page" if data is None else "login" if path == "/login" else "write"
+            self.stage.by_kind[kind].append(elapsed)
             if status not in expect:
                 where = re.sub(r"/\d+", "/N", path)
                 self.stage.errors[f"{'POST' if data is not None else 'GET'} {where} {status or page}"] += 1
@@ -336,7 +339,8 @@ def main() -> int:
 def report(url: str, stages: list[Stage], args) -> int:
     kind = make_url(url).get_backend_name()
     print(f"\nLoad test on {kind}: gunicorn {args.workers} workers x {args.threads} threads, "
-          f"{args.seconds:.0f} s per stage, loopback")
+          f"{args.seconds:.0f} s per stage, loopback; {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} at the end")
     print(f"{'users':>5} {'requests':>9} {'req/s':>6} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
           f"{'clients acked/stored':>21} {'events acked/stored':>20}")
     failed = False
@@ -350,6 +354,9 @@ def report(url: str, stages: list[Stage], args) -> int:
         acked_events = f"{len(stage.acknowledged_events)}/{events}"
         print(f"{stage.users:>5} {len(ms):>9} {len(ms) / args.seconds:>6.1f} {errors:>6} {percentile(ms, .50):>7.0f} "
               f"{percentile(ms, .95):>7.0f} {percentile(ms, .99):>7.0f} {acked_clients:>21} {acked_events:>20}")
+        print("      " + "; ".join(f"{kind} {len(v)} p50 {percentile([x * 1000 for x in v], .50):.0f} ms "
+                                    f"p95 {percentile([x * 1000 for x in v], .95):.0f} ms"
+                                    for kind, v in stage.by_kind.items()))
         for what, count in stage.errors.most_common(10):
             print(f"      {count:>5} x {what}")
     print("FAILED: errors or lost writes" if failed else "OK: no errors, every acknowledged write stored")
