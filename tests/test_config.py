@@ -101,3 +101,12 @@ def test_production_refuses_the_development_server(monkeypatch):
     result = CliRunner().invoke(cli, ["run"])
     assert result.exit_code != 0
     assert "gunicorn" in str(result.exception)
+
+
+def test_production_refuses_the_crash_tests_pause(monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("FAULT_PAUSE_BEFORE", "INSERT INTO invoice_line")
+    with pytest.raises(ConfigurationError, match="FAULT_PAUSE_BEFORE"):
+        create_app("production")
