@@ -70,3 +70,11 @@ def test_healthz_is_503_when_the_database_is_unreachable(unreachable):
     response = unreachable.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] is False
+
+
+def test_migrating_an_unreachable_database_says_so_without_a_traceback(tmp_path):
+    app = create_app("testing", overrides={"DATABASE_URL": _unreachable("postgresql", tmp_path)})
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "cannot be reached" in result.output and "nothing" not in result.output  # the password stays out
+    assert "Traceback" not in result.output
