@@ -10,7 +10,7 @@ PORT ?= 5000
 # Test workers (pytest-xdist): `auto` is one per core; TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run test install lint typecheck lock translations extract-messages bench clean
+.PHONY: run serve test install lint typecheck lock translations extract-messages bench clean
 
 # Every package, direct or transitive, comes from requirements.lock at the version and hash it names; the
 # project itself is installed on top of it, without letting pip resolve anything more.
@@ -37,6 +37,15 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT) - demo users admin, inkoper, klantmanager, klantmanager2,"
 	@echo "financien, controller, budgethouder, management, aanbieder; password demo-wachtwoord-2026 (see README.md)."
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn on PostgreSQL (DATABASE_URL) with SECRET_KEY set; migrations run first. WORKERS defaults to
+# 2 x cores + 1 (each a process of its own); see README.md "Production".
+WORKERS ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1) + 1)))
+serve: install
+	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL, e.g. postgresql://user:password@host/db"; exit 2; }
+	APP_ENV=production $(FLASK) db upgrade
+	APP_ENV=production $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
+		--forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" 'app:create_app()'
 
 # SKIP_BROWSER_TESTS=1 make test leaves out tests/browser on a machine without chromium, chromedriver and
 # `npm ci --prefix tests/browser`; without it (and always in CI) their absence fails the run.

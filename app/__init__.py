@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 from flask import Flask
 
-from app.config import PROJECT_ROOT, load_config
+from app.config import PROJECT_ROOT, ConfigurationError, load_config
 
 
 def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, bind: Any = None) -> Flask:
@@ -19,12 +20,14 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     app.config.update(load_config(env))
     if overrides:
         app.config.update(overrides)
+    _refuse_development_server(app)
 
-    from app import audit, db, errors, history, i18n, navigation, security
+    from app import audit, db, errors, faults, history, i18n, navigation, security
     from app.auth import login as login_setup
     from app.auth import sso
 
     db.init_app(app, bind=bind)
+    faults.install(app)
     audit.install()
     security.init_app(app)
     i18n.init_app(app)
@@ -40,6 +43,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.clients.views import bp as clients_bp
     from app.contracting.views import bp as contracts_bp
     from app.gemeenten.views import bp as gemeenten_bp
+    from app.health import bp as health_bp
     from app.home.views import bp as home_bp
     from app.invoicing.views import bp as invoices_bp
     from app.providers.views import bp as providers_bp
@@ -49,7 +53,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.trajecten.views import imports_bp
 
     blueprints = (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, tenders_bp, contracts_bp,
-                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, api_bp)
+                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, api_bp, health_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     history.init_app(app)
@@ -65,3 +69,14 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
 
     app.cli.add_command(retention_cli)
     return app
+
+
+def _refuse_development_server(app: Flask) -> None:
+    """``flask run`` is Flask's development server (one process, a debugger a setting away): never production's.
+
+    Production is served by gunicorn (``make serve``); ``make run`` stays the one-command development default.
+    """
+    command = click.get_current_context(silent=True)
+    if app.config["APP_ENV"] == "production" and command is not None and command.info_name == "run":
+        raise ConfigurationError("APP_ENV=production is served by gunicorn (make serve, see README.md), "
+                                 "not by the development server of flask run.")

@@ -21,7 +21,15 @@ audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Upgrade the schema to REVISION (default: head)."""
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import OperationalError
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        migrate.upgrade(url, revision)
+    except OperationalError as exc:  # a clear line for the operator (make run, make serve), not a traceback
+        where = make_url(url).render_as_string(hide_password=True)
+        raise click.ClickException(f"the database {where} cannot be reached: {exc.orig}") from None
 
 
 @db_cli.command("downgrade")

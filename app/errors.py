@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from contextlib import suppress
+
+from flask import g, jsonify, render_template, request
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.db import session
@@ -37,6 +41,21 @@ def init_app(app) -> None:
         if _wants_json():
             return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), code
         return render_template("errors/error.html", code=code), code
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError):
+        """The database did not answer (down, unreachable, or a lock not granted in time): a 503 that says try
+        again, not a 500 with a traceback. Only the driver's error class is logged: never the statement or its
+        parameters. The page is rendered as for a visitor, since who is logged in is in the database too."""
+        with suppress(SQLAlchemyError):  # the connection is gone; the session is closed after the request anyway
+            session.rollback()
+        app.logger.error("Database unavailable: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        headers = {"Retry-After": "30"}
+        if _wants_json():
+            return jsonify(error="database_unavailable", message="The database is unavailable; try again shortly."), \
+                503, headers
+        g._login_user = AnonymousUserMixin()  # where Flask-Login keeps the request's user: no second lookup
+        return render_template("errors/error.html", code=503), 503, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

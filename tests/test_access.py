@@ -30,10 +30,10 @@ FINANCE_READERS = frozenset({"admin", "finance", "management"})
 INVOICE_READERS = frozenset({"admin", "finance", "management", "provider"})
 INVOICE_SENDERS = frozenset({"admin", "finance", "provider"})
 
-# Routes that anyone may reach: the login page itself, log-out and the language switch.
+# Routes that anyone may reach: the login page itself, log-out, the language switch and the health check.
 # The code page after the password and the single sign-on routes belong to the log-in too (SSO answers 404 unless
 # configured; tests/test_sso.py covers it).
-PUBLIC = {"static", "auth.login", "auth.logout", "i18n.switch", "auth.login_code", "auth.sso_login",
+PUBLIC = {"static", "auth.login", "auth.logout", "i18n.switch", "health.healthz", "auth.login_code", "auth.sso_login",
           "auth.sso_callback"}
 
 
@@ -258,3 +258,10 @@ def test_role_gets_page_or_403(app, world, as_role, role, endpoint, method):
         assert response.status_code in (200, 302), f"{role} should reach {url}: {response.status_code}"
     else:
         assert response.status_code in (200, 302, 422), f"{role} should reach {method} {url}"
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_the_health_check_answers_everyone_and_anonymous_alike(app, world, client, as_role, role):
+    response = (client if role is None else as_role(role)).get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"

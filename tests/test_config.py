@@ -87,3 +87,26 @@ def test_a_damaged_key_file_is_refused_with_what_to_do(key_file):
     key_file.write_text("\n")
     with pytest.raises(ConfigurationError, match="delete it"):
         load_config("development")
+
+
+def test_production_refuses_the_development_server(monkeypatch):
+    from click.testing import CliRunner
+    from flask.cli import FlaskGroup
+
+    from app import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *a, **k: pytest.fail("the dev server started"))
+    cli = FlaskGroup(create_app=lambda: create_app("production"))
+    result = CliRunner().invoke(cli, ["run"])
+    assert result.exit_code != 0
+    assert "gunicorn" in str(result.exception)
+
+
+def test_production_refuses_the_crash_tests_pause(monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("FAULT_PAUSE_BEFORE", "INSERT INTO invoice_line")
+    with pytest.raises(ConfigurationError, match="FAULT_PAUSE_BEFORE"):
+        create_app("production")

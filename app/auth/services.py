@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select, update
 from app import audit
 from app.auth import totp
 from app.auth.passwords import burn_time_for_unknown_user, hash_password, needs_rehash, verify_password
-from app.db import session, utcnow
+from app.db import reading_first, session, utcnow
 from app.models.users import RecoveryCode, User
 from contracts.messages import N_, DomainError, Message
 
@@ -101,10 +101,14 @@ def check_password(username: str, turn: Turn | None, password: str, policy: Logi
     """Settle a password attempt; a user with two-factor still owes a code (:func:`check_code`), and until then
     this attempt's count is taken back but the earlier failures stay, so that guessing codes runs into the lock."""
     if turn is None:
-        if session.scalar(select(User.id).where(_by_username(username))) is not None:
+        with reading_first():  # an unknown user's slow dummy check holds no write lock
+            known = session.scalar(select(User.id).where(_by_username(username))) is not None
+        if known:
             return LoginResult(refusal=_(LOCKED))
         burn_time_for_unknown_user(password)
         return LoginResult(refusal=_(WRONG_CREDENTIALS))
+    # The hash came back with the claimed turn, so it is checked before this transaction touches the database:
+    # no write lock is held during the slow part.
     if not verify_password(turn.password_hash, password) or not turn.active:
         _failed(turn, policy)
         return LoginResult(refusal=_(WRONG_CREDENTIALS))
