@@ -35,8 +35,9 @@ LOGGED_IN_AT = "logged_in_at"
 LAST_SEEN_AT = "last_seen_at"
 THROUGH_PROVIDER = "through_provider"
 
-# Where an account that still owes a new password or two-factor set-up may go meanwhile.
-OPEN_WHILE_OWING = frozenset({"auth.logout", "static", "i18n.switch"})
+# Where an account that still owes a new password or two-factor set-up may go meanwhile; the health check loads
+# no user at all, so that it answers while the database is down.
+OPEN_WHILE_OWING = frozenset({"auth.logout", "static", "i18n.switch", "health.healthz"})
 
 
 def _now() -> float:
