@@ -20,10 +20,11 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     if overrides:
         app.config.update(overrides)
 
-    from app import audit, db, errors, history, i18n, navigation, security
+    from app import audit, db, errors, history, i18n, jobs, navigation, security
     from app.auth import login as login_setup
 
     db.init_app(app, bind=bind)
+    jobs.init_app(app)
     audit.install()
     security.init_app(app)
     i18n.init_app(app)
@@ -40,6 +41,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.gemeenten.views import bp as gemeenten_bp
     from app.home.views import bp as home_bp
     from app.invoicing.views import bp as invoices_bp
+    from app.jobs.views import bp as jobs_bp
     from app.providers.views import bp as providers_bp
     from app.reports.views import bp as reports_bp
     from app.tenders.views import bp as tenders_bp
@@ -47,7 +49,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.trajecten.views import imports_bp
 
     blueprints = (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, tenders_bp, contracts_bp,
-                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, api_bp)
+                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, jobs_bp, api_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     history.init_app(app)
