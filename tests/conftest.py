@@ -170,6 +170,7 @@ class World:
     export: object = None
     budget: object = None
     target: object = None
+    job: object = None
 
 
 def _key(value):
@@ -275,10 +276,15 @@ def _build_world(app, db) -> World:
     budget = Budget(gemeente=g3, year=today.year - 5, funding_source="Participatiebudget", amount=Decimal("1000.00"))
     target = PerformanceTarget(indicator="placement_rate", year=today.year - 5, gemeente=g1, target=Decimal("38"),
                                tolerance=Decimal("2"))
-    db.add_all([budget, target])
+    from app.models import Job, JobKind, JobStatus
+
+    job = Job(kind=JobKind.IMPORT, owner=users["klantmanager"], status=JobStatus.DONE, done=2, total=2, attempts=1,
+              params={"batch_id": batch.id, "only_valid": False, "today": today.isoformat()},
+              result={"batch_id": batch.id, "refusal": "Dit bestand kan nu niet worden geïmporteerd."})
+    db.add_all([budget, target, job])
     db.commit()
     return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject, batch, invoice,
-                 export, budget, target)
+                 export, budget, target, job)
 
 
 def _invoicing(app, db, contract, finance):
