@@ -126,6 +126,8 @@ def load_config(env: str | None = None) -> dict:
         "JOBS_RETRIES": 1 if env == "testing" else 2,
         "JOBS_RETRY_DELAY": 0 if env == "testing" else 10,
         "JOBS_HEARTBEAT_SECONDS": 5,
+        # A job's result file (an export), served only to its owner (app.jobs.keep_file).
+        "JOBS_RESULT_DIR": os.environ.get("JOBS_RESULT_DIR", str(PROJECT_ROOT / "var" / "job-results")),
         "JOBS_STALE_SECONDS": 120,
         # Four-eyes: an invoice whose total (incl. VAT) exceeds this needs two different approvers.
         "INVOICE_SECOND_APPROVER_ABOVE": os.environ.get("INVOICE_SECOND_APPROVER_ABOVE", "25000.00"),

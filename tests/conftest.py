@@ -84,7 +84,8 @@ def _shares_world(request: pytest.FixtureRequest) -> bool:
 
 
 def _make_app(database_url: str, folder, bind):
-    overrides = {"DATABASE_URL": database_url, "EVIDENCE_DIR": str(folder / "evidence")}
+    overrides = {"DATABASE_URL": database_url, "EVIDENCE_DIR": str(folder / "evidence"),
+                 "JOBS_RESULT_DIR": str(folder / "job-results")}
     return create_app("testing", overrides=overrides, bind=bind)
 
 

@@ -160,6 +160,7 @@ ROUTES = {
     "jobs.index": (EVERYONE, ("GET",), lambda w: {}),
     "jobs.show": (EVERYONE, ("GET",), _job),
     "jobs.status": (EVERYONE, ("GET",), _job),
+    "jobs.download": (EVERYONE, ("GET",), _job),
     "invoices.index": (INVOICE_READERS, ("GET",), lambda w: {}),
     "invoices.payment_run": (FINANCE, ("GET", "POST"), lambda w: {}),
     "invoices.provider_invoice": (INVOICE_SENDERS, ("GET", "POST"), lambda w: {}),
@@ -187,6 +188,7 @@ ROUTES = {
     "reports.target_delete": (TARGET_EDITORS, ("POST",), lambda w: {"target_id": w.target.id}),
     "reports.marap": (REPORT_READERS, ("GET",), lambda w: {"gemeente": w.gemeenten[0].id}),
     "reports.marap_file": (REPORT_READERS, ("GET",), lambda w: {"fmt": "xlsx", "gemeente": w.gemeenten[0].id}),
+    "reports.marap_pdf": (REPORT_READERS, ("POST",), lambda w: {"gemeente": w.gemeenten[0].id}),
     "admin.users": (ADMIN, ("GET",), lambda w: {}),
     "admin.user_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.user_detail": (ADMIN, ("GET",), lambda w: {"user_id": w.users["inkoper"].id}),
@@ -206,7 +208,9 @@ NOT_FOUND_FOR = {"imports.batch": {"provider"}, "imports.check": {"provider"}, "
                  "imports.discard": {"provider"},
                  # A job is its owner's (the klantmanager's) and an admin's: everyone else gets 404.
                  "jobs.show": {"inkoper", "finance", "management", "provider"},
-                 "jobs.status": {"inkoper", "finance", "management", "provider"}}
+                 "jobs.status": {"inkoper", "finance", "management", "provider"},
+                 # ... and the world's job (an import) has no file: 404 for all; tests/test_jobs.py downloads one.
+                 "jobs.download": set(ROLES)}
 
 CASES = [(endpoint, method) for endpoint, (_, methods, _) in ROUTES.items() for method in methods]
 

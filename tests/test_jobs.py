@@ -180,6 +180,22 @@ def test_a_payment_run_is_a_job_whose_page_lists_the_drafted_invoices(as_role, w
         assert f'href="/facturen/{invoice_id}"' in text(page)
 
 
+def test_the_marap_pdf_is_made_in_the_background_and_downloaded_by_its_owner_only(as_role, world, db):
+    c = as_role("management")
+    r = c.post(f"/rapportages/marap-pdf?gemeente={world.gemeenten[0].id}")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/taken/")
+    page = c.get(r.headers["Location"])
+    job = _job(db, _job_id(page))
+    assert job.kind == JobKind.EXPORT and job.status == JobStatus.DONE and job.result_file
+    assert f'href="/taken/{job.id}/bestand"' in text(page)
+    download = c.get(f"/taken/{job.id}/bestand")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    assert download.headers["Cache-Control"] == "no-store"
+    assert job.result["filename"] in download.headers["Content-Disposition"]
+    assert as_role("finance").get(f"/taken/{job.id}/bestand").status_code == 404
+    assert as_role("admin").get(f"/taken/{job.id}/bestand").status_code == 200
+
+
 # --- the queue's own storage on SQLite --------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -262,6 +263,25 @@ def reap_stale() -> list[int]:
         queue.delete(_key(job.id))
         reaped.append(job.id)
     return reaped
+
+
+def keep_file(job: Job, data: bytes, download_name: str, mimetype: str) -> dict[str, Any]:
+    """Keep a job's result file outside the web root (named unguessably) and refer to it from the job; the
+    summary to return from the handler. A job that fails after this leaves a file no row refers to: never served."""
+    directory = Path(current_app.config["JOBS_RESULT_DIR"])
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = f"{job.id}-{secrets.token_hex(16)}"
+    (directory / name).write_bytes(data)
+    job.result_file = name
+    return {"filename": download_name, "mimetype": mimetype, "size": len(data)}
+
+
+def result_path(job: Job) -> Path | None:
+    """A finished job's result file, if it has one."""
+    if job.status != JobStatus.DONE or not job.result_file:
+        return None
+    path = Path(current_app.config["JOBS_RESULT_DIR"]) / job.result_file
+    return path if path.is_file() else None
 
 
 # --- reading jobs ---------------------------------------------------------------------------------

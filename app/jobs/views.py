@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -23,7 +23,7 @@ from app.uow import attempt
 
 bp = Blueprint("jobs", __name__, url_prefix="/taken")
 
-KIND_LABELS = {JobKind.IMPORT: _l("Import"), JobKind.PAYMENT_RUN: _l("Betaalrun")}
+KIND_LABELS = {JobKind.IMPORT: _l("Import"), JobKind.PAYMENT_RUN: _l("Betaalrun"), JobKind.EXPORT: _l("Export")}
 STATUS_LABELS = {JobStatus.QUEUED: _l("wacht op verwerking"), JobStatus.RUNNING: _l("bezig"),
                  JobStatus.DONE: _l("klaar"), JobStatus.FAILED: _l("mislukt")}
 FINISHED = (JobStatus.DONE, JobStatus.FAILED)
@@ -72,3 +72,17 @@ def status(job_id: int):
     job = _job(job_id)
     done, total = jobs.progress_of(job)
     return jsonify(status=job.status.value, done=done, total=total, finished=job.status in FINISHED)
+
+
+@bp.route("/<int:job_id>/bestand")
+@login_required
+def download(job_id: int):
+    """A finished export's file, to its owner (or an admin) only; never kept by a browser or proxy cache."""
+    job = _job(job_id)
+    path = jobs.result_path(job)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype=job.result["mimetype"], as_attachment=True,
+                         download_name=job.result["filename"])
+    response.headers["Cache-Control"] = "no-store"
+    return response

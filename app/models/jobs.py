@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 class JobKind(enum.StrEnum):
     IMPORT = "import"
     PAYMENT_RUN = "payment_run"
+    EXPORT = "export"
 
 
 class JobStatus(enum.StrEnum):

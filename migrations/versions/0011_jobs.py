@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         'job',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('kind', sa.Enum('import', 'payment_run', name='jobkind', native_enum=False,
+        sa.Column('kind', sa.Enum('import', 'payment_run', 'export', name='jobkind', native_enum=False,
                                   create_constraint=False, length=32), nullable=False),
         sa.Column('owner_id', sa.Integer(), nullable=False),
         sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='jobstatus', native_enum=False,
