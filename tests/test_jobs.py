@@ -169,6 +169,17 @@ def test_the_job_page_of_a_refused_import_reports_every_bad_row(as_role, world, 
     assert rows == ["3", "4"]
 
 
+def test_a_job_speaks_the_language_of_the_user_who_started_it(as_role, world, db):
+    c = as_role("klantmanager")
+    batch_id = uploaded_and_checked(c, "clients", csv_file(CLIENT_HEADER, client_row(NEW_BSNS[0]),
+                                                          client_row("123456789")))
+    c.get("/taal/en")
+    r = c.post(f"/import/{batch_id}/importeren")
+    job = _job(db, int(r.headers["Location"].rsplit("/", 1)[1]))
+    assert job.params["locale"] == "en"
+    assert job.result["refusal"].startswith("The file has 1 rows with errors.")
+
+
 def test_a_payment_run_is_a_job_whose_page_lists_the_drafted_invoices(as_role, world, db):
     from tests.test_invoices import run
 

@@ -34,6 +34,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -118,7 +119,10 @@ def _forget_submitted(db_session: Any) -> None:
 
 
 def submit(kind: JobKind, owner: User, params: dict[str, Any], total: int = 0) -> Job:
-    """A new job in the caller's transaction; it is handed to the queue when that transaction commits."""
+    """A new job in the caller's transaction; it is handed to the queue when that transaction commits. It will
+    speak the language of the request that asked for it (its messages, an export's text)."""
+    locale = get_locale()
+    params = {**params, "locale": locale.language if locale else current_app.config["BABEL_DEFAULT_LOCALE"]}
     job = Job(kind=kind, owner_id=owner.id, status=JobStatus.QUEUED, params=params, total=total, done=0,
               attempts=0)
     session.add(job)
@@ -215,8 +219,10 @@ def execute(job_id: int, final: bool = True) -> None:
     heartbeat = _Heartbeat(progress, current_app.config["JOBS_HEARTBEAT_SECONDS"])
     heartbeat.start()
     session.info["actor"] = (job.owner.id, job.owner.username)  # the work's audit entries are the owner's
+    language = job.params.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]
     try:
-        result = HANDLERS[job.kind](job, progress)
+        with force_locale(language):
+            result = HANDLERS[job.kind](job, progress)
         job.status = JobStatus.DONE
         job.result = result
         job.done, job.total = progress.done, progress.total
@@ -224,7 +230,8 @@ def execute(job_id: int, final: bool = True) -> None:
         session.commit()
     except Exception as error:
         session.rollback()
-        _failed(job_id, type(error).__name__, final)
+        with force_locale(language):
+            _failed(job_id, type(error).__name__, final)
         raise
     finally:
         heartbeat.stopped.set()

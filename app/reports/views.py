@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -286,9 +285,7 @@ def marap_pdf():
     if not gemeente_id:
         flash(_("Kies een gemeente voor de managementrapportage."), "error")
         return redirect(url_for("reports.marap", **_args()))
-    locale = get_locale()
-    done = attempt(lambda: start_marap_pdf(gemeente_id, query.period, current_user, clock.today(),
-                                           locale.language if locale else "nl"))
+    done = attempt(lambda: start_marap_pdf(gemeente_id, query.period, current_user, clock.today()))
     if not done.ok:
         return redirect(url_for("reports.marap", **_args()))
     return redirect(url_for("jobs.show", job_id=done.value.id))
