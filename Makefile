@@ -37,7 +37,7 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT) - demo users admin, inkoper, klantmanager, klantmanager2,"
 	@echo "financien, controller, budgethouder, management, aanbieder; password demo-wachtwoord-2026 (see README.md)."
 	@echo "Background jobs (imports, payment runs) run in a worker started alongside; it stops with the server."
-	$(BIN)/huey_consumer app.worker.huey --workers 1 --worker-type thread --quiet & worker=$$!; \
+	$(BIN)/huey_consumer app.worker.huey --workers 1 --worker-type thread --max-delay 1 --quiet & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(FLASK) run --host $(HOST) --port $(PORT)
 
@@ -45,7 +45,7 @@ run: install
 # JOBS_URL=redis://... as many as wanted). JOBS_WORKERS threads run jobs side by side.
 JOBS_WORKERS ?= 2
 worker: install
-	$(BIN)/huey_consumer app.worker.huey --workers $(JOBS_WORKERS) --worker-type thread
+	$(BIN)/huey_consumer app.worker.huey --workers $(JOBS_WORKERS) --worker-type thread --max-delay 1
 
 # SKIP_BROWSER_TESTS=1 make test leaves out tests/browser on a machine without chromium, chromedriver and
 # `npm ci --prefix tests/browser`; without it (and always in CI) their absence fails the run.
