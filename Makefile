@@ -10,7 +10,7 @@ PORT ?= 5000
 # Test workers (pytest-xdist): `auto` is one per core; TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run serve test install lint typecheck lock translations extract-messages bench clean
+.PHONY: run serve worker test install lint typecheck lock translations extract-messages bench clean
 
 # Every package, direct or transitive, comes from requirements.lock at the version and hash it names; the
 # project itself is installed on top of it, without letting pip resolve anything more.
@@ -36,7 +36,16 @@ run: install
 	$(FLASK) demo load --if-empty
 	@echo "Serving on http://$(HOST):$(PORT) - demo users admin, inkoper, klantmanager, klantmanager2,"
 	@echo "financien, controller, budgethouder, management, aanbieder; password demo-wachtwoord-2026 (see README.md)."
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Background jobs (imports, payment runs) run in a worker started alongside; it stops with the server."
+	$(BIN)/huey_consumer app.worker.huey --workers 1 --worker-type thread --max-delay 1 --quiet & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The background worker on its own, as production runs it (one per host for the SQLite queue file; with
+# JOBS_URL=redis://... as many as wanted). JOBS_WORKERS threads run jobs side by side.
+JOBS_WORKERS ?= 2
+worker: install
+	$(BIN)/huey_consumer app.worker.huey --workers $(JOBS_WORKERS) --worker-type thread --max-delay 1
 
 # Production: gunicorn on PostgreSQL (DATABASE_URL) with SECRET_KEY set; migrations run first. WORKERS defaults to
 # 2 x cores + 1 (each a process of its own); see README.md "Production".

@@ -22,12 +22,13 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
         app.config.update(overrides)
     _refuse_development_server(app)
 
-    from app import audit, db, errors, faults, history, i18n, navigation, security
+    from app import audit, db, errors, faults, history, i18n, jobs, navigation, security
     from app.auth import login as login_setup
     from app.auth import sso
 
     db.init_app(app, bind=bind)
     faults.install(app)
+    jobs.init_app(app)
     audit.install()
     security.init_app(app)
     i18n.init_app(app)
@@ -46,6 +47,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.health import bp as health_bp
     from app.home.views import bp as home_bp
     from app.invoicing.views import bp as invoices_bp
+    from app.jobs.views import bp as jobs_bp
     from app.providers.views import bp as providers_bp
     from app.reports.views import bp as reports_bp
     from app.tenders.views import bp as tenders_bp
@@ -53,7 +55,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.trajecten.views import imports_bp
 
     blueprints = (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, tenders_bp, contracts_bp,
-                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, api_bp, health_bp)
+                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, jobs_bp, api_bp, health_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     history.init_app(app)

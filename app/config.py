@@ -14,6 +14,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "reintegratie.sqlite3"
+DEFAULT_JOBS_PATH = PROJECT_ROOT / "var" / "jobs.sqlite3"
 SECRET_KEY_FILE = PROJECT_ROOT / "var" / "secret_key"
 
 
@@ -162,6 +163,21 @@ def load_config(env: str | None = None) -> dict:
         # Above this a request is refused before it is read (413); evidence and CSV files fit well within.
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "IMPORT_CHECK_ROWS_PER_STEP": 500,
+        # An import's stored file (its rows, BSNs among them) is purged this many days after its upload by
+        # `flask imports purge`; the report (counts, problems by line and column) stays.
+        "IMPORT_FILE_KEEP_DAYS": int(os.environ.get("IMPORT_FILE_KEEP_DAYS", "7")),
+        # Per user, the bytes of imports and evidence taken in over a rolling period (app.uploads).
+        "UPLOAD_QUOTA_BYTES": int(os.environ.get("UPLOAD_QUOTA_MB", "50")) * 1024 * 1024,
+        "UPLOAD_QUOTA_HOURS": 24,
+        # Background jobs (app.jobs): the queue's storage, and how a dead worker is told from a slow one.
+        "JOBS_URL": os.environ.get("JOBS_URL", "").strip() or f"sqlite:///{DEFAULT_JOBS_PATH}",
+        "JOBS_IMMEDIATE": env == "testing",
+        "JOBS_RETRIES": 1 if env == "testing" else 2,
+        "JOBS_RETRY_DELAY": 0 if env == "testing" else 10,
+        "JOBS_HEARTBEAT_SECONDS": 5,
+        # A job's result file (an export), served only to its owner (app.jobs.keep_file).
+        "JOBS_RESULT_DIR": os.environ.get("JOBS_RESULT_DIR", str(PROJECT_ROOT / "var" / "job-results")),
+        "JOBS_STALE_SECONDS": 120,
         # Four-eyes: an invoice whose total (incl. VAT) exceeds this needs two different approvers.
         "INVOICE_SECOND_APPROVER_ABOVE": os.environ.get("INVOICE_SECOND_APPROVER_ABOVE", "25000.00"),
         # Budget warnings: "much left unspent" from this month on, below this share of the budget.

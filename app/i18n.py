@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask import Blueprint, current_app, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel, gettext
 
 from app import formatting
@@ -15,6 +15,10 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    """The session's choice; outside a request (a background job, a command) the default, unless the job forces
+    the language of the user who asked for it (``flask_babel.force_locale``)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

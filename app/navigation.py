@@ -52,6 +52,7 @@ MENU = (
     MenuItem("admin.users", _l("Gebruikers"), Permission.MANAGE_USERS, ("admin.user",)),
     MenuItem("admin.target_groups", _l("Doelgroepen"), Permission.MANAGE_REFERENCE_DATA, ("admin.target_group",)),
     MenuItem("admin.audit_log", _l("Auditlog"), Permission.VIEW_AUDIT, ("admin.audit",)),
+    MenuItem("jobs.index", _l("Taken"), None, ("jobs.",)),  # everyone's own background jobs
 )
 
 
@@ -133,7 +134,7 @@ ENTITY_LABELS = {
 
 def menu_items() -> list[MenuItem]:
     """Start and the items the user's role may use."""
-    return [START, *(item for item in MENU if can(item.permission))]
+    return [START, *(item for item in MENU if item.permission is None or can(item.permission))]
 
 
 def field_attributes(field, hint: bool, autocomplete: str | None) -> dict[str, str]:

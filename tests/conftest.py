@@ -84,7 +84,8 @@ def _shares_world(request: pytest.FixtureRequest) -> bool:
 
 
 def _make_app(database_url: str, folder, bind):
-    overrides = {"DATABASE_URL": database_url, "EVIDENCE_DIR": str(folder / "evidence")}
+    overrides = {"DATABASE_URL": database_url, "EVIDENCE_DIR": str(folder / "evidence"),
+                 "JOBS_RESULT_DIR": str(folder / "job-results")}
     return create_app("testing", overrides=overrides, bind=bind)
 
 
@@ -171,6 +172,7 @@ class World:
     budget: object = None
     target: object = None
     transfer: object = None
+    job: object = None
 
 
 def _key(value):
@@ -277,15 +279,18 @@ def _build_world(app, db) -> World:
     target = PerformanceTarget(indicator="placement_rate", year=today.year - 5, gemeente=g1, target=Decimal("38"),
                                tolerance=Decimal("2"))
     db.add_all([budget, target])
-    from app.models import ClientTransfer
+    from app.models import ClientTransfer, Job, JobKind, JobStatus
 
     # Ceeveen asks Beedorp for its client: the klantmanager of Aastad and Beedorp decides.
     transfer = ClientTransfer(client=clients[1], from_gemeente=g2, to_gemeente=g3,
                               requested_by=users["klantmanager_c"])
-    db.add(transfer)
+    job = Job(kind=JobKind.IMPORT, owner=users["klantmanager"], status=JobStatus.DONE, done=2, total=2, attempts=1,
+              params={"batch_id": batch.id, "only_valid": False, "today": today.isoformat()},
+              result={"batch_id": batch.id, "refusal": "Dit bestand kan nu niet worden geïmporteerd."})
+    db.add_all([transfer, job])
     db.commit()
     return World([g1, g2, g3], body, [p1, p2], groups, users, clients, tender, contract, traject, batch, invoice,
-                 export, budget, target, transfer)
+                 export, budget, target, transfer, job)
 
 
 def _invoicing(app, db, contract, finance):

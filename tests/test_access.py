@@ -69,6 +69,10 @@ def _batch(w):
     return {"batch_id": w.batch.id}
 
 
+def _job(w):
+    return {"job_id": w.job.id}
+
+
 def _invoice(w):
     return {"invoice_id": w.invoice.id}
 
@@ -161,6 +165,10 @@ ROUTES = {
     "imports.check": (CASEWORK, ("POST",), _batch),
     "imports.run": (frozenset({"klantmanager"}), ("POST",), _batch),
     "imports.discard": (CASEWORK, ("POST",), _batch),
+    "jobs.index": (EVERYONE, ("GET",), lambda w: {}),
+    "jobs.show": (EVERYONE, ("GET",), _job),
+    "jobs.status": (EVERYONE, ("GET",), _job),
+    "jobs.download": (EVERYONE, ("GET",), _job),
     "invoices.index": (INVOICE_READERS, ("GET",), lambda w: {}),
     "invoices.payment_run": (FINANCE, ("GET", "POST"), lambda w: {}),
     "invoices.provider_invoice": (INVOICE_SENDERS, ("GET", "POST"), lambda w: {}),
@@ -188,6 +196,7 @@ ROUTES = {
     "reports.target_delete": (TARGET_EDITORS, ("POST",), lambda w: {"target_id": w.target.id}),
     "reports.marap": (REPORT_READERS, ("GET",), lambda w: {"gemeente": w.gemeenten[0].id}),
     "reports.marap_file": (REPORT_READERS, ("GET",), lambda w: {"fmt": "xlsx", "gemeente": w.gemeenten[0].id}),
+    "reports.marap_pdf": (REPORT_READERS, ("POST",), lambda w: {"gemeente": w.gemeenten[0].id}),
     "admin.users": (ADMIN, ("GET",), lambda w: {}),
     "admin.user_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.user_detail": (ADMIN, ("GET",), lambda w: {"user_id": w.users["inkoper"].id}),
@@ -205,7 +214,12 @@ ROUTES = {
 # A batch is its uploader's (the klantmanager's): another user who may import gets 404 for it, not 403, so
 # that a batch's existence is not given away.
 NOT_FOUND_FOR = {"imports.batch": {"provider"}, "imports.check": {"provider"}, "imports.run": {"provider"},
-                 "imports.discard": {"provider"}}
+                 "imports.discard": {"provider"},
+                 # A job is its owner's (the klantmanager's) and an admin's: everyone else gets 404.
+                 "jobs.show": {"inkoper", "finance", "management", "provider"},
+                 "jobs.status": {"inkoper", "finance", "management", "provider"},
+                 # ... and the world's job (an import) has no file: 404 for all; tests/test_jobs.py downloads one.
+                 "jobs.download": set(ROLES)}
 
 CASES = [(endpoint, method) for endpoint, (_, methods, _) in ROUTES.items() for method in methods]
 

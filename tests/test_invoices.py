@@ -31,8 +31,10 @@ WORK = "price/work"
 
 
 def run(c, start: date = TODAY - timedelta(days=60), end: date = TODAY, contract: int = 0):
-    return c.post("/facturen/betaalrun", data={"period_start": start.strftime("%d-%m-%Y"),
-                                               "period_end": end.strftime("%d-%m-%Y"), "contract_id": contract})
+    """Start a payment run, a background job (run at once in tests), and give its job page (a refusal: the form)."""
+    r = c.post("/facturen/betaalrun", data={"period_start": start.strftime("%d-%m-%Y"),
+                                            "period_end": end.strftime("%d-%m-%Y"), "contract_id": contract})
+    return c.get(r.headers["Location"]) if r.status_code == 302 else r
 
 
 def step(c, invoice, name: str, note: str = ""):

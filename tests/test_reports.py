@@ -478,7 +478,9 @@ def test_the_marap_page_for_a_gemeente(as_role, dataset, world):
 
 
 def test_marap_files_need_a_gemeente(as_role, world):
-    r = as_role("management").get("/rapportages/marap.pdf", follow_redirects=True)
+    r = as_role("management").post("/rapportages/marap-pdf", follow_redirects=True)
+    assert "Kies een gemeente" in text(r)
+    r = as_role("management").get("/rapportages/marap.xlsx", follow_redirects=True)
     assert "Kies een gemeente" in text(r)
 
 

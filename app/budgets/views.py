@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from app import clock
+from app import clock, uploads
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.budgets import imports, services
@@ -104,8 +105,11 @@ def import_budgets():
     form = BudgetImportForm()
     if not form.validate_on_submit():
         return render_template("budgets/import.html", form=form), 422 if form.errors else 200
+    raw = uploads.take(form, "file", current_user, "budget_import")
+    if raw is None:
+        return render_template("budgets/import.html", form=form), 422
     try:
-        checked, problems = imports.read_rows(form.file.data.read(), services.known_sources())
+        checked, problems = imports.read_rows(raw, services.known_sources())
     except FileError as error:
         form.file.errors = [*form.file.errors, str(error)]
         return render_template("budgets/import.html", form=form), 422

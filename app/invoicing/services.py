@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
 
-from app import projections
+from app import jobs, projections
 from app.auth.permissions import Permission, role_can
 from app.db import session
 from app.models.invoicing import (
@@ -31,6 +33,7 @@ from app.models.invoicing import (
     InvoiceStep,
     LineDecision,
 )
+from app.models.jobs import Job, JobKind
 from app.models.procurement import Contract, ContractStatus
 from app.models.trajecten import Traject
 from app.models.users import Role, User
@@ -237,13 +240,18 @@ def backlog(contracts: list[Contract], today: date) -> list[Backlog]:
     return found
 
 
-def payment_run(contracts: list[Contract], period: tuple[date, date], user: User, today: date) -> RunResult:
+def payment_run(contracts: list[Contract], period: tuple[date, date], user: User, today: date,
+                progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Draft a self-billing invoice per contract for what fell due up to the period's end and was not invoiced.
 
-    A run whose entitlements another run took first fails on the register's unique key and stores nothing.
+    A run whose entitlements another run took first fails on the register's unique key and stores nothing
+    (as a job it is then tried again, and finds those entitlements invoiced). ``progress(done, total)`` hears
+    of each contract done.
     """
     result = RunResult([], [], [], period)
-    for contract in contracts:
+    for done, contract in enumerate(contracts):
+        if progress is not None:
+            progress(done, len(contracts))
         found = owed_for(contract, period[1])
         collected = collect(found.owed, invoiced_amounts({o.key for o in found.owed}), period[1])
         result.changed += [(contract, owed, was) for owed, was in collected.changed]
@@ -267,7 +275,36 @@ def payment_run(contracts: list[Contract], period: tuple[date, date], user: User
         _number(invoice)
         result.invoices.append(invoice)
     session.flush()
+    if progress is not None:
+        progress(len(contracts), len(contracts))
     return result
+
+
+def start_payment_run(contracts: list[Contract], period: tuple[date, date], user: User, today: date) -> Job:
+    """Hand a payment run to a background job (:func:`payment_run_job`): over many contracts it outlasts a request."""
+    return jobs.submit(JobKind.PAYMENT_RUN, user, {
+        "contract_ids": [c.id for c in contracts], "period": [period[0].isoformat(), period[1].isoformat()],
+        "today": today.isoformat()}, total=len(contracts))
+
+
+@jobs.handler(JobKind.PAYMENT_RUN)
+def payment_run_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    """The run as its owner may do it now: the contracts are looked up in their view again."""
+    wanted = set(job.params["contract_ids"])
+    contracts = [c for c in contracts_in_view(job.owner) if c.id in wanted]
+    start, end = (date.fromisoformat(day) for day in job.params["period"])
+    result = payment_run(contracts, (start, end), job.owner, date.fromisoformat(job.params["today"]), progress.set)
+    return {"invoice_ids": [i.id for i in result.invoices],
+            "changed": [{"contract": c.number, "key": owed.key, "was": str(was), "now": str(owed.amount)}
+                        for c, owed, was in result.changed],
+            "nothing_due": [c.number for c in result.nothing_due]}
+
+
+def run_invoices(job: Job) -> list[Invoice]:
+    """The invoices a finished payment-run job drafted, in its order."""
+    ids = (job.result or {}).get("invoice_ids", [])
+    found = {i.id: i for i in session.scalars(select(Invoice).where(Invoice.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
 
 
 def enter_provider_invoice(contract: Contract, external_number: str, issue_date: date, period: tuple[date, date],

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import clock
+from app import clock, uploads
 from app.auth.permissions import Permission, can, requires
 from app.db import session
 from app.invoicing import services
@@ -96,13 +96,11 @@ def payment_run():
         form.period_start.data, form.period_end.data = last_month_end.replace(day=1), last_month_end
     if form.validate_on_submit():
         chosen = [c for c in contracts if form.contract_id.data in (0, c.id)]
-        done = attempt(lambda: services.payment_run(chosen, (form.period_start.data, form.period_end.data),
-                                                    current_user, clock.today()),
-                       form=form, field="contract_id", conflict=_(
-                           "Een andere betaalrun was tegelijk bezig met dezelfde aanspraken; er is niets opgeslagen. "
-                           "Probeer het opnieuw."))
+        done = attempt(lambda: services.start_payment_run(
+            chosen, (form.period_start.data, form.period_end.data), current_user, clock.today()),
+            form=form, field="contract_id")
         if done.ok:
-            return render_template("invoices/run_result.html", result=done.value, form=form)
+            return redirect(url_for("jobs.show", job_id=done.value.id))
     status = 422 if form.is_submitted() else 200
     return render_template("invoices/run.html", form=form,
                            backlog=services.backlog(contracts, clock.today())), status
@@ -117,9 +115,10 @@ def provider_invoice():
     form = ProviderInvoiceForm()
     form.contract_id.choices = [(c.id, str(c)) for c in services.contracts_in_view(current_user)]
     problems: list[dict] = []
-    if form.validate_on_submit():
+    raw = uploads.take(form, "file", current_user, "invoice_import") if form.validate_on_submit() else None
+    if raw is not None:
         try:
-            claims, problems = read_claims(form.file.data.read())
+            claims, problems = read_claims(raw)
         except FileError as error:
             form.file.errors = [str(error)]
         else:

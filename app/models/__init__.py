@@ -12,6 +12,7 @@ from app.models.invoicing import (
     InvoiceStep,
     LineDecision,
 )
+from app.models.jobs import Job, JobKind, JobStatus, UploadCharge
 from app.models.procurement import (
     AwardCriterion,
     Bid,
@@ -79,6 +80,9 @@ __all__ = [
     "InvoiceSource",
     "InvoiceStep",
     "InvoicedEntitlement",
+    "Job",
+    "JobKind",
+    "JobStatus",
     "LineDecision",
     "Lot",
     "LotAward",
@@ -95,6 +99,7 @@ __all__ = [
     "Tender",
     "Traject",
     "TrajectEvent",
+    "UploadCharge",
     "User",
     "Verdict",
     "user_gemeente",

@@ -281,6 +281,11 @@ def _print_chart(chart: charts.Chart) -> dict | None:
     return {"title": chart.title, "svg": charts.svg(chart, id_prefix=f"print-{chart.key}")}
 
 
+def file_stem(m) -> str:
+    """The name a marap file is downloaded under, without its extension."""
+    return f"marap-{m.gemeente.lower().replace(' ', '-')}-{m.period[0]:%Y%m%d}-{m.period[1]:%Y%m%d}"
+
+
 def marap_pdf(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
     """The marap as a tagged A4 PDF (PDF/UA-1): title, period and basis, each section as a table with its chart,
     definitions. Rendered by WeasyPrint from ``reports/marap_print.html`` in the user's language."""

@@ -22,8 +22,9 @@ from app.models.reports import PerformanceTarget
 from app.models.users import Role
 from app.reports import services
 from app.reports.charts import cohort_chart_svg, marap_charts_svg, month_label
-from app.reports.exports import marap_pdf, marap_xlsx
+from app.reports.exports import file_stem, marap_xlsx
 from app.reports.forms import ReportForm, TargetForm
+from app.reports.jobs import start_marap_pdf
 from app.reports.marap import build as build_marap
 from app.scoping import MAX_ID
 from app.uow import attempt
@@ -263,18 +264,28 @@ def _cohort_query(report):
 @bp.route("/marap.<fmt>")
 @requires(Permission.VIEW_REPORTS)
 def marap_file(fmt: str):
-    if fmt not in ("xlsx", "pdf"):
-        abort(404)
+    if fmt != "xlsx":
+        abort(404)  # the PDF is made in the background: marap_pdf
     query, gemeente_id = _marap_input()[1:]
     if not gemeente_id:
         flash(_("Kies een gemeente voor de managementrapportage."), "error")
         return redirect(url_for("reports.marap", **_args()))
     report = build_marap(gemeente_id, query.period, clock.today())
     curves = services.cohort_curves(_cohort_query(report))
-    name = f"marap-{report.gemeente.lower().replace(' ', '-')}-{report.period[0]:%Y%m%d}-{report.period[1]:%Y%m%d}"
-    if fmt == "xlsx":
-        return Response(marap_xlsx(report, curves),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
-    return Response(marap_pdf(report, curves), mimetype="application/pdf",
-                    headers={"Content-Disposition": f"attachment; filename={name}.pdf"})
+    return Response(marap_xlsx(report, curves),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={file_stem(report)}.xlsx"})
+
+
+@bp.route("/marap-pdf", methods=["POST"])
+@requires(Permission.VIEW_REPORTS)
+def marap_pdf():
+    """Start making the marap's PDF in the background; its job page offers the file when it is ready."""
+    query, gemeente_id = _marap_input()[1:]
+    if not gemeente_id:
+        flash(_("Kies een gemeente voor de managementrapportage."), "error")
+        return redirect(url_for("reports.marap", **_args()))
+    done = attempt(lambda: start_marap_pdf(gemeente_id, query.period, current_user, clock.today()))
+    if not done.ok:
+        return redirect(url_for("reports.marap", **_args()))
+    return redirect(url_for("jobs.show", job_id=done.value.id))

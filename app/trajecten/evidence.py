@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from app import uploads
 from app.db import session
 from app.models.trajecten import EvidenceFile
 from contracts.messages import DomainError
@@ -63,6 +64,7 @@ def store(upload: FileStorage, traject_id: int, user_id: int) -> EvidenceFile:
     if len(data) > limit:
         size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
         raise EvidenceError(str(_l("Het bestand is groter dan %(size)s.", size=size)), "evidence")
+    uploads.charge(user_id, len(data), "evidence", "evidence")
     evidence = evidence_file(data, upload.filename or "", traject_id, user_id)
     session.add(evidence)
     return evidence

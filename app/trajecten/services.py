@@ -10,10 +10,12 @@ steps, then stored all rows or none (the row readers are in :mod:`app.trajecten.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
@@ -21,10 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 from werkzeug.datastructures import FileStorage
 
-from app import projections
+from app import jobs, projections
 from app.clients import services as clients
 from app.db import session, utcnow
+from app.i18n import translate
 from app.models.clients import BenefitType, Client
+from app.models.jobs import Job, JobKind, JobStatus
 from app.models.procurement import Contract, ContractStatus
 from app.models.trajecten import (
     EventConfirmation,
@@ -416,19 +420,29 @@ def _add_client(row: ImportedClient, user: User, today: date) -> None:
     session.flush()
 
 
-def import_batch(batch: ImportBatch, user: User, only_valid: bool, today: date) -> None:
+Report = Callable[[int, int], None]
+
+
+def import_batch(batch: ImportBatch, user: User, only_valid: bool, today: date,
+                 progress: Report | None = None) -> None:
     """Check every row again, against the database as it is now, and write: all rows, or only the valid ones.
 
     Leaves its writes in the caller's transaction, or raises :class:`ImportRefused`; see :func:`run_import`.
     Each row is written in its own savepoint, so that when only the valid rows are imported a row the
-    database refuses after all is skipped and reported instead of spoiling the rest.
+    database refuses after all is skipped and reported instead of spoiling the rest. ``progress(done, total)``
+    hears of each row checked and each row written (a file counts twice its rows).
     """
     from app.trajecten import imports as readers
 
+    report = progress or (lambda done, total: None)
     checker = readers.make_checker(batch.kind, user, today)
     rows = readers.parse(batch.content, batch.kind)
+    total = 2 * len(rows)
     checker.prefetch(rows)
-    results = [checker.check(row) for row in rows]
+    results = []
+    for row in rows:
+        results.append(checker.check(row))
+        report(len(results), total)
     problems = [p for c in results for p in readers.row_problems(c)]
     problems += checker.cross(results)
     problems = readers.sorted_problems(problems, batch.kind)
@@ -439,7 +453,8 @@ def import_batch(batch: ImportBatch, user: User, only_valid: bool, today: date) 
     if not any(c.ok for c in results):
         raise ImportRefused(_("Geen enkele regel is zonder fouten: er valt niets te importeren."), problems)
     created = 0
-    for checked in checker.to_write(results):
+    for written, checked in enumerate(checker.to_write(results), start=1):
+        report(len(rows) + written, total)
         try:
             with session.begin_nested():
                 if batch.kind == ImportKind.CLIENTS:
@@ -464,18 +479,50 @@ def import_batch(batch: ImportBatch, user: User, only_valid: bool, today: date) 
     batch.skipped_count = len(rows) - created - unchanged
     batch.status = ImportStatus.IMPORTED
     batch.imported_at = utcnow()
+    report(total, total)
 
 
-def run_import(batch: ImportBatch, user: User, only_valid: bool, today: date) -> ImportRefused | None:
+def run_import(batch: ImportBatch, user: User, only_valid: bool, today: date,
+               progress: Report | None = None) -> ImportRefused | None:
     """Import the batch all-or-nothing; on a refusal nothing of the rows is kept, only their current problems
     on the batch, so that the page shows what is wrong now. Returns the refusal, or None when imported."""
     try:
         with session.begin_nested():
-            import_batch(batch, user, only_valid, today)
+            import_batch(batch, user, only_valid, today, progress)
     except ImportRefused as refused:
         batch.problems = refused.problems
         return refused
     return None
+
+
+def import_job_of(batch: ImportBatch) -> Job | None:
+    """The import of this batch that is queued or running, if any: a second click joins it instead of racing it."""
+    active = session.scalars(select(Job).where(Job.kind == JobKind.IMPORT, Job.owner_id == batch.uploaded_by_id,
+                                               Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))))
+    return next((job for job in active if job.params.get("batch_id") == batch.id), None)
+
+
+def start_import(batch: ImportBatch, user: User, only_valid: bool, today: date) -> Job:
+    """Hand the import of a checked batch to a background job (:func:`import_job`), or give the one under way."""
+    return import_job_of(batch) or jobs.submit(
+        JobKind.IMPORT, user, {"batch_id": batch.id, "only_valid": only_valid, "today": today.isoformat()},
+        total=2 * batch.total_rows)
+
+
+@jobs.handler(JobKind.IMPORT)
+def import_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    """The import as a job: a refusal is a finished job whose result says why (nothing of the rows stored)."""
+    batch = session.scalar(select(ImportBatch).where(ImportBatch.id == job.params["batch_id"]).with_for_update())
+    summary: dict[str, Any] = {"batch_id": job.params["batch_id"], "refusal": None}
+    if batch is None or batch.status != ImportStatus.CHECKED:
+        summary["refusal"] = _("Dit bestand kan nu niet worden geïmporteerd.")
+        return summary
+    refused = run_import(batch, job.owner, job.params["only_valid"], date.fromisoformat(job.params["today"]),
+                         progress.set)
+    if refused is not None:
+        summary["refusal"] = translate(refused.message)
+    summary.update(created=batch.created_count, unchanged=batch.unchanged_count, skipped=batch.skipped_count)
+    return summary
 
 
 def discard_batch(batch: ImportBatch) -> bool:
@@ -485,3 +532,25 @@ def discard_batch(batch: ImportBatch) -> bool:
     batch.status = ImportStatus.DISCARDED
     batch.content = ""
     return True
+
+
+BSN_SHAPED = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
+
+
+def purge_import_files(today: date, keep_days: int) -> int:
+    """The retention rule for import files, stated once: ``keep_days`` days after its upload an import's stored
+    file (every row, BSNs among them) is emptied, whatever became of it; what stays is the record of the upload
+    and its report (counts, problems by line and column, any BSN-shaped number in them masked). A file still
+    unimported by then is discarded: without its rows it can no longer be imported. Returns how many."""
+    cutoff = datetime.combine(today - timedelta(days=keep_days), time())
+    due = session.scalars(select(ImportBatch).where(ImportBatch.uploaded_at < cutoff,
+                                                    ImportBatch.purged_at.is_(None)))
+    count = 0
+    for batch in due:
+        batch.content = ""
+        batch.problems = [{**p, "message": BSN_SHAPED.sub("*********", p["message"])} for p in batch.problems or []]
+        if batch.status in (ImportStatus.CHECKING, ImportStatus.CHECKED):
+            batch.status = ImportStatus.DISCARDED
+        batch.purged_at = utcnow()
+        count += 1
+    return count

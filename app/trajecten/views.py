@@ -27,7 +27,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import audit, clock
+from app import audit, clock, uploads
 from app.auth.permissions import Permission, can, requires
 from app.db import session
 from app.i18n import translate
@@ -74,7 +74,7 @@ from app.trajecten.services import (
     record_event,
     refer,
     revoked_ids,
-    run_import,
+    start_import,
     store_evidence,
 )
 from app.uow import attempt
@@ -361,9 +361,12 @@ def upload():
         abort(403)
     if not form.validate_on_submit():
         return _render_index(form, 422)
-    upload_file = form.file.data
-    outcome = attempt(lambda: new_batch(ImportKind(form.kind.data), upload_file.filename, upload_file.read(),
-                                        current_user), form=form, field="file")
+    filename = form.file.data.filename
+    raw = uploads.take(form, "file", current_user, "import")
+    if raw is None:
+        return _render_index(form, 422)
+    outcome = attempt(lambda: new_batch(ImportKind(form.kind.data), filename, raw, current_user), form=form,
+                      field="file")
     if not outcome.ok:
         return _render_index(form, 422)
     batch, seen = outcome.value
@@ -373,8 +376,7 @@ def upload():
     return redirect(url_for("imports.batch", batch_id=batch.id))
 
 
-def _render_batch(batch: ImportBatch, form: ImportForm | None = None, status: int = 200,
-                  import_error: str | None = None):
+def _render_batch(batch: ImportBatch, form: ImportForm | None = None, status: int = 200):
     problems = batch.problems or []
     bad_lines = len({p["line"] for p in problems})
     valid_rows = max(batch.total_rows - bad_lines, 0)
@@ -383,7 +385,7 @@ def _render_batch(batch: ImportBatch, form: ImportForm | None = None, status: in
     form.only_valid.label.text = _("Ik importeer alleen de %(n)s geldige regels; de regels met fouten worden "
                                    "niet opgeslagen", n=valid_rows)
     return render_template("imports/batch.html", batch=batch, problems=problems, bad_lines=bad_lines,
-                           valid_rows=valid_rows, form=form, import_error=import_error,
+                           valid_rows=valid_rows, form=form,
                            may_import=own, may_discard=own or current_user.role == Role.ADMIN), status
 
 
@@ -422,18 +424,11 @@ def run(batch_id: int):
         flash(_("Dit bestand kan nu niet worden geïmporteerd: het is %(status)s.",
                 status=IMPORT_STATUS_LABELS[found.status]), "warning")
         return redirect(url_for("imports.batch", batch_id=found.id))
-    form = ImportForm()
     only_valid = request.form.get("only_valid") == "1"
-    outcome = attempt(lambda: run_import(found, current_user, only_valid, clock.today()), form=form,
-                      field="only_valid")
-    refusal = translate(outcome.value.message) if outcome.ok and outcome.value else outcome.refusal
-    if refusal is not None:
-        if outcome.ok:
-            form.only_valid.errors = [refusal]
-        return _render_batch(found, form, 422, import_error=refusal)
-    flash(_("De import is klaar: %(created)s nieuw, %(unchanged)s al aanwezig, %(skipped)s overgeslagen.",
-            created=found.created_count, unchanged=found.unchanged_count, skipped=found.skipped_count), "success")
-    return redirect(url_for("imports.batch", batch_id=found.id))
+    outcome = attempt(lambda: start_import(found, current_user, only_valid, clock.today()))
+    if not outcome.ok:
+        return redirect(url_for("imports.batch", batch_id=found.id))
+    return redirect(url_for("jobs.show", job_id=outcome.value.id))
 
 
 @imports_bp.route("/<int:batch_id>/verwerpen", methods=["POST"])

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012_client_transfers'
-down_revision: str | None = '0010_audit_chain'
+down_revision: str | None = '0011_jobs'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
