@@ -236,7 +236,7 @@ def test_on_sqlite_progress_is_read_while_the_work_holds_the_write_lock(fresh_da
             progress.set(done, 3)
 
             def look():
-                with app.app_context():
+                with app.test_request_context(f"/taken/{job.id}"):  # a page: it reads, so it begins deferred
                     read_while_open.append(jobs.progress_of(session.get(Job, job.id)))
 
             reader = threading.Thread(target=look)
