@@ -20,9 +20,10 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     if overrides:
         app.config.update(overrides)
 
-    from app import audit, db, errors, history, i18n, navigation, security
+    from app import audit, db, errors, history, i18n, logs, navigation, security
     from app.auth import login as login_setup
 
+    logs.install()
     db.init_app(app, bind=bind)
     audit.install()
     security.init_app(app)

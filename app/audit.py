@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models.audit import Audited, AuditEntry
-from app.models.clients import mask_bsn
+from contracts.clients import mask_bsn
 
 SYSTEM_ACTOR = "systeem"
 

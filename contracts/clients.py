@@ -7,6 +7,7 @@ clients both hold a client to these rules, so they are written once, here.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +17,11 @@ PHASES = range(1, 5)
 LADDER_RUNGS = range(1, 7)
 MAX_MONTHLY_BENEFIT = Decimal("100000.00")
 EARLIEST_DATE = date(1900, 1, 1)
+
+# Nine digits, as a BSN is written: run together or with a space, dot or hyphen between digits, and not part of
+# a longer number. Any such number is masked in text that leaves the app's control (the server log): the
+# 11-test is not asked, because a number that fails it may still be a mistyped BSN.
+BSN_SHAPED = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){8}(?!\d)")
 
 
 class ClientError(DomainError):
@@ -51,3 +57,13 @@ def check_phase(phase: int | None, field: str = "phase") -> None:
 def check_ladder_rung(rung: int | None, field: str = "ladder_rung") -> None:
     if rung not in LADDER_RUNGS:
         raise ClientError(Message(N_("Kies een trede van 1 tot en met 6.")), field)
+
+
+def mask_bsn(bsn: str) -> str:
+    """Show only the last three digits, as municipal systems commonly do."""
+    return "******" + bsn[-3:] if bsn else ""
+
+
+def mask_bsns(text: str) -> str:
+    """``text`` with every BSN-shaped number masked as :func:`mask_bsn` masks a BSN."""
+    return BSN_SHAPED.sub(lambda match: mask_bsn(re.sub(r"\D", "", match.group())), text)
