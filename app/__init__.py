@@ -16,6 +16,9 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder="static",
     )
+    from app.requests import AppRequest
+
+    app.request_class = AppRequest
     app.config.update(load_config(env))
     if overrides:
         app.config.update(overrides)

@@ -19,7 +19,7 @@ import json
 import os
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
@@ -345,3 +345,29 @@ def test_a_hostile_payment_model_gets_its_message_at_the_field(app, world, as_ro
     response = client.post(url, data={**values, "payment_model": content})
     assert response.status_code == 422, response.status_code
     assert 'id="payment_model-error"' in response.get_data(as_text=True)
+
+
+QUERY_NAMES = ("q", "sort", "dir", "page", "jaar", "gemeente", "bron", "indicator", "part", "group", "mine", "kind",
+               "event", "bid", "beoordelaar", "template", "next")
+
+
+def _get_form_names(page: str) -> set[str]:
+    """The names a page's search and filter forms (``method=get``) put in the query string."""
+    return {element.name for form in lxml_html.fromstring(page).forms if (form.method or "GET").upper() == "GET"
+            for element in form.inputs if element.name}
+
+
+GET_ENDPOINTS = sorted(endpoint for endpoint, (_, methods, _) in ROUTES.items() if "GET" in methods)
+
+
+@pytest.mark.parametrize("endpoint", GET_ENDPOINTS)
+def test_a_hostile_query_string_never_breaks_a_page(app, world, logins, endpoint):
+    """Search and filter values reach queries too: a NUL byte (PostgreSQL), an id beyond the column."""
+    client = logins(role_for(endpoint))
+    url = _url(app, world, endpoint)
+    page = client.get(url)
+    names = set(QUERY_NAMES) | (_get_form_names(page.get_data(as_text=True)) if page.mimetype == "text/html" else set())
+    for value in ("a\x00b", "99999999999999999999", "-1e308"):
+        query = {**dict.fromkeys(names, value), **dict(parse_qsl(urlsplit(url).query))}
+        response = client.get(urlsplit(url).path, query_string=query)
+        assert response.status_code < 500, f"{endpoint}: {value!r} answered {response.status_code}"
