@@ -29,6 +29,7 @@ from sqlalchemy import func, literal, select, union_all
 from wtforms.form import BaseForm
 
 from app.db import Base
+from contracts.procurement import TenderStatus
 from tests.test_access import NOT_FOUND_FOR, ROUTES, _url
 
 pytestmark = pytest.mark.shared_world
@@ -206,11 +207,19 @@ class Discovery:
                     if value and name not in self.pool:
                         self.pool[name] = value
 
-    def target(self, endpoint: str, monkeypatch) -> Target:
+    def target(self, endpoint: str, monkeypatch, *, fresh: bool = False) -> Target:
+        """The route's form; ``fresh`` reads its page again (after the test changed the world)."""
         role = role_for(endpoint)
         url = "/login" if endpoint == "auth.login" else _url(self.app, self.world, endpoint) \
             if endpoint in ROUTES else self._public_url(endpoint)
         values, kinds = self.forms.get((role, urlsplit(url).path), ({}, {}))
+        if fresh:
+            page = self.logins(role).get(url)
+            found = _page_forms(page.get_data(as_text=True), urlsplit(url).path) if page.status_code == 200 else []
+            values, kinds = {}, {}
+            for action, form_values, form_kinds in found:
+                if action == urlsplit(url).path:
+                    values, kinds = {**form_values, **values}, {**form_kinds, **kinds}
         wtforms_fields = self._probe(role, url, monkeypatch)
         fields = {**kinds, **wtforms_fields}
         fields = {name: kind for name, kind in fields.items() if kind != "skip" and name != "csrf_token"}
@@ -296,9 +305,14 @@ def _post_endpoints_of_the_app() -> list[str]:
 
 
 @pytest.mark.parametrize("endpoint", _post_endpoints_of_the_app())
-def test_hostile_values_are_refused_without_a_server_error(app, world, connection, discovery, monkeypatch,
+def test_hostile_values_are_refused_without_a_server_error(app, world, db, connection, discovery, monkeypatch,
                                                            endpoint):
     target = discovery.target(endpoint, monkeypatch)
+    if not target.fields and endpoint.startswith("tenders."):
+        # The world's tender is published, which locks its lots and criteria: their forms need a draft.
+        world.tender.status = TenderStatus.DRAFT
+        db.commit()
+        target = discovery.target(endpoint, monkeypatch, fresh=True)
     client = discovery.logins(target.role)
     names = sorted(target.fields)
     if not names:
