@@ -19,7 +19,7 @@ from app.forms import CONTROL_CHARACTERS, MAX_INTEGER, MIN_INTEGER
 class ScreenedArgs(ImmutableMultiDict):
     """Query-string values: ``get(name, type=int)`` reads an integer beyond an integer column as absent."""
 
-    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]
         value = super().get(key, default, type)
         if isinstance(value, int) and not isinstance(value, bool) and not MIN_INTEGER <= value <= MAX_INTEGER:
             return default
