@@ -214,7 +214,8 @@ class LotForm(AppForm):
         return None
 
     def validate_payment_model(self, field):
-        text = (field.data or "").strip()
+        # Left out of the POST, the field still holds the lot's model as a dict: then nothing was typed.
+        text = field.data.strip() if isinstance(field.data, str) else ""
         if not text:
             template = self.chosen_template()
             if template is None:
