@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import FileField, Form
+from wtforms.fields.choices import SelectFieldBase
 from wtforms.validators import StopValidation, ValidationError
 
 from app.db import session
@@ -44,6 +45,7 @@ MIN_INTEGER, MAX_INTEGER = -MAX_ID - 1, MAX_ID  # an integer column (PostgreSQL'
 FILE_NOT_TEXT = _l("Hier hoort tekst, geen bestand.")
 CONTROL_CHARACTER = _l("Dit veld bevat een teken dat niet getypt kan worden (zoals een NUL-teken); haal het weg.")
 INTEGER_OUT_OF_RANGE = _l("Dit getal is te groot om op te slaan.")
+NOT_IN_THE_LIST = _l("Kies een waarde uit de lijst.")
 
 
 def screen_formdata(form: Form, formdata: Any) -> tuple[MultiDict, dict[str, str]]:
@@ -89,7 +91,8 @@ class AppForm(FlaskForm):
         for field in self:
             message = self._refused_input.get(field.name)
             if message is None and _integer_out_of_range(field.data):
-                message, field.data = str(INTEGER_OUT_OF_RANGE), None
+                choice = isinstance(field, SelectFieldBase)  # an id no row can have: no choice of the list
+                message, field.data = str(NOT_IN_THE_LIST if choice else INTEGER_OUT_OF_RANGE), None
             if message is not None:
                 field.pre_validate = _refuse(message)  # type: ignore[method-assign]
 

@@ -82,7 +82,7 @@ class _HostileForm(AppForm):
     ({"name": (io.BytesIO(b"x"), "naam.txt")}, "name", "geen bestand"),
     ({"count": "2147483648"}, "count", "te groot"),
     ({"count": "-2147483649"}, "count", "te groot"),
-    ({"provider_id": "99999999999999999999"}, "provider_id", "te groot"),
+    ({"provider_id": "99999999999999999999"}, "provider_id", "uit de lijst"),
 ])
 def test_what_no_one_types_is_refused_at_its_field(app, data, field, message):
     with app.test_request_context(method="POST", data=data, content_type="multipart/form-data"):
