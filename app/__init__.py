@@ -17,15 +17,19 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder="static",
     )
+    from app.requests import AppRequest
+
+    app.request_class = AppRequest
     app.config.update(load_config(env))
     if overrides:
         app.config.update(overrides)
     _refuse_development_server(app)
 
-    from app import audit, db, errors, faults, history, i18n, jobs, navigation, security
+    from app import audit, db, errors, faults, history, i18n, jobs, logs, navigation, security
     from app.auth import login as login_setup
     from app.auth import sso
 
+    logs.install()
     db.init_app(app, bind=bind)
     faults.install(app)
     jobs.init_app(app)

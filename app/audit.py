@@ -29,9 +29,9 @@ from stdnum.nl import bsn as std_bsn
 
 from app.db import utcnow
 from app.models.audit import Audited, AuditEntry
-from app.models.clients import mask_bsn
 from contracts import audit_chain
 from contracts.accounts import SYSTEM_ACTOR
+from contracts.clients import mask_bsn
 
 # The key of the advisory lock that makes PostgreSQL appenders take turns (any fixed number, used for nothing
 # else): "audit" in ASCII.

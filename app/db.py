@@ -126,11 +126,13 @@ def _sqlite_pragmas_and_savepoints(engine: Engine) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """The app's engine. ``hide_parameters``: a failed statement's error (which the error handler logs) never
+    shows its bound values, such as a client's BSN, name and birth date."""
     if url.startswith("sqlite"):
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         _sqlite_pragmas_and_savepoints(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def init_app(app: Any, bind: Any = None) -> None:

@@ -1,4 +1,12 @@
-"""The form kernel every area shares: unique fields checked with a message at the field, and saving a form.
+"""The form kernel every area shares: the base form that screens what a browser sends, unique fields checked
+with a message at the field, and saving a form.
+
+Every form of the app is an :class:`AppForm`. Before any field reads its value, the form refuses what no
+person types and no column stores: a file part sent where the form expects text, a NUL byte or another
+control character (PostgreSQL refuses NUL in text, and none of them belongs in a name or a note), and after
+reading it an integer beyond the range of an integer column (a database id or a count). Each gets a message at
+its field, the form does not validate, and nothing reaches the database: one rule for every field of every form,
+instead of one per field that someone has to remember.
 
 A save goes through the unit of work (:func:`app.uow.attempt`): the record and its audit entries are committed
 together, or nothing is stored and the form shows why. The one thing a form adds to that mapping is the
@@ -8,22 +16,95 @@ constraint, and the user should read the message at the field that clashes, not 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from wtforms import Form
-from wtforms.validators import ValidationError
+from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms import FileField, Form
+from wtforms.fields.choices import SelectFieldBase
+from wtforms.validators import StopValidation, ValidationError
 
 from app.db import session
 from app.i18n import translate
+from app.scoping import MAX_ID
 from app.uow import Outcome, attempt
 from contracts.messages import DomainError
 
 T = TypeVar("T")
+
+# C0 control characters except tab, line feed and carriage return (a text area sends CR LF), and DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MIN_INTEGER, MAX_INTEGER = -MAX_ID - 1, MAX_ID  # an integer column (PostgreSQL's and the ids SQLite hands out)
+
+FILE_NOT_TEXT = _l("Hier hoort tekst, geen bestand.")
+CONTROL_CHARACTER = _l("Dit veld bevat een teken dat niet getypt kan worden (zoals een NUL-teken); haal het weg.")
+INTEGER_OUT_OF_RANGE = _l("Dit getal is te groot om op te slaan.")
+NOT_IN_THE_LIST = _l("Kies een waarde uit de lijst.")
+
+
+def screen_formdata(form: Form, formdata: Any) -> tuple[MultiDict, dict[str, str]]:
+    """What the fields of ``form`` may read from ``formdata``, and the message for each field that was sent
+    something it must refuse. A refused file part is left out; a control character is taken out, so that the
+    field's own validators still judge the rest."""
+    file_fields = {field.name for field in form if isinstance(field, FileField)}
+    screened: MultiDict = MultiDict()
+    refused: dict[str, str] = {}
+    for name in dict.fromkeys(formdata.keys()):
+        for value in formdata.getlist(name):
+            if name not in file_fields:
+                if isinstance(value, FileStorage):
+                    refused[name] = str(FILE_NOT_TEXT)
+                    continue
+                if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+                    refused.setdefault(name, str(CONTROL_CHARACTER))
+                    value = CONTROL_CHARACTERS.sub("", value)
+            screened.add(name, value)
+    return screened, refused
+
+
+def _integer_out_of_range(data: Any) -> bool:
+    values = data if isinstance(data, list | tuple) else [data]
+    return any(isinstance(v, int) and not isinstance(v, bool) and not MIN_INTEGER <= v <= MAX_INTEGER
+               for v in values)
+
+
+class AppForm(FlaskForm):
+    """The base of every form: what a browser sends is screened before the fields read it (see the module)."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            data = super().wrap_formdata(form, formdata)
+            if data is None or not hasattr(data, "getlist"):
+                return data
+            screened, form._refused_input = screen_formdata(form, data)
+            return screened
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        self._refused_input: dict[str, str] = {}
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        for field in self:
+            message = self._refused_input.get(field.name)
+            if message is None and _integer_out_of_range(field.data):
+                choice = isinstance(field, SelectFieldBase)  # an id no row can have: no choice of the list
+                message, field.data = str(NOT_IN_THE_LIST if choice else INTEGER_OUT_OF_RANGE), None
+            if message is not None:
+                field.pre_validate = _refuse(message)  # type: ignore[method-assign]
+
+
+def _refuse(message: str) -> Callable[[Any], None]:
+    """A field's first check that stops it with ``message``: its other validators and the form's
+    ``validate_<field>`` never see a value that was refused before it was read (they would query with it)."""
+
+    def refuse(_form: Any) -> None:
+        raise StopValidation(message)
+
+    return refuse
 
 
 class DuplicateValue(DomainError):
@@ -106,5 +187,5 @@ def optional_select_value(value: Any) -> int | None:
     return int(value) or None if value not in (None, "") else None
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(AppForm):
     """Only the CSRF token: deleting needs a POST from our own page."""

@@ -13,13 +13,19 @@ Traject references: ``T000012``, ``t12`` or ``12``, as a spreadsheet or a provid
 
 Dates: ``dd-mm-jjjj`` as people type them and ISO (``jjjj-mm-dd``) as ``<input type=date>`` and
 spreadsheets send them, through :data:`DATE_FORMATS` and :func:`parse_date`.
+
+JSON typed in a form or uploaded (a payment model, a simulation's trajecten): :func:`parse_json`, which refuses
+what Python's reader would let through or break on, NaN, Infinity and nesting too deep to read.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
 
@@ -42,6 +48,16 @@ TWO_DECIMALS = N_("Hoogstens twee cijfers achter de komma.")
 AMOUNT_DECIMALS = N_("Een bedrag heeft hoogstens twee cijfers achter de komma.")
 NEGATIVE_AMOUNT = N_("Een bedrag kan niet negatief zijn.")
 BAD_DATE = N_("Vul een geldige datum in, bijvoorbeeld 31-12-2026 of 2026-12-31.")
+TOO_LARGE = N_("Dit getal is te groot.")
+AMOUNT_TOO_LARGE = N_("Dit bedrag is te groot.")
+BAD_JSON = N_("Geen geldige JSON (regel %(line)s, kolom %(col)s): %(msg)s")
+JSON_NOT_A_NUMBER = N_("Geen geldige JSON: NaN en Infinity zijn geen getallen.")
+JSON_TOO_DEEP = N_("Geen geldige JSON: te diep genest.")
+MAX_JSON_DEPTH = 64
+
+# The widest number column is Numeric(12, 2): ten digits before the comma. Larger is never a real amount,
+# count or rate here, and would overflow the column (PostgreSQL) or the money arithmetic.
+MAX_NUMBER = Decimal("9999999999.99")
 
 
 class ParseError(DomainError):
@@ -62,9 +78,12 @@ def parse_number(text: str, locale: str = "nl") -> Decimal:
         preferred = locale.split("_")[0].lower()
         for language in sorted(LANGUAGES, key=lambda lang: lang != preferred):
             try:
-                return parse_decimal(cleaned, locale=language, strict=True)
+                number = parse_decimal(cleaned, locale=language, strict=True)
             except NumberFormatError:
                 continue
+            if abs(number) > MAX_NUMBER:
+                raise ParseError(Message(TOO_LARGE))
+            return number
     raise ParseError(Message(BAD_NUMBER))
 
 
@@ -72,8 +91,9 @@ def parse_amount(text: str, locale: str = "nl", *, negative: bool = False) -> De
     """An amount in euros: a number with at most two decimals, in cents; negative only when ``negative``."""
     try:
         number = parse_number(text, locale)
-    except ParseError:
-        raise ParseError(Message(BAD_AMOUNT)) from None
+    except ParseError as error:
+        too_large = error.message.template == TOO_LARGE
+        raise ParseError(Message(AMOUNT_TOO_LARGE if too_large else BAD_AMOUNT)) from None
     if number < 0 and not negative:
         raise ParseError(Message(NEGATIVE_AMOUNT))
     if number.as_tuple().exponent < -2:  # type: ignore[operator]
@@ -96,3 +116,45 @@ def traject_number(text: str) -> int | None:
     match = _TRAJECT_NUMBER.fullmatch(text.strip())
     number = int(match.group(1)) if match else None
     return number if number is not None and 0 < number <= MAX_ID else None
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400 is read as infinity
+        raise _NotANumber(text)
+    return number
+
+
+def _refuse_constant(text: str) -> Any:
+    raise _NotANumber(text)
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests, counted without recursion so that no input can exhaust the stack."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def parse_json(text: str | bytes) -> Any:
+    """The value ``text`` holds as JSON, with finite numbers only and at most :data:`MAX_JSON_DEPTH` levels of
+    nesting (a payment model needs five); otherwise a :class:`ParseError` that says why."""
+    try:
+        value = json.loads(text, parse_float=_finite, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise ParseError(Message(BAD_JSON, line=error.lineno, col=error.colno, msg=error.msg)) from None
+    except _NotANumber:
+        raise ParseError(Message(JSON_NOT_A_NUMBER)) from None
+    except (RecursionError, UnicodeDecodeError):
+        raise ParseError(Message(JSON_TOO_DEEP)) from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ParseError(Message(JSON_TOO_DEEP))
+    return value

@@ -14,6 +14,11 @@ from app.models.users import Role, User, user_gemeente
 MAX_ID = 2**31 - 1  # larger numbers cannot be a database id (and would overflow the driver)
 
 
+def id_in(text: str | None) -> int | None:
+    """The id a query-string value names, or None when it is not one (not digits, or beyond any id)."""
+    return int(text) if text and text.isdigit() and int(text) <= MAX_ID else None
+
+
 def client_scope(user: User) -> ColumnElement[bool]:
     """Admin sees all clients; a klantmanager those of their own gemeenten; other roles none (yet)."""
     if user.role == Role.ADMIN:

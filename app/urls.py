@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
+
+# A header cannot carry a line break (Werkzeug refuses it with a server error), and browsers drop tabs and line
+# breaks from a URL, so that "/\t/evil.example" would be followed as "//evil.example", another site.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def safe_next_url(target: str | None) -> str | None:
     """Accept only a local path, so that ``?next=`` cannot send a user to another site."""
-    if not target:
+    if not target or _CONTROL.search(target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -16,6 +16,7 @@ elsewhere or not (docs/clients.md).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,11 @@ PHASES = range(1, 5)
 LADDER_RUNGS = range(1, 7)
 MAX_MONTHLY_BENEFIT = Decimal("100000.00")
 EARLIEST_DATE = date(1900, 1, 1)
+
+# Nine digits, as a BSN is written: run together or with a space, dot or hyphen between digits, and not part of
+# a longer number. Any such number is masked in text that leaves the app's control (the server log): the
+# 11-test is not asked, because a number that fails it may still be a mistyped BSN.
+BSN_SHAPED = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){8}(?!\d)")
 
 
 class ClientError(DomainError):
@@ -129,3 +135,13 @@ def check_handover(open_trajecten: int, held: bool = True) -> None:
     if open_trajecten:
         raise TransferError(Message(N_(
             "De cliënt heeft nog een lopend traject. Beëindig dat eerst, of weiger het verzoek.")))
+
+
+def mask_bsn(bsn: str) -> str:
+    """Show only the last three digits, as municipal systems commonly do."""
+    return "******" + bsn[-3:] if bsn else ""
+
+
+def mask_bsns(text: str) -> str:
+    """``text`` with every BSN-shaped number masked as :func:`mask_bsn` masks a BSN."""
+    return BSN_SHAPED.sub(lambda match: mask_bsn(re.sub(r"\D", "", match.group())), text)

@@ -82,6 +82,20 @@ def test_next_parameter_only_allows_local_paths(world, client):
         client.post("/logout")
 
 
+@pytest.mark.parametrize(("evil", "followed"), [
+    ("/gemeenten/%0d%0aSet-Cookie:%20x=1", "/"), ("/%0aevil", "/"), ("/%0d", "/"), ("/%09/evil.example", "/"),
+    ("/a%00b", "/ab"), ("/%1b[31m", "/%5B31m"),  # the query string loses control characters (app.requests)
+])
+def test_next_with_a_line_break_or_control_character_is_not_followed(world, client, evil, followed):
+    """A header cannot hold a line break: following such a ``next`` was a server error instead of a log-in, and
+    a browser reads "/\t/evil.example" as "//evil.example", another site."""
+    response = client.post(f"/login?next={evil}", data={"username": "inkoper", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == followed
+    assert "Set-Cookie" not in response.headers or "x=1" not in response.headers["Set-Cookie"]
+    assert client.get(f"/taal/en?next={evil}").headers["Location"] == followed
+
+
 def test_anonymous_page_redirects_to_login_with_next(world, client):
     response = client.get("/gemeenten/?q=aa")
     assert response.status_code == 302

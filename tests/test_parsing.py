@@ -11,11 +11,10 @@ from babel.numbers import format_decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.parsing import ParseError, parse_amount, parse_date, parse_number
+from app.parsing import MAX_NUMBER, ParseError, parse_amount, parse_date, parse_json, parse_number
 
 SETTINGS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "300")), deadline=None)
-DECIMALS = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=4, allow_nan=False,
-                       allow_infinity=False)
+DECIMALS = st.decimals(min_value=-MAX_NUMBER, max_value=MAX_NUMBER, places=4, allow_nan=False, allow_infinity=False)
 
 
 @SETTINGS
@@ -78,3 +77,26 @@ def test_a_date_reads_back_from_both_ways_of_writing_it(day):
 def test_what_is_no_date_is_refused(written):
     with pytest.raises(ParseError):
         parse_date(written)
+
+
+@SETTINGS
+@given(st.decimals(min_value=MAX_NUMBER + Decimal("0.01"), max_value=Decimal("1e40"), places=2),
+       st.sampled_from(["nl", "en"]), st.booleans())
+def test_a_number_no_column_can_hold_is_refused_as_too_large(value, language, negative):
+    written = f"{-value if negative else value:f}".replace(".", "," if language == "nl" else ".")
+    with pytest.raises(ParseError, match="te groot"):
+        parse_number(written, language)
+    with pytest.raises(ParseError, match="bedrag is te groot"):
+        parse_amount(written, language, negative=True)
+
+
+@pytest.mark.parametrize("text", ["NaN", "[NaN]", '{"a": Infinity}', "-Infinity", "1e400", '{"a": [1e999]}',
+                                  "[" * 100_000 + "]" * 100_000, "[" * 65 + "]" * 65, "{", "\ud800", b"\xff"])
+def test_json_that_is_not_finite_too_deep_or_broken_is_refused(text):
+    with pytest.raises(ParseError):
+        parse_json(text)
+
+
+def test_json_within_the_limits_is_read_as_python_reads_it():
+    assert parse_json('{"a": [1, 2.5, "x", null, true]}') == {"a": [1, 2.5, "x", None, True]}
+    assert parse_json("[" * 64 + "]" * 64) is not None

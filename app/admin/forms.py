@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.admin import services
 from app.auth.passwords import MIN_PASSWORD_LENGTH
-from app.forms import refusal_as_field_error
+from app.forms import AppForm, refusal_as_field_error
 from app.models.users import Role
 from app.navigation import ROLE_LABELS
 from app.validators import NormalisedStringField
@@ -25,7 +24,7 @@ def _lower(value: str) -> str:
     return value.strip().lower()
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     username = NormalisedStringField(
         _l("Gebruikersnaam"), validators=[DataRequired(REQUIRED), Length(min=3, max=80)], normaliser=_lower
     )
@@ -73,6 +72,6 @@ class UserForm(FlaskForm):
         )
 
 
-class TargetGroupForm(FlaskForm):
+class TargetGroupForm(AppForm):
     code = NormalisedStringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=40)], normaliser=_lower)
     name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=120)])

@@ -10,22 +10,19 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from app.db import session
+from app.forms import AppForm
 from app.models.registers import Gemeente
 from app.validators import MoneyField
 
 REQUIRED = _l("Dit veld is verplicht.")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 BAD_YEAR = _l("Vul een jaar in van 2000 tot en met 2100, bijvoorbeeld 2026.")
-# Numeric(12, 2): ten digits before the comma.
-MAX_AMOUNT = Decimal("9999999999.99")
-TOO_LARGE = _l("Dit bedrag is te groot.")
 NOT_NEGATIVE = _l("Een bedrag kan niet negatief zijn.")
 DEFAULT_SOURCE = "Participatiebudget"
 
@@ -56,26 +53,21 @@ def _in_range(_form, field) -> None:
         raise ValidationError(str(BAD_YEAR))
 
 
-def _fits(_form, field) -> None:
-    if field.data is not None and abs(field.data) > MAX_AMOUNT:
-        raise ValidationError(str(TOO_LARGE))
-
-
 def _not_negative(_form, field) -> None:
     if field.data is not None and field.data < 0:
         raise ValidationError(str(NOT_NEGATIVE))
 
 
-class BudgetForm(FlaskForm):
+class BudgetForm(AppForm):
     gemeente_id = SelectField(_l("Gemeente"), coerce=_id_or_zero, validate_choice=False, default=0)
     year = YearField(_l("Jaar"), validators=[InputRequired(REQUIRED), _in_range])
     funding_source = StringField(_l("Financieringsbron"), validators=[InputRequired(REQUIRED), Length(max=80)],
                                  default=DEFAULT_SOURCE, render_kw={"list": "bronnen", "autocomplete": "off"})
-    amount = MoneyField(_l("Budget (€)"), validators=[InputRequired(REQUIRED), _not_negative, _fits])
-    carried_over = MoneyField(_l("Overgeheveld uit het vorige jaar (€)"), validators=[_fits],
+    amount = MoneyField(_l("Budget (€)"), validators=[InputRequired(REQUIRED), _not_negative])
+    carried_over = MoneyField(_l("Overgeheveld uit het vorige jaar (€)"),
                               default=Decimal("0.00"))
-    spent_reported = MoneyField(_l("Besteed volgens de opgave (€)"), validators=[_not_negative, _fits])
-    remaining_reported = MoneyField(_l("Resterend volgens de opgave (€)"), validators=[_fits])
+    spent_reported = MoneyField(_l("Besteed volgens de opgave (€)"), validators=[_not_negative])
+    remaining_reported = MoneyField(_l("Resterend volgens de opgave (€)"))
     note = TextAreaField(_l("Toelichting"), validators=[Length(max=2000)])
 
     def __init__(self, *args, **kwargs):
@@ -92,6 +84,6 @@ class BudgetForm(FlaskForm):
             raise ValidationError(str(REQUIRED))
 
 
-class BudgetImportForm(FlaskForm):
+class BudgetImportForm(AppForm):
     file = FileField(_l("CSV-bestand"), validators=[FileRequired(_l("Kies een CSV-bestand."))],
                      render_kw={"accept": ".csv,text/csv"})

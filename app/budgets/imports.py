@@ -21,9 +21,7 @@ from app.budgets.forms import (
     DEFAULT_SOURCE,
     FIRST_YEAR,
     LAST_YEAR,
-    MAX_AMOUNT,
     REQUIRED,
-    TOO_LARGE,
 )
 from app.budgets.services import canonical_source
 from app.db import session
@@ -104,11 +102,7 @@ class _Cells:
         except ParseError as error:
             self.fail(column, translate(error.message))
             return None
-        if abs(number) > MAX_AMOUNT:
-            self.fail(column, TOO_LARGE)
-        else:
-            return to_cents(number)
-        return None
+        return to_cents(number)
 
 
 def check_rows(rows: list[Row], known: list[str]) -> tuple[list[ImportRow], list[dict]]:

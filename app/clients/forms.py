@@ -7,7 +7,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -15,7 +14,7 @@ from app import clock
 from app.clients import services
 from app.clients.services import id_or_none
 from app.db import session
-from app.forms import refusal_as_field_error
+from app.forms import AppForm, refusal_as_field_error
 from app.models.clients import BenefitType, TargetGroup
 from app.models.users import User
 from app.navigation import BENEFIT_LABELS
@@ -74,12 +73,12 @@ def _validate_ladder_rung(_form, field) -> None:
         check_ladder_rung(field.data)
 
 
-def _assessment_choices(form: FlaskForm) -> None:
+def _assessment_choices(form: AppForm) -> None:
     form.phase.choices = [("", _("— kies —")), *phase_choices()]
     form.ladder_rung.choices = [("", _("— kies —"))] + [(n, str(LADDER_LABELS[n])) for n in LADDER_RUNGS]
 
 
-class ClientForm(FlaskForm):
+class ClientForm(AppForm):
     """Create and edit; on edit the BSN and the phase fields are removed (see ``CREATE_ONLY``)."""
 
     CREATE_ONLY = ("bsn", "phase", "ladder_rung", "assessed_on")
@@ -167,7 +166,7 @@ class ClientForm(FlaskForm):
         )
 
 
-class PhaseForm(FlaskForm):
+class PhaseForm(AppForm):
     phase = SelectField(_l("Fase"), coerce=id_or_none, validate_choice=False,
                         validators=[InputRequired(REQUIRED), _validate_phase])
     ladder_rung = SelectField(_l("Trede op de participatieladder"), coerce=id_or_none, validate_choice=False,
@@ -180,7 +179,7 @@ class PhaseForm(FlaskForm):
         _assessment_choices(self)
 
 
-class RevealForm(FlaskForm):
+class RevealForm(AppForm):
     reason = SelectField(_l("Reden van inzage"), validate_choice=False, validators=[DataRequired(REQUIRED)])
 
     def __init__(self, *args, **kwargs):
@@ -192,7 +191,7 @@ class RevealForm(FlaskForm):
             raise ValidationError(str(_l("Kies een reden uit de lijst.")))
 
 
-class BsnSearchForm(FlaskForm):
+class BsnSearchForm(AppForm):
     """Finding a client by full BSN is a POST, so that the number never lands in a URL, history or log."""
 
     bsn = NormalisedStringField(
@@ -200,5 +199,5 @@ class BsnSearchForm(FlaskForm):
     )
 
 
-class TransferDecisionForm(FlaskForm):
+class TransferDecisionForm(AppForm):
     """Only the CSRF token: the decision is the button's route."""

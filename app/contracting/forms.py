@@ -9,7 +9,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app import clock
 from app.db import session
 from app.formatting import date as format_date
+from app.forms import AppForm
 from app.models.procurement import TERM_FIELDS, Bid, Contract, EvaluationKind, Lot, Tender, Verdict
 from app.models.registers import Gemeente, Provider
 from app.procurement.forms import parse_payment_model
@@ -172,7 +172,7 @@ def _end_after_start(start: date | None, end: date | None) -> None:
         raise ValidationError(str(_l("De einddatum moet na de startdatum liggen.")))
 
 
-class ContractCreateForm(CeilingFields, PaymentModelFields, FlaskForm):
+class ContractCreateForm(CeilingFields, PaymentModelFields, AppForm):
     number = NormalisedStringField(
         _l("Contractnummer"), validators=[DataRequired(REQUIRED), Length(max=40)], normaliser=str.strip
     )
@@ -214,7 +214,7 @@ class ContractCreateForm(CeilingFields, PaymentModelFields, FlaskForm):
         _end_after_start(self.start_date.data, field.data)
 
 
-class ContractEditForm(CeilingFields, FlaskForm):
+class ContractEditForm(CeilingFields, AppForm):
     title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), Length(max=200)])
     status = StatusField(_l("Status"), statuses=ContractStatus)
     status_reason = TextAreaField(_l("Reden van de status"), validators=[Length(max=2000)])
@@ -234,7 +234,7 @@ class ContractEditForm(CeilingFields, FlaskForm):
                                     d=format_date(latest)))
 
 
-class AmendmentForm(PaymentModelFields, FlaskForm):
+class AmendmentForm(PaymentModelFields, AppForm):
     effective_from = DutchDateField(_l("Ingangsdatum"), validators=[InputRequired(REQUIRED)])
     reason = TextAreaField(_l("Reden van de wijziging"), validators=[DataRequired(REQUIRED), Length(max=2000)],
                            render_kw={"rows": 3})
@@ -261,7 +261,7 @@ class AmendmentForm(PaymentModelFields, FlaskForm):
                                     d=format_date(c.end_date)))
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(AppForm):
     kind = SelectField(_l("Soort evaluatie"), default=EvaluationKind.INTERIM.value)
     evaluated_on = DutchDateField(_l("Datum van de evaluatie"), default=clock.today,
                                   validators=[InputRequired(REQUIRED)])

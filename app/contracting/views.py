@@ -35,6 +35,7 @@ from app.listing import paginate
 from app.models.procurement import Bid, Contract, ContractStatus, EvaluationKind, Verdict
 from app.models.registers import Gemeente, Provider
 from app.procurement.simulation import simulation_page
+from app.scoping import id_in
 from app.trajecten.services import places_taken, volume_ceiling
 from app.uow import attempt
 from contracts.model import ModelError, PaymentModel
@@ -64,11 +65,11 @@ def _status_is(value: str):
 
 
 def _provider_is(value: str):
-    return Contract.provider_id == int(value) if value.isdigit() else None
+    return Contract.provider_id == id_in(value) if id_in(value) else None
 
 
 def _gemeente_is(value: str):
-    return Contract.gemeenten.any(Gemeente.id == int(value)) if value.isdigit() else None
+    return Contract.gemeenten.any(Gemeente.id == id_in(value)) if id_in(value) else None
 
 
 @bp.route("/")
@@ -108,9 +109,8 @@ def index():
 
 def _awarded_bid(bid_id: str) -> tuple[Bid | None, Any]:
     """The bid to make a contract from, or a response that refuses it."""
-    if not bid_id.isdigit():
-        abort(404)
-    bid = session.get(Bid, int(bid_id)) or abort(404)
+    number = id_in(bid_id) or abort(404)
+    bid = session.get(Bid, number) or abort(404)
     if not services.is_awarded(bid):
         flash(_("De inschrijving van %(p)s op %(lot)s is niet gegund: een contract kan alleen uit een gegunde "
                 "inschrijving worden gemaakt.", p=bid.provider.name, lot=str(bid.lot)), "danger")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.forms import AppForm
 from app.gemeenten import services
 from app.validators import NormalisedStringField, normalise_cbs, validate_cbs
 
@@ -17,7 +17,7 @@ CBS_TAKEN = _l("Er is al een gemeente met deze CBS-code.")
 BODY_NAME_TAKEN = _l("Er is al een uitvoeringsorganisatie met deze naam.")
 
 
-class GemeenteForm(FlaskForm):
+class GemeenteForm(AppForm):
     name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=120)])
     cbs_code = NormalisedStringField(
         _l("CBS-gemeentecode"), validators=[DataRequired(REQUIRED), validate_cbs], normaliser=normalise_cbs
@@ -44,6 +44,6 @@ class GemeenteForm(FlaskForm):
         )
 
 
-class ExecutingBodyForm(FlaskForm):
+class ExecutingBodyForm(AppForm):
     name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=160)])
     description = TextAreaField(_l("Omschrijving"), validators=[Length(max=2000)])

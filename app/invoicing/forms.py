@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from app.forms import AppForm
 from app.models.invoicing import LineDecision
 from app.validators import DutchDateField
 from invoicing.matching import VERDICT_LABELS, Verdict
@@ -24,7 +24,7 @@ def verdict_label(verdict: str) -> str:
     return gettext(VERDICT_LABELS[Verdict(verdict)])
 
 
-class PaymentRunForm(FlaskForm):
+class PaymentRunForm(AppForm):
     period_start = DutchDateField(_l("Periode van"), validators=[InputRequired()])
     period_end = DutchDateField(_l("Periode tot en met"), validators=[InputRequired()])
     contract_id = SelectField(_l("Contract"), coerce=int, validators=[Optional()])
@@ -34,7 +34,7 @@ class PaymentRunForm(FlaskForm):
             raise ValidationError(_l("Het einde van de periode ligt vóór het begin."))
 
 
-class ProviderInvoiceForm(FlaskForm):
+class ProviderInvoiceForm(AppForm):
     contract_id = SelectField(_l("Contract"), coerce=int, validators=[InputRequired()])
     external_number = StringField(_l("Factuurnummer van de aanbieder"), validators=[InputRequired(), Length(max=60)])
     issue_date = DutchDateField(_l("Factuurdatum"), validators=[InputRequired()])
@@ -47,15 +47,15 @@ class ProviderInvoiceForm(FlaskForm):
             raise ValidationError(_l("Het einde van de periode ligt vóór het begin."))
 
 
-class StepForm(FlaskForm):
+class StepForm(AppForm):
     note = TextAreaField(_l("Toelichting"), validators=[Optional(), Length(max=2000)])
 
 
-class PaidForm(FlaskForm):
+class PaidForm(AppForm):
     note = TextAreaField(_l("Toelichting"), validators=[Optional(), Length(max=2000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(AppForm):
     decision = RadioField(_l("Besluit"), validators=[InputRequired()], choices=[
         SelectChoice(LineDecision.ACCEPT.value, _l("betalen wat verschuldigd is")),
         SelectChoice(LineDecision.REJECT.value, _l("afwijzen"))])

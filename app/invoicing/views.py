@@ -30,7 +30,7 @@ from app.models.invoicing import Invoice, InvoiceExport, InvoiceLine, LineDecisi
 from app.models.procurement import Contract
 from app.models.registers import Provider
 from app.models.users import Role
-from app.scoping import MAX_ID, get_scoped_or_404, invoice_scope
+from app.scoping import MAX_ID, get_scoped_or_404, id_in, invoice_scope
 from app.tabular import FileError
 from app.uow import attempt
 from invoicing.status import BUTTON_STEPS, STEP_LABELS, InvoiceStatus, Step, approvals_needed, days_overdue
@@ -52,7 +52,7 @@ def _invoice(invoice_id: int) -> Invoice:
 
 def _int_filter(column):
     def make(value: str):
-        return column == int(value) if value.isdigit() and int(value) <= MAX_ID else None
+        return column == id_in(value) if id_in(value) is not None else None
     return make
 
 
@@ -224,7 +224,7 @@ def ubl(invoice_id: int):
     invoice = _invoice(invoice_id)
     gemeente = request.args.get("gemeente", "")
     try:
-        number, body = ubl_xml(invoice, int(gemeente) if gemeente.isdigit() and int(gemeente) <= MAX_ID else None)
+        number, body = ubl_xml(invoice, id_in(gemeente))
     except UblError as error:
         flash(_("Geen UBL-document: %(reason)s", reason=str(error)), "error")
         return redirect(url_for("invoices.detail", invoice_id=invoice.id))

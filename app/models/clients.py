@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from app.db import Base, enum_type, utcnow
 from app.models.audit import Audited
 from app.search import name_key
-from contracts.clients import TransferStatus
+from contracts.clients import TransferStatus, mask_bsn
 
 if TYPE_CHECKING:
     from app.models.registers import Gemeente
@@ -120,11 +120,6 @@ class Client(Audited, Base):
     @property
     def display_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
-
-
-def mask_bsn(bsn: str) -> str:
-    """Show only the last three digits, as municipal systems commonly do."""
-    return "******" + bsn[-3:] if bsn else ""
 
 
 class ClientPhaseRecord(Audited, Base):

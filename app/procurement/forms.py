@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
-from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
+from app.i18n import translate
+from app.parsing import ParseError, parse_json
 from contracts.model import ModelError, PaymentModel
 
 
@@ -14,10 +13,9 @@ def parse_payment_model(field, text: str) -> dict | None:
     """The model in ``text`` if it is valid JSON and a valid payment model; otherwise every problem
     (``path: message``) goes to ``field`` and None comes back."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(_("Geen geldige JSON (regel %(line)s, kolom %(col)s): %(msg)s",
-                                line=exc.lineno, col=exc.colno, msg=exc.msg)) from None
+        data = parse_json(text)
+    except ParseError as error:
+        raise ValidationError(translate(error.message)) from None
     try:
         PaymentModel.from_dict(data)
     except ModelError as exc:

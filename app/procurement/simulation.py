@@ -22,7 +22,6 @@ from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import select
 from wtforms import SelectField
@@ -31,8 +30,11 @@ from wtforms.validators import DataRequired
 from app import clock
 from app.config import PROJECT_ROOT
 from app.db import session
+from app.forms import AppForm
+from app.i18n import translate
 from app.models.procurement import Contract, ContractVersion
 from app.models.trajecten import Traject
+from app.parsing import ParseError, parse_json
 from app.scoping import gemeente_ids_for
 from app.validators import DutchDateField
 from contracts.events import Event, EventError, EventType
@@ -71,7 +73,7 @@ def _model_choices() -> list[tuple[str, str]]:
     return [("", _("— niet vergelijken —")), *template_choices(), *contracts]
 
 
-class SimulationForm(FlaskForm):
+class SimulationForm(AppForm):
     compare_with = SelectField(_l("Vergelijk met"), default="")
     source = SelectField(_l("Trajecten"), default="example")
     trajecten_file = FileField(_l("Bestand met trajecten"), validators=[FileAllowed(["json"], _l("Alleen .json"))])
@@ -155,10 +157,15 @@ def _trajecten(form: SimulationForm, contract: Contract | None):
             form.trajecten_file.errors = [_("Het bestand is groter dan 2 MB.")]
             return None
         try:
-            return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            form.trajecten_file.errors = [_("Geen geldige JSON: %(e)s", e=str(exc))]
+            data = parse_json(raw)
+        except ParseError as error:
+            form.trajecten_file.errors = [translate(error.message)]
             return None
+        if not isinstance(data, list | dict):
+            form.trajecten_file.errors = [_("Het bestand moet een lijst van trajecten bevatten, of een object met "
+                                            "een lijst 'trajecten'.")]
+            return None
+        return data
     return json.loads(Path(EXAMPLE_SET).read_text(encoding="utf-8"))
 
 

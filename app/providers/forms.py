@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TelField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, Optional
 
+from app.forms import AppForm
 from app.models.registers import Provider, ProviderStatus
 from app.navigation import PROVIDER_STATUS_LABELS
 from app.validators import (
@@ -35,7 +35,7 @@ def normalise_website(value: str) -> str:
     return value
 
 
-class ProviderForm(FlaskForm):
+class ProviderForm(AppForm):
     name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=160)])
     kvk_number = NormalisedStringField(
         _l("KvK-nummer"),
@@ -72,7 +72,7 @@ class ProviderForm(FlaskForm):
         self.status.choices = [(s.value, str(PROVIDER_STATUS_LABELS[s])) for s in provider_next_statuses(current)]
 
 
-class ContactForm(FlaskForm):
+class ContactForm(AppForm):
     name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=120)])
     function = StringField(_l("Functie"), validators=[Length(max=120)])
     email = EmailField(
@@ -86,7 +86,7 @@ class ContactForm(FlaskForm):
     phone = TelField(_l("Telefoonnummer"), validators=[Length(max=30)])
 
 
-class QualityMarkForm(FlaskForm):
+class QualityMarkForm(AppForm):
     name = StringField(_l("Naam van het keurmerk"), validators=[DataRequired(REQUIRED), Length(max=120)])
     certificate_number = StringField(_l("Certificaatnummer"), validators=[Length(max=60)])
     valid_until = DutchDateField(_l("Geldig tot en met"), validators=[InputRequired(REQUIRED)])

@@ -11,7 +11,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,7 +18,7 @@ from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.db import session
-from app.forms import DeleteForm, validate_submission
+from app.forms import AppForm, DeleteForm, validate_submission
 from app.listing import paginate
 from app.models.registers import EXPIRY_WARNING_DAYS, Provider, ProviderContact, ProviderStatus, QualityMark
 from app.providers import services
@@ -111,7 +110,7 @@ class Part:
     """A provider's part (a contact or a quality mark): added with its own form, deleted with one button."""
 
     model: type
-    form: type[FlaskForm]
+    form: type[AppForm]
     template: str
     anchor: str
     added: Any

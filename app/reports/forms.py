@@ -6,12 +6,12 @@ from datetime import date, timedelta
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.db import session
+from app.forms import AppForm
 from app.models.clients import TargetGroup
 from app.models.procurement import Contract, ContractStatus
 from app.models.registers import Gemeente, Provider
@@ -27,7 +27,7 @@ def _choices(rows, everything: str) -> list[tuple[int, str]]:
     return [(0, everything)] + [(i, str(n)) for i, n in rows]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(AppForm):
     """What a report covers. Read from the query string, so a figure's address can be shared and reopened."""
 
     class Meta:
@@ -76,7 +76,7 @@ class ReportForm(FlaskForm):
             client_group=self.client_group.data or None, phase=self.phase.data or None)
 
 
-class TargetForm(FlaskForm):
+class TargetForm(AppForm):
     indicator = SelectField(_l("Indicator"), validators=[InputRequired()])
     year = IntegerField(_l("Jaar"), validators=[InputRequired(), NumberRange(min=2000, max=2100,
                                                                              message=_l("Vul een jaartal in."))])

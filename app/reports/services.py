@@ -75,6 +75,9 @@ COHORT_MONTHS = 12   # cohort curves run this many months from the start
 INACTIVE_DAYS = Terms().inactivity_days
 
 
+NUMBERED_GROUPS = frozenset({"provider", "contract", "lot", "gemeente", "phase"})  # grouped by an id or a number
+
+
 def group_column(name: str) -> ColumnElement:
     column = {"provider": Traject.provider_id, "contract": Traject.contract_id, "lot": Contract.lot_id,
               "gemeente": Traject.gemeente_id, "client_group": Traject.client_group,

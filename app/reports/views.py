@@ -26,7 +26,7 @@ from app.reports.exports import file_stem, marap_xlsx
 from app.reports.forms import ReportForm, TargetForm
 from app.reports.jobs import start_marap_pdf
 from app.reports.marap import build as build_marap
-from app.scoping import MAX_ID
+from app.scoping import MAX_ID, id_in
 from app.uow import attempt
 from contracts.indicators import (
     BASIS_LABELS,
@@ -98,10 +98,12 @@ def members():
     if indicator not in INDICATORS or part not in ("numerator", "denominator"):
         abort(404)
     group_arg = request.args.get("group")
-    group = None
-    if group_arg not in (None, ""):
-        group = int(group_arg) if group_arg.isdigit() and int(group_arg) <= MAX_ID else group_arg
     query = form.query()
+    group: object | None = None
+    if group_arg not in (None, ""):
+        group = id_in(group_arg) if query.group_by in services.NUMBERED_GROUPS else group_arg
+        if group is None:
+            abort(404)  # no group of this grouping has that key
     rows, total = services.members(query, indicator, part, group)
     return render_template("reports/members.html", form=form, query=query, indicator=INDICATORS[indicator],
                            part=part, rows=rows, total=total, args=_args(),

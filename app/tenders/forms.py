@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.db import session
 from app.formatting import money
+from app.forms import AppForm
 from app.i18n import translate
 from app.models import AwardCriterion, Bid, Gemeente, Lot, Procedure, Provider, ProviderStatus, TargetGroup, Tender
 from app.parsing import ParseError, parse_number
@@ -80,7 +80,7 @@ class ScoreField(StringField):
         return "" if self.data is None else format_decimal(self.data, format="0.##")
 
 
-class TenderForm(FlaskForm):
+class TenderForm(AppForm):
     reference = NormalisedStringField(
         _l("Kenmerk"), validators=[DataRequired(REQUIRED), Length(max=40)], normaliser=str.strip
     )
@@ -132,23 +132,23 @@ class TenderForm(FlaskForm):
         return ok
 
 
-class DescriptionForm(FlaskForm):
+class DescriptionForm(AppForm):
     """After publication only the description of a tender may change."""
 
     description = TextAreaField(_l("Omschrijving"), validators=[Length(max=20000)])
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(AppForm):
     target = HiddenField()
     reason = TextAreaField(_l("Reden"))
 
 
-class SelectionCriterionForm(FlaskForm):
+class SelectionCriterionForm(AppForm):
     name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=160)])
     description = TextAreaField(_l("Omschrijving"), validators=[Length(max=4000)])
 
 
-class AwardCriterionForm(FlaskForm):
+class AwardCriterionForm(AppForm):
     name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=160)])
     weight = IntegerField(
         _l("Weging"),
@@ -167,7 +167,7 @@ class AwardCriterionForm(FlaskForm):
             raise ValidationError(str(_l("Deze aanbesteding heeft al een prijscriterium; er kan er maar één zijn.")))
 
 
-class LotForm(FlaskForm):
+class LotForm(AppForm):
     number = IntegerField(
         _l("Perceelnummer"),
         validators=[InputRequired(REQUIRED), NumberRange(min=1, message=_l("Vul een geheel getal van 1 of meer in."))],
@@ -214,7 +214,8 @@ class LotForm(FlaskForm):
         return None
 
     def validate_payment_model(self, field):
-        text = (field.data or "").strip()
+        # Left out of the POST, the field still holds the lot's model as a dict: then nothing was typed.
+        text = field.data.strip() if isinstance(field.data, str) else ""
         if not text:
             template = self.chosen_template()
             if template is None:
@@ -224,7 +225,7 @@ class LotForm(FlaskForm):
         self.parsed_model = parse_payment_model(field, text)
 
 
-class BidForm(FlaskForm):
+class BidForm(AppForm):
     provider_id = SelectField(_l("Aanbieder"), coerce=int, default=0)
     price = MoneyField(_l("Prijs per traject"), validators=[InputRequired(REQUIRED)])
     submitted_at = MomentField(_l("Ingediend op (datum en tijd)"), validators=[InputRequired(REQUIRED)])
@@ -264,7 +265,7 @@ class BidForm(FlaskForm):
                                     "aangenomen.", closing=moment(closing)))
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(AppForm):
     evaluator = StringField(_l("Beoordelaar"), validators=[DataRequired(REQUIRED), Length(max=120)])
     knockout_reason = TextAreaField(_l("Reden van uitsluiting"), validators=[Length(max=4000)])
 
@@ -275,7 +276,7 @@ class EvaluationForm(FlaskForm):
                 field.choices = [(value, str(label)) for value, label in SELECTION_CHOICES]
 
 
-class AwardForm(FlaskForm):
+class AwardForm(AppForm):
     motivation = TextAreaField(_l("Aanvullende motivering (optioneel)"), validators=[Length(max=4000)])
 
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
@@ -14,6 +13,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from app import clock
 from app.auth.permissions import Permission, can
+from app.forms import AppForm
 from app.models.trajecten import ImportKind, ImportStatus
 from app.trajecten.services import EventInput
 from app.validators import DutchDateField, MoneyField, NumberField
@@ -64,7 +64,7 @@ def action_label(kind: str) -> str:
     return gettext(ACTION_LABELS[ActionKind(kind)])
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(AppForm):
     contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
     referral_date = DutchDateField(_l("Verwijsdatum"), validators=[InputRequired()], default=clock.today)
     motivation = TextAreaField(_l("Toelichting voor de aanbieder"), validators=[Length(max=2000)])
@@ -100,7 +100,7 @@ def _has_content(part: FileStorage) -> bool:
     return bool(head)
 
 
-class EventForm(FlaskForm):
+class EventForm(AppForm):
     type = SelectField(_l("Gebeurtenis"), validate_choice=False)
     event_date = DutchDateField(_l("Datum"), validators=[InputRequired()], default=clock.today)
     reason = StringField(_l("Reden"), validators=[Length(max=500)])
@@ -152,7 +152,7 @@ class EventForm(FlaskForm):
         )
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(AppForm):
     revokes_id = SelectField(_l("Te corrigeren gebeurtenis"), coerce=int, validate_choice=False)
     event_date = DutchDateField(_l("Datum van de correctie"), validators=[InputRequired()], default=clock.today)
     reason = TextAreaField(_l("Reden van de correctie"), validators=[InputRequired(), Length(max=1000)])
@@ -162,7 +162,7 @@ class CorrectionForm(FlaskForm):
             raise ValidationError(str(_l("Kies een gebeurtenis uit de lijst.")))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     evidence = EvidenceField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
     note = TextAreaField(_l("Notitie"), validators=[Length(max=2000)])
 
@@ -184,7 +184,7 @@ def importable_kinds() -> list[ImportKind]:
     return [k for k in ImportKind if can(IMPORT_PERMISSIONS[k])]
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     kind = SelectField(_l("Wat importeer je?"), validate_choice=False)
     file = FileField(_l("CSV-bestand"), validators=[FileRequired(_l("Kies een CSV-bestand."))],
                      render_kw={"accept": ".csv,text/csv"})
@@ -198,5 +198,5 @@ class UploadForm(FlaskForm):
             raise ValidationError(str(_l("Kies wat je wilt importeren.")))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     only_valid = BooleanField(_l("Ik importeer alleen de geldige regels"), render_kw={"value": "1", "required": True})

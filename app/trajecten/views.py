@@ -36,7 +36,7 @@ from app.models.clients import Client
 from app.models.registers import Provider
 from app.models.trajecten import EvidenceFile, ImportBatch, ImportKind, ImportStatus, Traject
 from app.models.users import Role
-from app.scoping import MAX_ID, client_scope, get_scoped_or_404, traject_scope
+from app.scoping import MAX_ID, client_scope, get_scoped_or_404, id_in, traject_scope
 from app.trajecten import evidence as evidence_store
 from app.trajecten.exports import TEMPLATE_NAMES, import_template
 from app.trajecten.forms import (
@@ -111,7 +111,7 @@ def _enum_filter(column, enum_cls):
 
 def _int_filter(column):
     def make(value: str):
-        return column == int(value) if value.isdigit() and int(value) <= MAX_ID else None
+        return column == id_in(value) if id_in(value) is not None else None
     return make
 
 
