@@ -9,8 +9,9 @@ Building the ``world`` costs far more than most tests that use it. A module mark
 ``pytestmark = pytest.mark.shared_world`` builds the app and the world once, in a transaction of its own
 that is rolled back after the module; each of its tests runs inside a SAVEPOINT of that transaction,
 rolled back after the test, and gets the world's rows loaded afresh into its own ``db`` session. A test
-there may still write: its writes are gone before the next test starts. Only tests that ask for ``world``
-share it; the others start from an empty database as everywhere else.
+there may still write: its writes are gone before the next test starts. A test of such a module that does not
+ask for ``world`` runs in that transaction too (its rows are there, unloaded); tests of other modules start from
+an empty database.
 """
 
 from __future__ import annotations
@@ -79,8 +80,10 @@ def engine(database_url) -> Iterator[Engine]:
 
 
 def _shares_world(request: pytest.FixtureRequest) -> bool:
-    """Only a test that asks for the world shares it: one that does not starts from an empty database, as ever."""
-    return request.node.get_closest_marker("shared_world") is not None and "world" in request.fixturenames
+    """Every test of a ``shared_world`` module runs in the module's transaction, also one that does not ask for the
+    world: on SQLite that transaction holds the write lock (it wrote the world), and a test on a connection of its
+    own would wait for it, since every connection outside a request begins IMMEDIATE (``app.db.sqlite_begin``)."""
+    return request.node.get_closest_marker("shared_world") is not None
 
 
 def _make_app(database_url: str, folder, bind):

@@ -36,7 +36,7 @@ def required_for(user: User, config: Mapping[str, Any]) -> bool:
 def matching_step(secret: str, code: str, after_step: int | None) -> int | None:
     """The time step ``code`` belongs to (now, or one step either side), if it is later than ``after_step``."""
     code = "".join(code.split())
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):  # str.isdigit also takes other scripts' digits, e.g. "٠"
         return None
     totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
     current = int(clock.now().timestamp()) // STEP_SECONDS

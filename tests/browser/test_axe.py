@@ -131,6 +131,18 @@ class DemoWorld:
     export: object
     budget: object
     target: object
+    job: object
+
+
+def _demo_job(owner, batch_id: int):
+    """A finished import job of the klantmanager (the demo starts none), so that the job pages have one to show."""
+    from app.models import Job, JobKind, JobStatus
+
+    with committed():
+        job = Job(kind=JobKind.IMPORT, owner=owner, status=JobStatus.DONE, done=1, total=1, attempts=1,
+                  params={"batch_id": batch_id, "only_valid": False}, result={"batch_id": batch_id})
+        session.add(job)
+    return job
 
 
 def _demo_world(batch_id: int) -> DemoWorld:
@@ -175,6 +187,7 @@ def _demo_world(batch_id: int) -> DemoWorld:
         export=session.scalars(select(InvoiceExport)).first(),
         budget=session.scalars(select(Budget).order_by(Budget.id)).first(),
         target=session.scalars(select(PerformanceTarget).order_by(PerformanceTarget.id)).first(),
+        job=_demo_job(klantmanager, batch_id),
     )
 
 
