@@ -15,7 +15,6 @@ db_cli = AppGroup("db", help="Database schema (Alembic).")
 demo_cli = AppGroup("demo", help="Demo data.")
 payments_cli = AppGroup("payments", help="Payment models: validate and simulate.")
 audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
-imports_cli = AppGroup("imports", help="Uploaded import files.")
 
 
 @db_cli.command("upgrade")
@@ -173,21 +172,8 @@ def payments_simulate(model_file: str, trajecten_file: str, as_of: str | None, f
         click.echo(render_json(simulation))
 
 
-@imports_cli.command("purge")
-def imports_purge() -> None:
-    """Empty the stored files of imports uploaded more than IMPORT_FILE_KEEP_DAYS days ago (their reports stay)."""
-    from app import clock
-    from app.trajecten.services import purge_import_files
-
-    days = current_app.config["IMPORT_FILE_KEEP_DAYS"]
-    with committed():
-        count = purge_import_files(clock.today(), days)
-    click.echo(f"{count} import file(s) purged (kept {days} days)")
-
-
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(payments_cli)
     app.cli.add_command(audit_cli)
-    app.cli.add_command(imports_cli)

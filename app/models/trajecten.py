@@ -202,6 +202,6 @@ class ImportBatch(Base):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_at: Mapped[datetime | None]
-    purged_at: Mapped[datetime | None]  # when the file's rows were removed (app.trajecten.services.purge_import_files)
+    purged_at: Mapped[datetime | None]  # when the file's rows were removed (app.trajecten.services.purge_import_file)
 
     uploaded_by: Mapped[User] = relationship()

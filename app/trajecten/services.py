@@ -10,10 +10,9 @@ steps, then stored all rows or none (the row readers are in :mod:`app.trajecten.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +42,7 @@ from app.models.users import Role, User
 from app.tabular import decode
 from app.trajecten import evidence as evidence_store
 from contracts import referral
-from contracts.clients import ClientError
+from contracts.clients import BSN_IN_REPORT, ClientError, mask_bsns
 from contracts.durability import term_months
 from contracts.engine import Entitlement, evaluate
 from contracts.events import Event, EventType, ExitReason, WorkKind
@@ -534,23 +533,13 @@ def discard_batch(batch: ImportBatch) -> bool:
     return True
 
 
-BSN_SHAPED = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
-
-
-def purge_import_files(today: date, keep_days: int) -> int:
-    """The retention rule for import files, stated once: ``keep_days`` days after its upload an import's stored
-    file (every row, BSNs among them) is emptied, whatever became of it; what stays is the record of the upload
-    and its report (counts, problems by line and column, any BSN-shaped number in them masked). A file still
-    unimported by then is discarded: without its rows it can no longer be imported. Returns how many."""
-    cutoff = datetime.combine(today - timedelta(days=keep_days), time())
-    due = session.scalars(select(ImportBatch).where(ImportBatch.uploaded_at < cutoff,
-                                                    ImportBatch.purged_at.is_(None)))
-    count = 0
-    for batch in due:
-        batch.content = ""
-        batch.problems = [{**p, "message": BSN_SHAPED.sub("*********", p["message"])} for p in batch.problems or []]
-        if batch.status in (ImportStatus.CHECKING, ImportStatus.CHECKED):
-            batch.status = ImportStatus.DISCARDED
-        batch.purged_at = utcnow()
-        count += 1
-    return count
+def purge_import_file(batch: ImportBatch) -> None:
+    """What purging an import's stored file means (when is the retention rule's, ``contracts.retention``): the
+    file (every row, BSNs among them) is emptied, whatever became of it; the record of the upload and its report
+    (counts, problems by line and column, any BSN-shaped number in them masked) stay. A file still unimported is
+    discarded: without its rows it can no longer be imported."""
+    batch.content = ""
+    batch.problems = [{**p, "message": mask_bsns(p["message"], BSN_IN_REPORT)} for p in batch.problems or []]
+    if batch.status in (ImportStatus.CHECKING, ImportStatus.CHECKED):
+        batch.status = ImportStatus.DISCARDED
+    batch.purged_at = utcnow()

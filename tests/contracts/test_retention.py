@@ -7,9 +7,16 @@ from datetime import date
 from contracts.retention import RULES, RetentionKind, client_period_start, due_on, is_due, traject_end
 
 
-def test_every_kind_has_a_rule_in_whole_months():
+def test_every_kind_has_a_rule_with_a_period():
     assert set(RULES) == set(RetentionKind)
-    assert all(rule.months > 0 for rule in RULES.values())
+    assert all(rule.months > 0 or rule.days > 0 for rule in RULES.values())
+
+
+def test_an_import_file_is_due_on_the_seventh_day_after_its_upload():
+    uploaded = date(2026, 2, 25)
+    assert due_on(RetentionKind.IMPORT_FILE, uploaded) == date(2026, 3, 4)  # February has 28 days in 2026
+    assert not is_due(RetentionKind.IMPORT_FILE, uploaded, date(2026, 3, 3))
+    assert is_due(RetentionKind.IMPORT_FILE, uploaded, date(2026, 3, 4))
 
 
 def test_a_client_is_due_five_calendar_years_after_the_last_traject_ended():
