@@ -136,6 +136,9 @@ def load_config(env: str | None = None) -> dict:
         "LANGUAGES": ("nl", "en"),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
+        # A log-in that finds its account locked waits this long for parallel attempts to settle (a burst of right
+        # passwords undoes the lock their up-front counts took); test hashes settle in milliseconds.
+        "LOGIN_SETTLE_SECONDS": 1.0 if env == "testing" else 3.0,
         # The throttle per client address on POST /login (Flask-Limiter): in memory per process by default; with
         # several processes point RATELIMIT_STORAGE_URI at a shared store, e.g. redis://localhost:6379/0.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour"),

@@ -6,7 +6,9 @@ it as a failure up front (and locks the account if it reaches the limit), follow
 claim is committed before the slow password check, so a burst of parallel guesses sees each other's counts and no
 more than ``max_failures`` passwords are ever checked per lock. Then the check settles the attempt: a success takes
 the count and the lock away, a failure leaves them, and the failure that locked the account writes the one audit
-entry of that lock-out. Two-factor codes go through the same turn, so failed codes count toward the lock-out.
+entry of that lock-out. An attempt that finds the account locked waits a few seconds for the attempts in flight
+to settle before it is refused (:func:`claim_password_turn`), so that parallel log-ins with the right password
+all get in. Two-factor codes go through the same turn, so failed codes count toward the lock-out.
 
 Unknown usernames take as long as wrong passwords and get the same answer, so the page reveals no accounts.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from time import monotonic, sleep
 from typing import Any
 
 from flask_babel import gettext as _
@@ -36,10 +39,13 @@ LOCKED = N_("Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen. 
 class LoginPolicy:
     max_failures: int
     lock_minutes: int
+    # How long an attempt that finds its account locked waits for the attempts in flight to settle (see
+    # :func:`claim_password_turn`).
+    settle_seconds: float = 0.0
 
     @classmethod
     def of(cls, config: Mapping[str, Any]) -> LoginPolicy:
-        return cls(config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"])
+        return cls(config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"], config["LOGIN_SETTLE_SECONDS"])
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,23 @@ def _by_username(username: str) -> ColumnElement[bool]:
 
 
 def claim_password_turn(username: str, policy: LoginPolicy) -> Turn | None:
-    return claim_turn(_by_username(username), policy)
+    """Claim a turn for a password; an existing account found locked is asked again for a few seconds.
+
+    A lock taken by counting up front may be one that attempts still in flight undo: six people (or one script)
+    logging in to one account at once with the right password reach the limit before the first check settles,
+    and a success takes the lock away. Waiting briefly lets such a burst all get in, while a lock that failed
+    checks made stays and is answered after the wait. Unknown usernames are not waited for (they are never
+    locked), so the wait reveals no more than the lock-out message does.
+    """
+    deadline = monotonic() + policy.settle_seconds
+    while True:
+        turn = claim_turn(_by_username(username), policy)
+        if turn is not None or monotonic() >= deadline:
+            return turn
+        if session.scalar(select(User.id).where(_by_username(username))) is None:
+            return None
+        session.rollback()  # holds no lock while waiting; the next claim reads what settled meanwhile
+        sleep(0.05)
 
 
 def _failed(turn: Turn, policy: LoginPolicy) -> None:
