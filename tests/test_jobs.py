@@ -348,3 +348,18 @@ def test_flask_retention_run_purges_old_import_files(world, db, app):
     assert result.exit_code == 0, result.output
     assert re.search(r"import files to purge: [1-9]", result.output), result.output
     assert db.scalar(select(ImportBatch).where(ImportBatch.purged_at.is_not(None))) is not None
+
+
+@pytest.mark.parametrize(("url", "storage"), [("redis://localhost:6379/0", "RedisStorage"),
+                                              ("memory", "MemoryStorage")])
+def test_jobs_url_chooses_the_queue(url, storage):
+    """A Redis queue is built from the pinned client without a server to hand (it connects on first use)."""
+    huey = jobs.make_huey({"JOBS_URL": url, "JOBS_IMMEDIATE": False})
+    assert type(huey.storage).__name__ == storage
+
+
+def test_an_unknown_jobs_url_is_refused_at_start():
+    from app.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        jobs.make_huey({"JOBS_URL": "postgresql://db/queue", "JOBS_IMMEDIATE": False})
