@@ -18,8 +18,10 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
         static_folder="static",
     )
     from app.requests import AppRequest
+    from app.urls import IdConverter
 
     app.request_class = AppRequest
+    app.url_map.converters["int"] = IdConverter
     app.config.update(load_config(env))
     if overrides:
         app.config.update(overrides)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 import json
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,7 +30,7 @@ from app.db import utcnow
 from app.models.audit import Audited, AuditEntry
 from contracts import audit_chain
 from contracts.accounts import SYSTEM_ACTOR
-from contracts.clients import mask_bsn
+from contracts.clients import BSN_STANDING_ALONE, mask_bsn, mask_bsns
 
 # The key of the advisory lock that makes PostgreSQL appenders take turns (any fixed number, used for nothing
 # else): "audit" in ASCII.
@@ -160,15 +159,11 @@ def record_many(session: Session, action: str, entity_type: str, details: list[t
         append(session.connection(), [_entry(session, action, entity_type, ident, d) for ident, d in details])
 
 
-# Nine digits standing alone (not inside an amount, an IBAN or a VAT number): a BSN if it passes the 11-test.
-_NINE_DIGITS = re.compile(r"(?<!\w)(?<!\d[.,])\d{9}(?!\w|[.,]\d)")
-
-
 def _without_bsns(value: Any) -> Any:
     """Masked fields never carry a full BSN, but free text can (a file named after its client's BSN, a note):
     every string in an entry is masked the same way, as the last line of defence before it is kept for good."""
     if isinstance(value, str):
-        return _NINE_DIGITS.sub(lambda m: mask_bsn(m.group()) if std_bsn.is_valid(m.group()) else m.group(), value)
+        return mask_bsns(value, BSN_STANDING_ALONE, std_bsn.is_valid)
     if isinstance(value, dict):
         return {key: _without_bsns(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -68,10 +68,12 @@ def screen_formdata(form: Form, formdata: Any) -> tuple[MultiDict, dict[str, str
     return screened, refused
 
 
+def beyond_an_integer_column(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and not MIN_INTEGER <= value <= MAX_INTEGER
+
+
 def _integer_out_of_range(data: Any) -> bool:
-    values = data if isinstance(data, list | tuple) else [data]
-    return any(isinstance(v, int) and not isinstance(v, bool) and not MIN_INTEGER <= v <= MAX_INTEGER
-               for v in values)
+    return any(beyond_an_integer_column(v) for v in (data if isinstance(data, list | tuple) else [data]))
 
 
 class AppForm(FlaskForm):

@@ -13,7 +13,7 @@ from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
 
-from app.forms import CONTROL_CHARACTERS, MAX_INTEGER, MIN_INTEGER
+from app.forms import CONTROL_CHARACTERS, beyond_an_integer_column
 
 
 class ScreenedArgs(ImmutableMultiDict):
@@ -21,9 +21,7 @@ class ScreenedArgs(ImmutableMultiDict):
 
     def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]
         value = super().get(key, default, type)
-        if isinstance(value, int) and not isinstance(value, bool) and not MIN_INTEGER <= value <= MAX_INTEGER:
-            return default
-        return value
+        return default if beyond_an_integer_column(value) else value
 
 
 class AppRequest(Request):

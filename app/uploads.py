@@ -10,12 +10,14 @@ Evidence is charged inside the action that stores it (its row and its charge are
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from app.db import session, utcnow
+from app.formatting import number
 from app.models.jobs import UploadCharge
 from app.models.users import User
 from app.uow import attempt
@@ -27,7 +29,7 @@ class QuotaExceeded(DomainError):
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".replace(".", ",")
+    return number(Decimal(size) / (1024 * 1024), 1)
 
 
 def used(user_id: int) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -36,6 +36,9 @@ BSN_SHAPED = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){8}(?!\d)")
 # In an import's report a number of eight or nine digits standing alone may be a BSN: a spreadsheet drops the
 # leading zero of a BSN kept as a number.
 BSN_IN_REPORT = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
+# In what is kept for good (the audit trail), only nine digits standing alone, not inside an amount, an IBAN or a
+# VAT number; the caller masks only those that pass the 11-test, so that no other figure is mangled.
+BSN_STANDING_ALONE = re.compile(r"(?<!\w)(?<!\d[.,])\d{9}(?!\w|[.,]\d)")
 
 
 class ClientError(DomainError):
@@ -145,6 +148,11 @@ def mask_bsn(bsn: str) -> str:
     return "******" + bsn[-3:] if bsn else ""
 
 
-def mask_bsns(text: str, shape: re.Pattern[str] = BSN_SHAPED) -> str:
-    """``text`` with every BSN-shaped number masked as :func:`mask_bsn` masks a BSN."""
-    return shape.sub(lambda match: mask_bsn(re.sub(r"\D", "", match.group())), text)
+def mask_bsns(text: str, shape: re.Pattern[str] = BSN_SHAPED,
+              is_bsn: Callable[[str], bool] = lambda _digits: True) -> str:
+    """``text`` with every ``shape``-shaped number that ``is_bsn`` masked as :func:`mask_bsn` masks a BSN."""
+    def masked(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        return mask_bsn(digits) if is_bsn(digits) else match.group()
+
+    return shape.sub(masked, text)

@@ -135,3 +135,24 @@ def test_accessible_landmarks_and_skip_link(as_role):
     page = as_role("klantmanager").get("/").get_data(as_text=True)
     assert 'href="#main"' in page and '<main id="main"' in page
     assert "<header" in page and "<footer" in page and 'aria-label="Hoofdmenu"' in page
+
+
+def test_an_id_beyond_an_integer_column_matches_no_route(app, as_role):
+    """Every ``<int:…>`` path segment is bounded by the route converter, so no view binds an id the database
+    cannot hold (a 500 on PostgreSQL): 2**31 answers 404 on every route that takes one, 2**31 - 1 still routes."""
+    from werkzeug.exceptions import NotFound
+
+    client = as_role("admin")
+    adapter = app.url_map.bind("localhost")
+    rules = [rule for rule in app.url_map.iter_rules() if any(
+        type(conv).__name__ == "IdConverter" for conv in rule._converters.values())]
+    assert len(rules) > 40
+    for rule in rules:
+        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        args = {name: 2**31 if type(conv).__name__ == "IdConverter" else "csv"
+                for name, conv in rule._converters.items()}
+        path = rule.build(args, append_unknown=False)[1]
+        with pytest.raises(NotFound):
+            adapter.match(path, method=method)
+        assert client.open(path, method=method).status_code == 404, path
+        adapter.match(path.replace(str(2**31), str(2**31 - 1)), method=method)

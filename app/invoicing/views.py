@@ -30,7 +30,7 @@ from app.models.invoicing import Invoice, InvoiceExport, InvoiceLine, LineDecisi
 from app.models.procurement import Contract
 from app.models.registers import Provider
 from app.models.users import Role
-from app.scoping import MAX_ID, get_scoped_or_404, id_in, invoice_scope
+from app.scoping import get_scoped_or_404, id_in, invoice_scope
 from app.tabular import FileError
 from app.uow import attempt
 from invoicing.status import BUTTON_STEPS, STEP_LABELS, InvoiceStatus, Step, approvals_needed, days_overdue
@@ -189,7 +189,7 @@ def take_step(invoice_id: int, step: str):
 @requires(Permission.PROCESS_INVOICES)
 def decide(invoice_id: int, line_id: int):
     invoice = _invoice(invoice_id)
-    line = session.get(InvoiceLine, line_id) if line_id <= MAX_ID else None
+    line = session.get(InvoiceLine, line_id)
     if line is None or line.invoice_id != invoice.id:
         abort(404)
     form = DecisionForm(prefix=f"line{line.id}")
@@ -264,7 +264,7 @@ def exports():
 @bp.route("/export/<int:batch_id>.<fmt>")
 @requires(Permission.PROCESS_INVOICES)
 def export_file(batch_id: int, fmt: str):
-    batch = session.get(InvoiceExport, batch_id) if batch_id <= MAX_ID else None
+    batch = session.get(InvoiceExport, batch_id)
     if batch is None or fmt not in ("csv", "xlsx"):
         abort(404)
     if fmt == "csv":

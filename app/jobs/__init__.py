@@ -38,7 +38,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
-from sqlalchemy import event, select
+from sqlalchemy import ColumnElement, event, select, true
 
 from app.config import ConfigurationError
 from app.db import session, utcnow
@@ -160,9 +160,6 @@ class Progress:
             self.total = total
         if time.monotonic() - self._written >= self.interval or self.done >= self.total:
             self.beat()
-
-    def advance(self, count: int = 1) -> None:
-        self.set(self.done + count)
 
     def beat(self) -> None:
         with self._lock:
@@ -294,19 +291,19 @@ def result_path(job: Job) -> Path | None:
 # --- reading jobs ---------------------------------------------------------------------------------
 
 
+def _visible(user: User) -> ColumnElement[bool]:
+    """A job is its owner's; an admin sees all."""
+    return true() if user.role == Role.ADMIN else Job.owner_id == user.id
+
+
 def find(job_id: int, user: User) -> Job | None:
-    """The job if it is the user's own (an admin sees all); None otherwise, never a hint that it exists."""
-    stmt = select(Job).where(Job.id == job_id)
-    if user.role != Role.ADMIN:
-        stmt = stmt.where(Job.owner_id == user.id)
-    return session.scalar(stmt)
+    """The job if the user may see it; None otherwise, never a hint that it exists."""
+    return session.scalar(select(Job).where(Job.id == job_id, _visible(user)))
 
 
 def recent(user: User, limit: int = 25) -> list[Job]:
-    stmt = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
-    if user.role != Role.ADMIN:
-        stmt = stmt.where(Job.owner_id == user.id)
-    return list(session.scalars(stmt))
+    return list(session.scalars(select(Job).where(_visible(user))
+                                .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)))
 
 
 # --- command line ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from app.reports.exports import file_stem, marap_xlsx
 from app.reports.forms import ReportForm, TargetForm
 from app.reports.jobs import start_marap_pdf
 from app.reports.marap import build as build_marap
-from app.scoping import MAX_ID, id_in
+from app.scoping import id_in
 from app.uow import attempt
 from contracts.indicators import (
     BASIS_LABELS,
@@ -218,7 +218,7 @@ def target_create():
 @bp.route("/doelen/<int:target_id>/bewerken", methods=["GET", "POST"])
 @requires(Permission.EDIT_TARGETS)
 def target_edit(target_id: int):
-    target = session.get(PerformanceTarget, target_id) if target_id <= MAX_ID else None
+    target = session.get(PerformanceTarget, target_id)
     if target is None:
         abort(404)
     return _save_target(target)
@@ -227,7 +227,7 @@ def target_edit(target_id: int):
 @bp.route("/doelen/<int:target_id>/verwijderen", methods=["POST"])
 @requires(Permission.EDIT_TARGETS)
 def target_delete(target_id: int):
-    target = session.get(PerformanceTarget, target_id) if target_id <= MAX_ID else None
+    target = session.get(PerformanceTarget, target_id)
     if target is None:
         abort(404)
     if not DeleteForm().validate_on_submit():

@@ -36,7 +36,7 @@ from app.models.clients import Client
 from app.models.registers import Provider
 from app.models.trajecten import EvidenceFile, ImportBatch, ImportKind, ImportStatus, Traject
 from app.models.users import Role
-from app.scoping import MAX_ID, client_scope, get_scoped_or_404, id_in, traject_scope
+from app.scoping import client_scope, get_scoped_or_404, id_in, traject_scope
 from app.trajecten import evidence as evidence_store
 from app.trajecten.exports import TEMPLATE_NAMES, import_template
 from app.trajecten.forms import (
@@ -285,8 +285,7 @@ def evidence(traject_id: int, evidence_id: int):
     """Serve a stored evidence file to someone who may see the traject; every look is logged."""
     traject = _traject(traject_id)
     found = session.scalar(select(EvidenceFile).where(EvidenceFile.id == evidence_id,
-                                                      EvidenceFile.traject_id == traject.id)) \
-        if evidence_id <= MAX_ID else None
+                                                      EvidenceFile.traject_id == traject.id))
     if found is None:
         abort(404)
     if found.purged_at is not None:
@@ -334,7 +333,7 @@ def _import_labels() -> dict[str, Any]:
 
 def _batch(batch_id: int, lock: bool = False) -> ImportBatch:
     """The batch if it is the user's own (an admin sees all); 404 otherwise, never a hint that it exists."""
-    found = find_batch(batch_id, current_user, lock) if batch_id <= MAX_ID else None
+    found = find_batch(batch_id, current_user, lock)
     if found is None:
         abort(404)
     if not can(IMPORT_PERMISSIONS[found.kind]):
