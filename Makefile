@@ -34,6 +34,7 @@ translations: $(STAMP)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
+	$(FLASK) projections refresh
 	@echo "Serving on http://$(HOST):$(PORT) - demo users admin, inkoper, klantmanager, klantmanager2,"
 	@echo "financien, controller, budgethouder, management, aanbieder; password demo-wachtwoord-2026 (see README.md)."
 	@echo "Background jobs (imports, payment runs) run in a worker started alongside; it stops with the server."

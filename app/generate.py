@@ -18,8 +18,9 @@ what the payment models made owed. Why it is written the way it is:
   seed, the batch size and ``i``, so the data are the same with any number of workers.
 * **The same functions as the app.** Status comes from :func:`contracts.lifecycle.replay`, the kept facts
   from :func:`contracts.indicators.facts_of` with the durability of :func:`app.trajecten.services.terms_for`,
-  the open-lot key from ``Contract.lot_key`` and what is owed from :func:`contracts.engine.evaluate` under the
-  traject's own contract version, all over the very events written, so the kept columns are exactly what
+  the open-lot key from ``Contract.lot_key``, what is owed from :func:`contracts.engine.evaluate` and the budget's
+  outlook from :func:`invoicing.budget.traject_cost` under the traject's own contract version (with the terms of
+  :func:`app.trajecten.services.terms_for`), all over the very events written, so the kept columns are exactly what
   :mod:`app.projections` would have kept (the tests rebuild them through the app).
 * **Events are recorded by the gemeente** (``by_provider`` false, recorded by the client's klantmanager), so
   outcomes count without an ``event_confirmation`` row: the fast choice, and for the facts the same as a
@@ -92,6 +93,7 @@ from contracts.events import Traject as EngineTraject
 from contracts.indicators import FACT_FIELDS, facts_of
 from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, replay
 from contracts.model import PaymentModel
+from invoicing import budget
 from invoicing.status import InvoiceStatus, Step
 from invoicing.totals import VatTreatment, totals
 
@@ -112,7 +114,8 @@ CLIENT_COLUMNS = ("id", "bsn", "first_name", "last_name", "birth_date", "gemeent
 PHASE_COLUMNS = ("client_id", "phase", "ladder_rung", "valid_from", "recorded_by_id", "recorded_at")
 TRAJECT_COLUMNS = ("id", "client_id", "contract_id", "contract_version_id", "provider_id", "gemeente_id",
                    "client_group", "price", "referral_date", "motivation", "status", "open_lot_key", "last_event_on",
-                   "referred_by_id", "created_at", "phase_at_referral", *FACT_FIELDS, "approved_cost")
+                   "referred_by_id", "created_at", "phase_at_referral", *FACT_FIELDS, "approved_cost",
+                   "cost_max_cents", "cost_owed_cents", "cost_owed_until", "cost_due_year")
 EVENT_COLUMNS = ("traject_id", "type", "event_date", "note", "reason", "exit_reason", "employer", "hours_per_week",
                  "work_kind", "contract_months", "open_ended", "wage", "by_provider", "recorded_by_id", "recorded_at")
 INVOICE_COLUMNS = ("id", "number", "external_number", "source", "provider_id", "contract_id", "period_start",
@@ -170,6 +173,7 @@ class _Version:
     effective_from: date
     model: PaymentModel
     durability_months: int
+    max_duration_months: int
     triggers: frozenset[EventType]  # events that reach a milestone: without one, nothing is owed
 
 
@@ -248,8 +252,9 @@ def _read_world(conn: Connection, today: date, seed: int) -> tuple[dict[int, _Co
             versions = []
             for v in sorted(c.versions, key=lambda v: (v.effective_from, v.number)):
                 model = PaymentModel.from_dict(v.payment_model)
-                durability = terms_for(SimpleNamespace(contract=c, contract_version=v)).durability_months
-                versions.append(_Version(v.id, v.effective_from, model, durability,
+                terms = terms_for(SimpleNamespace(contract=c, contract_version=v))
+                versions.append(_Version(v.id, v.effective_from, model, terms.durability_months,
+                                         terms.max_duration_months,
                                          frozenset(m.event for m in model.milestones.values())))
             rate = Decimal("0") if c.vat_category == "E" else c.vat_rate
             entry = _Contract(c.id, c.provider_id, c.lot_key, window_start, last, versions,
@@ -439,9 +444,12 @@ def _chunk(index: int) -> _Chunk:
         price = version.model.price_for(group, None)
         # Every generated invoice is approved, exported or paid, so the traject's approved cost is all it earned.
         cost = Decimal("0.00")
+        engine = EngineTraject(str(traject_id), referral, tuple(history), group, price)
+        due = budget.due_on(referral, facts.started_on, facts.placed_on, version.durability_months,
+                            version.max_duration_months)
+        outlook = budget.traject_cost(version.model, engine, today, due)
         if history and history[0].date <= cutoff and any(e.type in version.triggers for e in history):
-            result = evaluate(version.model, EngineTraject(str(traject_id), referral, tuple(history), group, price),
-                              cutoff)
+            result = evaluate(version.model, engine, cutoff)
             for e in result.entitlements:
                 if e.amount:
                     cost += e.amount
@@ -453,7 +461,8 @@ def _chunk(index: int) -> _Chunk:
                           manager, at(referral, 9), phase, day(facts.accepted_on), day(facts.refused_on),
                           day(facts.started_on), day(facts.placed_on), facts.placement_kind, day(facts.durable_on),
                           day(facts.exited_on), facts.exit_reason, day(facts.dropped_out_on), day(facts.returned_on),
-                          day(facts.ended_on), day(facts.fell_back_on), amount(cost)))
+                          day(facts.ended_on), day(facts.fell_back_on), amount(cost), outlook.most, outlook.owed,
+                          day(outlook.owed_until), outlook.due_year))
     return _Chunk(clients, phases, trajecten, events, owed, by_status)
 
 

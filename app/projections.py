@@ -13,7 +13,13 @@ in the same transaction, where a reader of that service sees it:
   :func:`keep_facts`, after an event is recorded, corrected or confirmed, and :func:`keep_contract_facts`
   after a contract's durability term is edited;
 * **cost** (``approved_cost``), from the lines of approved, exported and paid invoices (credit notes
-  included): :func:`keep_invoice_costs`, after every invoice step (approve, reject, export, pay).
+  included): :func:`keep_invoice_costs`, after every invoice step (approve, reject, export, pay);
+* **outlook** (``cost_max_cents``, ``cost_owed_cents``, ``cost_owed_until``, ``cost_due_year``: what the budget
+  needs of the payment engine, :class:`invoicing.budget.TrajectCost`), from the events the engine counts, the
+  payment model and the contract's durability and maximum duration: :func:`keep_outlook`, with the facts (after
+  an event is recorded, corrected or confirmed, or those terms are edited). What is owed also changes with the
+  calendar (a durability window closes): :func:`refresh` recomputes the trajecten whose ``cost_owed_until`` has
+  come (``flask projections refresh``, nightly in the job worker).
 
 The contract's lot and the version a traject was referred under never change once set (a lot is chosen when
 the contract is made; an amendment adds a version), so they need no call of their own. Every projection
@@ -27,8 +33,9 @@ from collections.abc import Callable, Collection
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 
+from app import clock
 from app.db import session
 from app.models.invoicing import Invoice, InvoiceLine
 from app.models.procurement import Contract
@@ -37,12 +44,14 @@ from app.trajecten import services as trajecten
 from app.uow import committed
 from contracts.indicators import FACT_FIELDS, facts_of
 from contracts.lifecycle import replay
+from invoicing.budget import due_on, traject_cost
 from invoicing.status import APPROVED_STATUSES
 
 KEPT_COLUMNS = {
     "status": ("status", "open_lot_key", "last_event_on"),
     "facts": FACT_FIELDS,
     "cost": ("approved_cost",),
+    "outlook": ("cost_max_cents", "cost_owed_cents", "cost_owed_until", "cost_due_year"),
 }
 BATCH = 1000
 
@@ -66,21 +75,42 @@ def keep_facts(traject: Traject) -> None:
         setattr(traject, name, getattr(facts, name))
 
 
-def keep_events(traject: Traject) -> None:
-    """After an event is recorded or corrected: both kinds that read the events."""
+def keep_outlook(traject: Traject, models: trajecten.PaymentModels | None = None) -> None:
+    """What the budget needs of the engine, as of today, from the facts just kept (:func:`keep_facts` first).
+    ``models`` shares the parsed payment models when many trajecten are kept at once."""
+    terms = trajecten.terms_for(traject)
+    model = (models or trajecten.PaymentModels()).of(traject)
+    due = due_on(traject.referral_date, traject.started_on, traject.placed_on, terms.durability_months,
+                 terms.max_duration_months)
+    cost = traject_cost(model, trajecten.engine_traject(traject), clock.today(), due)
+    traject.cost_max_cents, traject.cost_owed_cents = cost.most, cost.owed
+    traject.cost_owed_until, traject.cost_due_year = cost.owed_until, cost.due_year
+
+
+def keep_confirmed(traject: Traject) -> None:
+    """After an outcome is confirmed: the kinds that read only the counted events (status reads every one)."""
+    keep_facts(traject)
+    keep_outlook(traject)
+
+
+def keep_events(traject: Traject, models: trajecten.PaymentModels | None = None) -> None:
+    """After an event is recorded or corrected: every kind that reads the events."""
     keep_status(traject)
     keep_facts(traject)
+    keep_outlook(traject, models)
 
 
-def keep_contract_facts(contract: Contract, durability_was: int | None) -> int:
-    """After a contract is edited: the facts of its trajecten, when the durability term they are judged by is
-    no longer ``durability_was`` (other terms are no input of kept state, and recomputing a large contract's
-    trajecten for a new title would be waste). Returns how many trajecten were recomputed."""
-    if contract.durability_months == durability_was:
+def keep_contract_facts(contract: Contract, terms_were: tuple[int | None, int | None]) -> int:
+    """After a contract is edited: the facts and outlook of its trajecten, when the durability term they are
+    judged by or the maximum duration is no longer as ``terms_were`` (other terms are no input of kept state,
+    and recomputing a large contract's trajecten for a new title would be waste). Returns how many trajecten
+    were recomputed."""
+    if (contract.durability_months, contract.max_duration_months) == terms_were:
         return 0
-    count = 0
+    count, models = 0, trajecten.PaymentModels()
     for traject in session.scalars(trajecten.engine_ready(select(Traject).where(Traject.contract_id == contract.id))):
         keep_facts(traject)
+        keep_outlook(traject, models)
         count += 1
     return count
 
@@ -117,34 +147,62 @@ def keep_invoice_costs(invoice: Invoice) -> None:
 # --- rebuild ----------------------------------------------------------------------------------------
 
 
-def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
-    """Every projection over every traject: status and facts a thousand trajecten per transaction, then every
-    cost in one statement. Returns the number of trajecten."""
-    total = session.scalar(select(func.count()).select_from(Traject)) or 0
-    done, last_id = 0, 0
+def _in_batches(where, keep: Callable[[Traject, trajecten.PaymentModels], None],
+                progress: Callable[[int, int], None] | None) -> int:
+    """``keep`` over the trajecten ``where`` selects, a thousand per transaction, in id order."""
+    total = session.scalar(select(func.count()).select_from(Traject).where(where)) or 0
+    done, last_id, models = 0, 0, trajecten.PaymentModels()
     while True:
         with committed():
             batch = session.scalars(trajecten.engine_ready(
-                select(Traject).where(Traject.id > last_id).order_by(Traject.id).limit(BATCH))).all()
+                select(Traject).where(where, Traject.id > last_id).order_by(Traject.id).limit(BATCH))).all()
             for traject in batch:
-                keep_events(traject)
+                keep(traject, models)
         if not batch:
             break
         done += len(batch)
         last_id = batch[-1].id
         if progress is not None:
             progress(done, total)
-    with committed():
-        keep_costs()
     return total
 
 
-projections_cli = AppGroup("projections", help="What trajecten keep (status, performance facts, approved cost).")
+def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
+    """Every projection over every traject: status, facts and outlook a thousand trajecten per transaction,
+    then every cost in one statement. Returns the number of trajecten."""
+    with committed():
+        keep_costs()  # first: nothing else reads it, and the page sums it with the outlook
+    return _in_batches(true(), keep_events, progress)
+
+
+def refresh(progress: Callable[[int, int], None] | None = None) -> int:
+    """The outlook of every traject whose owed figure may have changed with the calendar since it was kept
+    (``cost_owed_until`` today or earlier). Returns how many were recomputed."""
+    return _in_batches(Traject.cost_owed_until <= clock.today(),
+                       lambda traject, models: keep_outlook(traject, models), progress)
+
+
+def stale_count() -> int:
+    """How many trajecten await :func:`refresh`: the budget figures are as of the day they were kept."""
+    return session.scalar(select(func.count()).select_from(Traject)
+                          .where(Traject.cost_owed_until <= clock.today())) or 0
+
+
+projections_cli = AppGroup("projections",
+                           help="What trajecten keep (status, performance facts, approved cost, budget outlook).")
 
 
 @projections_cli.command("rebuild")
 def rebuild_command() -> None:
-    """Recompute every traject's kept status, performance facts and approved cost from their inputs."""
+    """Recompute every traject's kept status, performance facts, approved cost and outlook from their inputs."""
     session.info["actor"] = (None, "projections rebuild")
     rebuild(lambda done, total: click.echo(f"{done} / {total} trajecten"))
     click.echo("Klaar.")
+
+
+@projections_cli.command("refresh")
+def refresh_command() -> None:
+    """Recompute the budget outlook of the trajecten whose owed figure may have changed with the calendar."""
+    session.info["actor"] = (None, "projections refresh")
+    count = refresh(lambda done, total: click.echo(f"{done} / {total} trajecten"))
+    click.echo(f"Klaar: {count} trajecten herberekend.")

@@ -6,11 +6,12 @@ questions:
 
 * **realised**: approved invoices due in the year, money that is spent;
 * **committed**: what the open trajecten may still cost *at most* under their payment models
-  (:func:`max_cost` minus what is already owed, see :func:`remaining`). If realised plus committed
-  fits the budget, no outcome of the open trajecten can overspend it;
-* **expected**: what the open trajecten will *likely* still cost (:func:`expected_cost`), from the
+  (:func:`max_cost` minus what approved invoices paid, see :func:`outlook_parts`). If realised plus
+  committed fits the budget, no outcome of the open trajecten can overspend it;
+* **expected**: what the open trajecten will *likely* still cost (:func:`outlook_parts`), from the
   average of finished trajecten under the same contract when there are enough of them, else a fixed
-  share of the maximum.
+  share of the maximum;
+* and in which budget year each falls due (:func:`in_year`).
 
 :func:`warnings` turns these into signals for one budget line. A joint contract's contract-level
 amounts (a bonus or malus) are split over the participating gemeenten with :func:`split`, whose
@@ -28,17 +29,21 @@ no Flask, no database.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Generic, Protocol, TypeVar
 
+from contracts.dates import add_period
+from contracts.engine import evaluate
+from contracts.events import Traject
 from contracts.messages import N_
 from contracts.model import Amount, PaymentModel, Rule
 from contracts.money import ZERO, to_cents
 
 K = TypeVar("K")
+N = TypeVar("N")
 
 OBSERVED = "observed"
 DEFAULT = "default"
@@ -103,27 +108,163 @@ def max_cost(model: PaymentModel, client_group: str | None, price: Decimal | Non
     return to_cents(total)
 
 
-def expected_cost(
-    max_total: Decimal,
-    observed_average: Decimal | None,
-    observed_count: int,
-    min_observed: int = 10,
-    default_share: Decimal = Decimal("0.5"),
-) -> tuple[Decimal, str]:
-    """What one traject will likely cost in total, in cents, and the basis of that estimate.
+# --- what one open traject may and will likely still cost -------------------------------------------
+#
+# The budget page sums these over tens of thousands of open trajecten, so the rule is written once over an
+# arithmetic that is either Python integers (``CENTS``: tests, one traject) or SQL expressions (the budget
+# service's, summed by the database in one statement). All amounts are whole cents: exact in both, where a
+# database's decimal sum need not be.
 
-    With at least ``min_observed`` finished trajecten under the same contract, their average total
-    owed ("observed"), never above ``max_total`` (nor below zero); with fewer, too few to go by,
-    ``default_share`` of ``max_total`` ("default").
+# With at least this many finished trajecten under a contract their average total owed is the expectation of
+# an open one; with fewer it is this share of the traject's maximum.
+MIN_OBSERVED = 10
+DEFAULT_SHARE = Decimal("0.5")
+
+
+class Arithmetic(Protocol[N]):
+    """The operations the outlook rule needs, on whole cents."""
+
+    def greatest(self, a: N, b: N | int) -> N: ...
+
+    def least(self, a: N, b: N | int) -> N: ...
+
+    def share(self, amount: N, fraction: Decimal) -> N:
+        """``amount × fraction`` rounded half up to the cent, for ``amount`` of 0 or more."""
+        ...
+
+    def either(self, value: N | None, absent: N | int, present: Callable[[N], N]) -> N:
+        """``absent`` when ``value`` is unknown (None, NULL), else ``present(value)``."""
+        ...
+
+    def pick(self, condition: object, then: N | int, otherwise: N | int) -> N:
+        """``then`` where ``condition`` holds, else ``otherwise``."""
+        ...
+
+
+class _Cents:
+    def greatest(self, a: int, b: int) -> int:
+        return max(a, b)
+
+    def least(self, a: int, b: int) -> int:
+        return min(a, b)
+
+    def share(self, amount: int, fraction: Decimal) -> int:
+        num, den = fraction.as_integer_ratio()
+        return (2 * amount * num + den) // (2 * den)
+
+    def either(self, value: int | None, absent: int, present: Callable[[int], int]) -> int:
+        return absent if value is None else present(value)
+
+    def pick(self, condition: object, then: int, otherwise: int) -> int:
+        return then if condition else otherwise
+
+
+CENTS: Arithmetic[int] = _Cents()
+
+
+def observed_average(total_cents: int, count: int) -> int | None:
+    """The average total owed of a contract's finished trajecten in whole cents (half up, never below 0), or
+    None when there are too few of them to go by (fewer than :data:`MIN_OBSERVED`)."""
+    if count < MIN_OBSERVED:
+        return None
+    return (2 * max(total_cents, 0) + count) // (2 * count)
+
+
+@dataclass(frozen=True)
+class Parts(Generic[N]):
+    """What one open traject adds to the budget: at most (committed), likely (expected), and the part of both
+    that is already owed and so falls due now."""
+
+    committed: N
+    expected: N
+    now: N
+
+
+def outlook_parts(ops: Arithmetic[N], most: N | None, owed: N, realised: N, observed: N | None) -> Parts[N]:
+    """The budget's view of one open traject, in cents.
+
+    ``most`` is its maximum cost (:func:`max_cost`; unknown counts 0), ``owed`` what it is owed so far,
+    ``realised`` what approved invoices paid for it, ``observed`` the contract's :func:`observed_average`.
+
+    * committed = most − realised, never below 0: whatever the outcome, it cannot cost more;
+    * likely total = the observed average (never above the maximum), or :data:`DEFAULT_SHARE` of the maximum
+      when too few trajecten finished; expected = the likely total, and at least what is owed, less realised,
+      never below 0 nor above committed;
+    * now = what is owed and not yet realised, within committed: it falls due already, the rest later.
     """
-    if observed_average is not None and observed_count >= min_observed:
-        return to_cents(min(max(observed_average, ZERO), max_total)), OBSERVED
-    return to_cents(default_share * max_total), DEFAULT
+
+    def known(part: Callable[[N], N]) -> N:
+        return ops.either(most, 0, part)
+
+    def committed(m: N) -> N:
+        return ops.greatest(m - realised, 0)  # type: ignore[operator]
+
+    def expected(m: N) -> N:
+        likely = ops.either(observed, ops.share(m, DEFAULT_SHARE), lambda o: ops.least(o, m))
+        return ops.least(ops.greatest(ops.greatest(likely, owed) - realised, 0), committed(m))  # type: ignore[operator]
+
+    def now(m: N) -> N:
+        return ops.least(ops.greatest(owed - realised, 0), committed(m))  # type: ignore[operator]
+
+    return Parts(known(committed), known(expected), known(now))
 
 
-def remaining(total: Decimal, owed_so_far: Decimal) -> Decimal:
-    """What is still to come of ``total`` once ``owed_so_far`` is owed; never below zero."""
-    return max(total - owed_so_far, ZERO)
+def falls_due_in(ops: Arithmetic[N], due_year: N | int, current_year: int) -> N:
+    """The budget year of what a traject is still to earn: the year it likely falls due (:func:`due_on`),
+    and never before the current one (what is overdue falls due now)."""
+    return ops.greatest(due_year, current_year)  # type: ignore[arg-type]
+
+
+def in_year(ops: Arithmetic[N], parts: Parts[N], due_year: N | int, year: int,
+            current_year: int) -> tuple[N | int, N | int]:
+    """(committed, expected) of one open traject that fall in budget ``year``: what is owed already in the
+    current year, the rest in the year it likely falls due (:func:`falls_due_in`); nothing in a past year."""
+    if year < current_year:
+        return 0, 0
+    later = falls_due_in(ops, due_year, current_year) == year
+    now = parts.now if year == current_year else 0
+    return (now + ops.pick(later, parts.committed - parts.now, 0),  # type: ignore[operator]
+            now + ops.pick(later, parts.expected - parts.now, 0))  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class TrajectCost:
+    """What the budget keeps of one traject (app.projections writes it on the traject), in whole cents."""
+
+    most: int | None  # its maximum cost; None when it cannot be known
+    owed: int  # what it is owed as of the day it was computed
+    owed_until: date | None  # the first later day on which ``owed`` may change with no new event; None: never
+    due_year: int  # the year in which what is still to come likely falls due
+
+
+def due_on(referral_date: date, started_on: date | None, placed_on: date | None, durability_months: int,
+           max_duration_months: int) -> date:
+    """When what a traject may still earn likely falls due: its durability outcome, at the end of the
+    durability term after a placement; before a placement, the end of its maximum duration, by which a
+    placement must have come."""
+    if placed_on is not None:
+        return add_period(placed_on, months=durability_months)
+    return add_period(started_on or referral_date, months=max_duration_months)
+
+
+def traject_cost(model: PaymentModel, traject: Traject, as_of: date, due: date) -> TrajectCost:
+    """The kept cost of one traject as of ``as_of``.
+
+    ``owed_until`` is the first day after ``as_of`` on which something falls due (an entitlement of the events
+    already known, judged with no end date) or a known event takes effect: until then the engine's total as
+    of any day is the one computed here, so the copy needs no recomputing before that day.
+    """
+    owed = evaluate(model, traject, as_of).total
+    coming = [e.due_on for e in evaluate(model, traject, date.max).entitlements if e.due_on > as_of]
+    coming += [e.date for e in traject.events if e.date > as_of]
+    most = max_cost(model, traject.client_group, traject.price)
+    return TrajectCost(most=None if most is None else cents(most), owed=cents(owed),
+                       owed_until=min(coming) if coming else None, due_year=due.year)
+
+
+def cents(amount: Decimal) -> int:
+    """Whole cents of an amount in euros (rounded half up first)."""
+    return int(to_cents(amount).scaleb(2))
 
 
 # --- splitting an amount --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.models import Contract, ContractStatus, Traject, TrajectEvent
 from app.models.invoicing import Budget, Invoice, InvoiceLine, InvoiceSource
-from app.projections import keep_events
+from app.projections import keep_events, keep_invoice_costs
 from contracts.events import EventType
 from invoicing.budget import Warning as BudgetWarning
 from invoicing.status import InvoiceStatus
@@ -91,6 +91,16 @@ def add_invoice(db, contract, status, lines, credit=False, traject=None) -> Invo
     return invoice
 
 
+def keep_cost(app, db, invoice) -> None:
+    """What every invoice step does after it: the approved cost its trajecten keep (app.projections)."""
+    from app.db import session
+
+    with app.app_context():
+        keep_invoice_costs(session.get(Invoice, invoice.id))
+        session.commit()
+    db.expire_all()
+
+
 def second_contract(db, world, source="Eigen middelen") -> Contract:
     contract = Contract(number="C-TEST-2", title="Eigen middelen", provider=world.providers[0],
                         status=ContractStatus.ACTIVE, start_date=TODAY - timedelta(days=60),
@@ -100,9 +110,11 @@ def second_contract(db, world, source="Eigen middelen") -> Contract:
     return contract
 
 
-def add_traject(db, world, client, events) -> Traject:
-    """A traject of ``client`` under the world's contract; ``events`` are (type, days after referral, extra)."""
-    referral = TODAY - timedelta(days=60)
+def add_traject(db, world, client, events, days_ago=60) -> Traject:
+    """A traject of ``client`` under the world's contract, referred ``days_ago``; ``events`` are (type, days
+    after referral, extra). Referred more than 24 months ago (the maximum duration), all it may still earn
+    falls due now."""
+    referral = TODAY - timedelta(days=days_ago)
     contract = world.contract
     traject = Traject(client=client, contract=contract, contract_version=contract.versions[0],
                       provider=contract.provider, gemeente=client.gemeente, client_group="algemeen",
@@ -175,46 +187,72 @@ def test_outlook_of_the_worlds_open_traject_worked_out_by_hand(app, db, world):
     """TIERS at € 2.500: 70% at the start, 100% at a placement. The traject is started (€ 1.750 owed); the
     placement the provider reported is not confirmed yet, so it does not count. While the € 1.750 is only on a
     draft invoice nothing is realised: it can still cost € 2.500, and € 1.750 (what it is owed, more than half
-    the maximum) is expected. Once that invoice is approved, € 1.750 is realised: € 750 more at most, and
-    nothing more expected (half the maximum, € 1.250, is less than what was paid)."""
-    from app.budgets.services import outlook
+    the maximum) is expected. The € 1.750 owed falls due now, in this year; the € 750 it may still earn when
+    its maximum duration of 24 months from the start ends, two years on. Once that invoice is approved,
+    € 1.750 is realised: € 750 more at most, in that later year, and nothing more expected (half the maximum,
+    € 1.250, is less than what was paid)."""
+    from app.budgets.services import Outlook, outlook
 
+    g1 = world.gemeenten[0].id
+    later = world.traject.cost_due_year
+    assert later == world.traject.started_on.year + 2  # 24 months from the start
+    between = {year: Outlook(E("0.00"), E("0.00"), 0, 0, 0) for year in range(YEAR + 1, later)}
     with app.app_context():
-        found = outlook(TODAY)
-    assert found == {(world.gemeenten[0].id, PB): (E("2500.00"), E("1750.00"), 1, 0, 1)}
+        assert outlook(TODAY) == {(g1, PB): Outlook(E("1750.00"), E("1750.00"), 1, 0, 1)}
+        assert {year: outlook(TODAY, year)[(g1, PB)] for year in between} == between
+        assert outlook(TODAY, later) == {(g1, PB): Outlook(E("750.00"), E("0.00"), 1, 0, 1)}
+        assert outlook(TODAY, YEAR - 1) == {}
     db.get(Invoice, world.invoice.id).status = InvoiceStatus.APPROVED
     db.commit()
+    keep_cost(app, db, world.invoice)
     with app.app_context():
-        found = outlook(TODAY)
-    assert found == {(world.gemeenten[0].id, PB): (E("750.00"), E("0.00"), 1, 0, 1)}
+        assert outlook(TODAY) == {(g1, PB): Outlook(E("0.00"), E("0.00"), 1, 0, 1)}
+        assert outlook(TODAY, later) == {(g1, PB): Outlook(E("750.00"), E("0.00"), 1, 0, 1)}
+
+
+def over_years(app, today=TODAY) -> dict:
+    """(committed, expected) per (gemeente, source) summed over every budget year from today's on."""
+    from app.budgets.services import outlook
+
+    found: dict = {}
+    with app.app_context():
+        for year in range(today.year, today.year + 4):
+            for key, part in outlook(today, year).items():
+                committed, expected = found.get(key, (E("0.00"), E("0.00")))
+                found[key] = (committed + part.committed, expected + part.expected)
+    return found
 
 
 def test_outlook_per_client_gemeente_and_from_finished_trajecten(app, db, world):
     """A joint contract's traject is charged to its client's gemeente. Once ten trajecten of the contract are
     finished, their average (here € 1.750 each) is the expectation instead of half the maximum; a refused
     referral is no finished traject and does not pull the average down."""
-    from app.budgets.services import outlook
+    from app.budgets.services import Outlook, outlook
 
     g1, g2, _g3 = world.gemeenten
     add_traject(db, world, world.clients[1], [ACCEPTED])  # Beedorp: nothing owed yet
     with app.app_context():
         before = outlook(TODAY)
-    assert before[(g2.id, PB)] == (E("2500.00"), E("1250.00"), 1, 0, 1)
+    assert before[(g2.id, PB)] == Outlook(E("0.00"), E("0.00"), 1, 0, 1)  # nothing owed: nothing due this year
+    assert over_years(app)[(g2.id, PB)] == (E("2500.00"), E("1250.00"))
 
     for _ in range(10):
         add_traject(db, world, world.clients[2], [ACCEPTED, STARTED, ENDED])  # € 1.750 each
     add_traject(db, world, world.clients[2], [REFUSED])
+    after = over_years(app)
+    assert after[(g2.id, PB)] == (E("2500.00"), E("1750.00"))
+    assert after[(g1.id, PB)] == (E("2500.00"), E("1750.00"))  # owed 1.750, none of it approved
     with app.app_context():
-        after = outlook(TODAY)
-    assert after[(g2.id, PB)] == (E("2500.00"), E("1750.00"), 1, 0, 0)
-    assert after[(g1.id, PB)] == (E("2500.00"), E("1750.00"), 1, 0, 0)  # owed 1.750, none of it approved
+        assert outlook(TODAY)[(g2.id, PB)].by_default == 0
     assert len(after) == 2  # closed trajecten are no commitment
 
 
-def test_a_traject_whose_maximum_cannot_be_known_counts_zero_and_is_shown(as_role, monkeypatch, world):
-    import app.budgets.services as budgets
+def test_a_traject_whose_maximum_cannot_be_known_counts_zero_and_is_shown(as_role, db, monkeypatch, world):
+    import invoicing.budget
 
-    monkeypatch.setattr(budgets, "max_cost", lambda *args: None)
+    monkeypatch.setattr(invoicing.budget, "max_cost", lambda *args: None)
+    keep_events(db.get(Traject, world.traject.id))
+    db.commit()
     page = as_role("finance").get("/budgetten/")
     assert "niet te bepalen: 1" in row(page, world.gemeenten[0].id)
     assert cells(page, world.gemeenten[0].id)[4].startswith("€ 0,00")
@@ -223,43 +261,53 @@ def test_a_traject_whose_maximum_cannot_be_known_counts_zero_and_is_shown(as_rol
 # --- the overview -----------------------------------------------------------------------------------
 
 
-def test_overview_figures_and_warnings(as_role, db, world):
+def test_overview_figures_and_warnings(app, as_role, db, world):
+    """The current year's view: what is owed and not yet paid falls due now; the rest of a traject's maximum
+    in the year its maximum duration ends (two years on), so it is not in this year's figures."""
     g1, g2, g3 = world.gemeenten
-    add_traject(db, world, world.clients[1], [ACCEPTED])  # g2: € 2.500 committed, € 1.250 expected
-    add_budget(db, g1, "2500.00", carried_over=E("500.00"))  # 3.000 = realised 2.250 + committed 750
-    add_budget(db, g2, "1000.00")  # forecast 1.250 above 1.000
+    add_traject(db, world, world.clients[1], [ACCEPTED, STARTED])  # g2: € 1.750 owed, unpaid: due now
+    add_budget(db, g1, "2500.00", carried_over=E("500.00"))  # 3.000 = realised 2.250 + available 750
+    add_budget(db, g2, "1000.00")  # forecast 1.750 above 1.000
     add_budget(db, g3, "0.00")  # not in use: no warnings
-    add_invoice(db, world.contract, InvoiceStatus.APPROVED, [(g1, TODAY, "1750.00"), (g1, TODAY, "500.00")],
-                traject=world.traject)
+    invoice = add_invoice(db, world.contract, InvoiceStatus.APPROVED,
+                          [(g1, TODAY, "1750.00"), (g1, TODAY, "500.00")], traject=world.traject)
+    keep_cost(app, db, invoice)
     page = as_role("management").get("/budgetten/")
     assert page.status_code == 200
     first = cells(page, g1.id)
     assert first[:8] == ["Aastad", PB, "€ 3.000,00 waarvan overgeheveld € 500,00", "€ 2.250,00",
-                         "€ 750,00 lopende trajecten: 1", "€ 0,00 geschat op de helft van het maximum: 1",
-                         "€ 0,00", "€ 2.250,00"]
-    # The worst case fits exactly, and the forecast is exactly 75% of the budget (not under it): no signals.
+                         "€ 0,00 lopende trajecten: 1", "€ 0,00 geschat op de helft van het maximum: 1",
+                         "€ 750,00", "€ 2.250,00"]
+    # Nothing more this year, and the forecast is exactly 75% of the budget (not under it): no signals.
     assert first[9] == "geen"
     second = cells(page, g2.id)
-    assert second[2] == "€ 1.000,00" and second[4].startswith("€ 2.500,00") and second[5].startswith("€ 1.250,00")
-    assert second[6].replace("-€ ", "€ -") == "€ -1.500,00"
+    assert second[2] == "€ 1.000,00" and second[4].startswith("€ 1.750,00") and second[5].startswith("€ 1.750,00")
+    assert second[6].replace("-€ ", "€ -") == "€ -750,00"
     assert second[9] == "verwachte uitgaven boven het budget"
-    assert "125 procent van het budget van € 1.000,00" in second[8]  # the bar's text equivalent
+    assert "175 procent van het budget van € 1.000,00" in second[8]  # the bar's text equivalent
     assert cells(page, g3.id)[9] == "geen"
     total = squash(text(page).split("<tfoot>", 1)[1].split("</tfoot>", 1)[0])
-    assert total.startswith("Totaal € 4.000,00 € 2.250,00 € 3.250,00 € 1.250,00")
+    assert total.startswith("Totaal € 4.000,00 € 2.250,00 € 1.750,00 € 1.750,00")
+    # The rest of both maxima (€ 750 each, nothing more expected) in the year they fall due.
+    later = cells(as_role("management").get(f"/budgetten/?jaar={world.traject.cost_due_year}"), g1.id)
+    assert later[4].startswith("€ 750,00") and later[5].startswith("€ 0,00")
 
 
-def test_committed_over_budget_and_money_without_a_budget_line(as_role, db, world):
+def test_committed_over_budget_and_money_without_a_budget_line(app, as_role, db, world):
     g1, g2, _g3 = world.gemeenten
-    add_traject(db, world, world.clients[1], [ACCEPTED])
-    add_budget(db, g1, "2000.00")  # the forecast, 1.750 realised, fits; 1.750 + 750 committed does not
-    add_invoice(db, world.contract, InvoiceStatus.PAID, [(g1, TODAY, "1750.00")], traject=world.traject)
+    # Referred three years ago, past its maximum duration: all it may still earn falls due now. It is owed
+    # € 1.750 (expected, the forecast, fits € 2.000) and may cost € 2.500 (does not fit).
+    add_traject(db, world, world.clients[1], [ACCEPTED, STARTED], days_ago=3 * 365)
+    add_budget(db, g2, "2000.00")
+    invoice = add_invoice(db, world.contract, InvoiceStatus.PAID, [(g1, TODAY, "1750.00")], traject=world.traject)
+    keep_cost(app, db, invoice)
     page = as_role("finance").get("/budgetten/")
-    first = cells(page, g1.id)
-    assert first[9] == "maximale verplichtingen boven het budget"
-    missing = cells(page, g2.id)  # committed money, no budget
+    over = cells(page, g2.id)
+    assert over[4].startswith("€ 2.500,00") and over[5].startswith("€ 1.750,00")
+    assert over[9] == "maximale verplichtingen boven het budget"
+    missing = cells(page, g1.id)  # realised money, no budget
     assert missing[2] == "—" and "geen budget vastgelegd" in missing[9]
-    assert f"/budgetten/nieuw?jaar={YEAR}&amp;gemeente={g2.id}" in page.get_data(as_text=True)
+    assert f"/budgetten/nieuw?jaar={YEAR}&amp;gemeente={g1.id}" in page.get_data(as_text=True)
 
 
 def test_underspent_late_in_the_year(app, db, world):
@@ -271,7 +319,9 @@ def test_underspent_late_in_the_year(app, db, world):
     with app.app_context():
         late = positions(year, date(year, 10, 1))
         early = positions(year, date(year, 9, 30))
-    assert late[0].position.committed == E("2500.00")  # the year's own view: commitments count
+    # The year's own view: what is owed falls due now, the rest if its maximum duration ends in the year.
+    rest = E("750.00") if world.traject.cost_due_year <= year else E("0.00")
+    assert late[0].position.committed == E("1750.00") + rest
     assert late[0].warnings == [BudgetWarning.UNDERSPENT]
     assert early[0].warnings == []
 

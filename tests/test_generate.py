@@ -9,10 +9,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from stdnum.nl import bsn as std_bsn
 
+from app import clock
 from app.db import session as app_session
 from app.demo import load_demo
 from app.generate import bsn_numbers, generate
 from app.models import Client, Contract, Invoice, InvoicedEntitlement, InvoiceLine, InvoiceStep, Traject
+from app.projections import KEPT_COLUMNS, keep_outlook
 from app.trajecten.services import engine_traject, history, terms_for
 from app.uow import committed
 from contracts.indicators import FACT_FIELDS, facts_of
@@ -53,6 +55,10 @@ def test_generated_trajecten_are_what_the_app_would_keep(app, db):
         assert t.last_event_on == (state.last_event_on or t.referral_date), t.id
         facts = facts_of(engine_traject(t).events, terms_for(t).durability_months)
         assert {n: getattr(t, n) for n in FACT_FIELDS} == {n: getattr(facts, n) for n in FACT_FIELDS}, t.id
+        written = [getattr(t, n) for n in KEPT_COLUMNS["outlook"]]
+        with clock.frozen(TODAY):
+            keep_outlook(t)
+        assert [getattr(t, n) for n in KEPT_COLUMNS["outlook"]] == written, t.id
         # Paid under the version in force, or the first one for a referral before the contract began.
         assert t.contract_version.contract_id == t.contract_id and t.provider_id == t.contract.provider_id
         in_force = t.contract.version_on(t.referral_date) or t.contract.versions[0]

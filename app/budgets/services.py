@@ -4,8 +4,8 @@ The arithmetic lives in :mod:`invoicing.budget` (pure, tested on its own); this 
 from the database and stores what the pages and the import hand it, leaving the commit to the unit of work:
 
 * :func:`realised` sums approved invoice lines in one query, per line gemeente and contract funding source;
-* :func:`outlook` runs the payment engine over the open trajecten to find what they may still cost at most
-  (committed) and will likely still cost (expected);
+* :func:`outlook` sums what the open trajecten may still cost at most (committed) and will likely still cost
+  (expected) in a year, from what each keeps of the payment engine (app.projections), in SQL;
 * :func:`positions` puts both next to the budget lines of a year, with the warnings and the reconciliation
   of the figures the budget's source reported;
 * :func:`save` stores one budget line typed in the form, :func:`store` the lines of an imported file.
@@ -25,7 +25,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from flask import current_app
-from sqlalchemy import func, select, true
+from sqlalchemy import BigInteger, case, cast, func, null, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.budgets.forms import DEFAULT_SOURCE
 from app.db import session
@@ -33,19 +35,17 @@ from app.models.invoicing import Budget, Invoice, InvoiceLine
 from app.models.procurement import Contract
 from app.models.registers import Gemeente
 from app.models.trajecten import Traject
-from app.trajecten.services import PaymentModels, engine_ready, engine_traject
-from contracts.engine import evaluate
 from contracts.lifecycle import CLOSED_STATUSES, TrajectStatus
 from contracts.messages import N_, DomainError, Message
 from contracts.money import ZERO, to_cents
 from invoicing.budget import (
-    DEFAULT,
     BudgetFigures,
     Position,
-    expected_cost,
-    max_cost,
+    falls_due_in,
+    in_year,
+    observed_average,
+    outlook_parts,
     reconcile,
-    remaining,
     warnings,
 )
 from invoicing.budget import Warning as BudgetWarning
@@ -56,8 +56,6 @@ if TYPE_CHECKING:
 
 Key = tuple[int | None, str]  # (gemeente id, funding source)
 
-# When too few finished trajecten are known, an open one is expected to cost this share of its maximum.
-DEFAULT_SHARE = Decimal("0.5")
 # A referral the provider refused never ran and never cost anything: it says nothing about what a running
 # traject will cost, so it is left out of the observed average (as it is left out of the volume ceiling).
 FINISHED_STATUSES = frozenset(CLOSED_STATUSES) - {TrajectStatus.REFUSED}
@@ -103,91 +101,117 @@ def realised(year: int, gemeente_id: int | None = None) -> dict[Key, Decimal]:
 
 
 class Outlook(NamedTuple):
-    """What the open trajecten of one (gemeente, funding source) may and will likely still cost.
+    """What the open trajecten of one (gemeente, funding source) may and will likely still cost in a year.
 
     The first two fields are the pair the overview needs; the counts say what the figures rest on.
     """
 
     committed: Decimal
     expected: Decimal
-    trajecten: int = 0  # open trajecten counted
+    trajecten: int = 0  # open trajecten with money in the year
     undetermined: int = 0  # open trajecten whose maximum cannot be known (counted as 0)
     by_default: int = 0  # open trajecten whose expectation is the default share, not an observed average
+    stale: int = 0  # open trajecten whose owed figure awaits the nightly refresh (app.projections.refresh)
 
 
-@dataclass
-class _Sum:
-    committed: Decimal = ZERO
-    expected: Decimal = ZERO
-    trajecten: int = 0
-    undetermined: int = 0
-    by_default: int = 0
+class _Extreme(FunctionElement):
+    """GREATEST / LEAST of two non-NULL integers: SQLite spells them as its two-argument max and min."""
 
-    def outlook(self) -> Outlook:
-        return Outlook(to_cents(self.committed), to_cents(self.expected), self.trajecten, self.undetermined,
-                       self.by_default)
+    type = BigInteger()
+    inherit_cache = True
 
 
-def _observed(contract_id: int, today: date, models: PaymentModels) -> tuple[Decimal | None, int]:
-    """The average total owed of a contract's finished trajecten as of ``today``, and how many there are."""
-    finished = session.scalars(engine_ready(select(Traject).where(
-        Traject.contract_id == contract_id, Traject.open_lot_key.is_(None),
-        Traject.status.in_(sorted(FINISHED_STATUSES))))).all()
-    if not finished:
-        return None, 0
-    totals = [evaluate(models.of(t), engine_traject(t), today).total for t in finished]
-    return sum(totals, ZERO) / len(totals), len(totals)
+class _Greatest(_Extreme):
+    name = "greatest"
+    inherit_cache = True
 
 
-def outlook(today: date) -> dict[Key, Outlook]:
-    """Committed and expected money of the open trajecten, per client's gemeente and contract funding source.
+class _Least(_Extreme):
+    name = "least"
+    inherit_cache = True
 
-    For each open traject (``open_lot_key`` set), with what approved invoices already paid for it (its
-    realised money) and what it is owed so far under its own contract version (outcomes a provider reported
-    count once confirmed, as everywhere else):
 
-    * committed = its maximum cost (:func:`~invoicing.budget.max_cost`) less what is realised: whatever the
-      outcome, it cannot cost more, so realised plus committed within budget means no outcome overspends.
-      Money owed but not yet on an approved invoice is still to be paid, so it stays in the commitment;
-    * expected = its likely total (:func:`~invoicing.budget.expected_cost`: the average of the same contract's
-      finished trajecten when there are enough of them, else half the maximum), and at least what it is
-      already owed, less what is realised; never above committed.
+@compiles(_Greatest)
+@compiles(_Least)
+def _extreme(element, compiler, **kw):
+    name = element.name if compiler.dialect.name != "sqlite" else {"greatest": "max", "least": "min"}[element.name]
+    return f"{name}({compiler.process(element.clauses, **kw)})"
 
-    A traject whose maximum cannot be determined (a percentage of a price it has not got) counts 0 and is
-    counted in ``undetermined``, so that the page can say so rather than silently under-report.
 
-    Every traject is evaluated once; a contract's finished trajecten once per contract, not per open traject.
-    The costs are charged to the client's gemeente, as a joint contract's invoices are.
+class _SqlCents:
+    """:class:`invoicing.budget.Arithmetic` as SQL expressions over integer columns, for the database to sum."""
+
+    def greatest(self, a, b):
+        return _Greatest(a, b)
+
+    def least(self, a, b):
+        return _Least(a, b)
+
+    def share(self, amount, fraction: Decimal):
+        num, den = fraction.as_integer_ratio()
+        return cast((amount * (2 * num) + den) // (2 * den), BigInteger)
+
+    def either(self, value, absent, present):
+        return case((value.is_(None), absent), else_=present(value))
+
+    def pick(self, condition, then, otherwise):
+        return case((condition, then), else_=otherwise)
+
+
+SQL_CENTS = _SqlCents()
+
+
+def observed() -> dict[int, int | None]:
+    """The observed average (:func:`~invoicing.budget.observed_average`) of every contract with finished
+    trajecten, from their kept owed totals: one grouped query. A referral the provider refused never ran, so
+    it is no finished traject (:data:`FINISHED_STATUSES`)."""
+    rows = session.execute(select(Traject.contract_id, func.sum(Traject.cost_owed_cents), func.count())
+                           .where(Traject.status.in_(sorted(FINISHED_STATUSES)))
+                           .group_by(Traject.contract_id))
+    return {contract_id: observed_average(int(total or 0), count) for contract_id, total, count in rows}
+
+
+def outlook(today: date, year: int | None = None) -> dict[Key, Outlook]:
+    """Committed and expected money of the open trajecten in budget ``year`` (default: today's), per client's
+    gemeente and contract funding source: the rule of :func:`invoicing.budget.outlook_parts` summed by the
+    database over the kept outlook of every open traject (``open_lot_key`` set), in one grouped statement
+    after the one that finds the contracts' observed averages.
+
+    Per traject, what it is owed and not yet paid falls in the current year; the rest of its commitment and
+    expectation in the year it likely falls due (``cost_due_year``, :func:`invoicing.budget.in_year`). A
+    traject whose maximum cannot be known counts 0 and is counted in ``undetermined``; the costs are charged to
+    the client's gemeente, as a joint contract's invoices are.
     """
-    models = PaymentModels()
-    observed: dict[int, tuple[Decimal | None, int]] = {}
-    sums: dict[Key, _Sum] = {}
-    open_ones = session.scalars(engine_ready(select(Traject).where(Traject.open_lot_key.is_not(None))
-                                             .order_by(Traject.id))).all()
-    paid = dict(session.execute(
-        select(InvoiceLine.traject_id, func.sum(InvoiceLine.amount)).join(Invoice)
-        .where(Invoice.status.in_(sorted(APPROVED_STATUSES)), InvoiceLine.traject_id.is_not(None),
-               InvoiceLine.traject_id.in_(select(Traject.id).where(Traject.open_lot_key.is_not(None))))
-        .group_by(InvoiceLine.traject_id)).all())
-    for traject in open_ones:
-        entry = sums.setdefault((traject.gemeente_id, traject.contract.funding_source), _Sum())
-        entry.trajecten += 1
-        model = models.of(traject)
-        most = max_cost(model, traject.client_group, traject.price)
-        if most is None:
-            entry.undetermined += 1
-            continue
-        owed = evaluate(model, engine_traject(traject), today).total
-        if traject.contract_id not in observed:
-            observed[traject.contract_id] = _observed(traject.contract_id, today, models)
-        average, count = observed[traject.contract_id]
-        likely, basis = expected_cost(most, average, count, default_share=DEFAULT_SHARE)
-        realised = Decimal(paid.get(traject.id) or ZERO)
-        committed = remaining(most, realised)
-        entry.committed += committed
-        entry.expected += min(remaining(max(likely, owed), realised), committed)
-        entry.by_default += basis == DEFAULT
-    return {key: entry.outlook() for key, entry in sums.items()}
+    year = today.year if year is None else year
+    if year < today.year:
+        return {}
+    averages = {cid: avg for cid, avg in observed().items() if avg is not None}
+    t = Traject.__table__.c
+    average = case(averages, value=t.contract_id, else_=null()) if averages else null()
+    realised = cast(func.round(t.approved_cost * 100), BigInteger)
+    parts = outlook_parts(SQL_CENTS, t.cost_max_cents, t.cost_owed_cents, realised, average)
+    due_year = func.coalesce(t.cost_due_year, today.year)
+    committed, expected = in_year(SQL_CENTS, parts, due_year, year, today.year)
+    # Every open traject counts in the current year (what it owes falls due now); later, those due then.
+    counted = true() if year == today.year else falls_due_in(SQL_CENTS, due_year, today.year) == year
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    stmt = (select(t.gemeente_id, Contract.funding_source, func.sum(committed), func.sum(expected),
+                   count(counted), count(counted & t.cost_max_cents.is_(None)),
+                   count(counted & t.cost_max_cents.is_not(None) & average.is_(None)),
+                   count(t.cost_owed_until <= today))
+            .select_from(Traject.__table__.join(Contract, Contract.id == t.contract_id))
+            .where(t.open_lot_key.is_not(None))
+            .group_by(t.gemeente_id, Contract.funding_source))
+    return {(gemeente_id, source): Outlook(_euros(committed), _euros(expected), int(n or 0), int(undetermined or 0),
+                                           int(default or 0), int(stale or 0))
+            for gemeente_id, source, committed, expected, n, undetermined, default, stale in session.execute(stmt)}
+
+
+def _euros(cents: int | None) -> Decimal:
+    return Decimal(int(cents or 0)).scaleb(-2)
 
 
 # --- the overview ---------------------------------------------------------------------------------
@@ -267,6 +291,7 @@ class Totals:
     committed: Decimal = ZERO
     expected: Decimal = ZERO
     trajecten: int = 0
+    stale: int = 0
 
     @property
     def available(self) -> Decimal:
@@ -285,6 +310,7 @@ def totals(rows: Iterable[PositionRow]) -> Totals:
         t.committed += row.position.committed
         t.expected += row.position.expected
         t.trajecten += row.outlook.trajecten
+        t.stale += row.outlook.stale
     return t
 
 
@@ -296,14 +322,14 @@ def settings() -> tuple[int, Decimal]:
 def positions(year: int, today: date) -> list[PositionRow]:
     """The overview of ``year``: every budget line, and every (gemeente, source) with money but no budget.
 
-    Commitments and expectations are reported against the current year only (an obligation may fall due up
-    to two years after the referral, across budget years, and is not split over them): in the current year's
-    view they all show, in other years' none. A (gemeente, source) that has money charged to it but no budget
-    line is shown all the same, flagged, so that spending never disappears for want of a budget.
+    Commitments and expectations are spread over the years they likely fall due in (:func:`outlook`): what is
+    owed already in the current year, the rest in its year; a past year has none. A (gemeente, source) that
+    has money charged to it but no budget line is shown all the same, flagged, so that spending never
+    disappears for want of a budget.
     """
     late_month, underspent = settings()
     spent = realised(year)
-    ahead = outlook(today) if year == today.year else {}
+    ahead = outlook(today, year)
     names = dict(session.execute(select(Gemeente.id, Gemeente.name)).all())
     none = Outlook(ZERO, ZERO)
     rows: list[PositionRow] = []

@@ -125,12 +125,12 @@ def edit(contract: Contract, form) -> Contract:
     contract.extension_options = _strip(form.extension_options.data)
     contract.volume_ceiling = form.volume_ceiling.data
     contract.budget_ceiling = form.budget_ceiling.data
-    durability_was = contract.durability_months
+    terms_were = (contract.durability_months, contract.max_duration_months)
     for name, value in {**form.terms_data(), **form.invoicing_data()}.items():
         setattr(contract, name, value)
     if gemeenten is not None:
         contract.gemeenten = gemeenten
-    projections.keep_contract_facts(contract, durability_was)
+    projections.keep_contract_facts(contract, terms_were)
     session.flush()
     return contract
 

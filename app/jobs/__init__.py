@@ -101,6 +101,16 @@ def init_app(app: Flask) -> None:
         with app.app_context(), committed():
             reap_stale()
 
+    @queue.periodic_task(crontab(minute="15", hour="2"), name="refresh_projections")
+    def refresh_projections() -> None:
+        # What trajecten are owed changes with the calendar too (a durability window closes): each night the
+        # kept outlook of those whose day has come is recomputed (app.projections.refresh).
+        from app import projections
+
+        with app.app_context():
+            session.info["actor"] = (None, "projections refresh")
+            projections.refresh()
+
     app.extensions["huey"] = queue
     app.extensions["huey_run_job"] = run_job
     event.listen(app.extensions["db_sessionmaker"], "after_commit", _enqueue_submitted)

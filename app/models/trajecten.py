@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, enum_type, utcnow
@@ -35,7 +35,11 @@ class Traject(Audited, Base):
     __table_args__ = (UniqueConstraint("client_id", "open_lot_key", name="one_open_per_lot"),
                       CheckConstraint("price >= 0", name="price_not_negative"),
                       Index("ix_traject_provider_referral", "provider_id", "referral_date"),
-                      Index("ix_traject_gemeente_referral", "gemeente_id", "referral_date"))
+                      Index("ix_traject_gemeente_referral", "gemeente_id", "referral_date"),
+                      Index("ix_traject_cost_owed_until", "cost_owed_until"))
+    # The budget's kept cost changes with the calendar as much as with the trajecten; its refresh is no one's
+    # business action and would drown the audit trail (what it is computed from is audited).
+    __audit_ignored__ = frozenset({"cost_max_cents", "cost_owed_cents", "cost_owed_until", "cost_due_year"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
@@ -72,6 +76,14 @@ class Traject(Audited, Base):
     # What approved invoices paid for this traject (excl. VAT), kept by app.projections at every invoice step that
     # approves an invoice, so that cost per placement is an aggregate over the trajecten alone.
     approved_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
+    # What the budget needs of the payment engine (invoicing.budget.TrajectCost), kept by app.projections in whole
+    # cents so that the budget page sums them exactly in SQL: the maximum cost (NULL when it cannot be known),
+    # what is owed as of the day it was kept, the day that figure may next change with no new event (NULL:
+    # never), and the year in which the rest likely falls due.
+    cost_max_cents: Mapped[int | None] = mapped_column(BigInteger)
+    cost_owed_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    cost_owed_until: Mapped[date | None]
+    cost_due_year: Mapped[int | None]
 
     client: Mapped[Client] = relationship()
     contract: Mapped[Contract] = relationship()

@@ -229,7 +229,7 @@ def confirm(event: TrajectEvent, user: User, evidence: EvidenceFile | None, note
         raise TrajectError(Message(N_("Bevestig een resultaat tegen bewijs: voeg een bestand toe.")), "evidence")
     confirmation = EventConfirmation(event=event, evidence=proof, note=note.strip(), confirmed_by_id=user.id)
     session.add(confirmation)
-    projections.keep_facts(event.traject)
+    projections.keep_confirmed(event.traject)
     return confirmation
 
 

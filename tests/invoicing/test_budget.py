@@ -14,14 +14,18 @@ from contracts.engine import evaluate
 from contracts.events import traject_from_dict
 from contracts.model import PaymentModel
 from invoicing.budget import (
+    CENTS,
     WARNING_LABELS,
     BudgetFigures,
+    Parts,
     Position,
     Warning,
-    expected_cost,
+    due_on,
+    in_year,
     max_cost,
+    observed_average,
+    outlook_parts,
     reconcile,
-    remaining,
     split,
     warnings,
 )
@@ -161,42 +165,87 @@ def test_a_model_of_fixed_amounts_needs_no_base_price():
     assert max_cost(template("caps"), None, None) == E("3000.00")
 
 
-# --- expected_cost and remaining --------------------------------------------------------------------
+# --- the outlook of one open traject (in cents) -----------------------------------------------------
 
 
-def test_expected_cost_uses_the_observed_average_with_enough_trajecten():
-    # 12 finished trajecten, average 1833.333... -> 1833.33, below the maximum 2500.00
-    assert expected_cost(E("2500.00"), E("22000") / 12, 12) == (E("1833.33"), "observed")
+def test_observed_average_needs_ten_finished_trajecten_and_rounds_half_up():
+    # 12 finished, 22000.00 in all: 1833.333... -> 1833.33
+    assert observed_average(2_200_000, 12) == 183_333
+    # 10 finished, 10000.05 in all: 1000.005 -> 1000.01 (half up)
+    assert observed_average(1_000_005, 10) == 100_001
+    assert observed_average(1_000_000, 10) == 100_000  # exactly MIN_OBSERVED counts
+    assert observed_average(1_000_000, 9) is None  # too few to go by
+    assert observed_average(-5_000, 10) == 0  # clawbacks beyond earnings: never an expectation below 0
 
 
-def test_expected_cost_observed_is_capped_at_the_maximum():
-    # An average of 2600.00 (e.g. under an older, dearer model) is capped at the maximum 2500.00
-    assert expected_cost(E("2500.00"), E("2600.00"), 10) == (E("2500.00"), "observed")
+def test_outlook_parts_worked_example_of_docs_budgets():
+    # docs/budgets.md: tiers of 2500.00 (70% at the start), started, owed 1750.00 not yet approved,
+    # no finished trajecten: committed 2500.00, likely 1250.00 but owed 1750.00, so expected 1750.00, of which
+    # the 1750.00 owed falls due now.
+    assert outlook_parts(CENTS, 250_000, 175_000, 0, None) == Parts(250_000, 175_000, 175_000)
+    # the 1750.00 approved: committed 750.00, expected max(1250, 1750) - 1750 = 0, nothing owed unpaid
+    assert outlook_parts(CENTS, 250_000, 175_000, 175_000, None) == Parts(75_000, 0, 0)
+    # only accepted: owed nothing, committed 2500.00, expected half of it
+    assert outlook_parts(CENTS, 250_000, 0, 0, None) == Parts(250_000, 125_000, 0)
 
 
-def test_expected_cost_at_exactly_min_observed_is_observed():
-    assert expected_cost(E("2500.00"), E("1000.00"), 10) == (E("1000.00"), "observed")
-    assert expected_cost(E("2500.00"), E("1000.00"), 4, min_observed=4) == (E("1000.00"), "observed")
+def test_outlook_parts_observed_is_capped_at_the_maximum_and_default_rounds_half_up():
+    # an observed 2600.00 (an older, dearer model) is capped at the maximum 2500.00
+    assert outlook_parts(CENTS, 250_000, 0, 0, 260_000).expected == 250_000
+    assert outlook_parts(CENTS, 250_000, 0, 0, 100_000).expected == 100_000
+    # 0.5 × 0.05 = 0.025 -> 0.03
+    assert outlook_parts(CENTS, 5, 0, 0, None).expected == 3
 
 
-def test_expected_cost_with_too_few_trajecten_is_the_default_share():
-    # 9 < 10 finished: 0.5 × 2500.00 = 1250.00, whatever the average
-    assert expected_cost(E("2500.00"), E("100.00"), 9) == (E("1250.00"), "default")
-    # no average at all: the same
-    assert expected_cost(E("2500.00"), None, 50) == (E("1250.00"), "default")
-    # another share: 0.3 × 2500.00 = 750.00
-    assert expected_cost(E("2500.00"), None, 0, default_share=E("0.3")) == (E("750.00"), "default")
+def test_outlook_parts_of_an_unknown_maximum_count_nothing():
+    assert outlook_parts(CENTS, None, 10_000, 0, 50_000) == Parts(0, 0, 0)
 
 
-def test_expected_cost_default_rounds_half_up_to_cents():
-    # 0.5 × 0.05 = 0.025 -> 0.03 (ROUND_HALF_UP)
-    assert expected_cost(E("0.05"), None, 0) == (E("0.03"), "default")
+def test_outlook_parts_never_below_zero_when_more_was_paid_than_the_maximum():
+    # 3500.00 paid of a 3000.00 maximum (an old invoice under a dearer version)
+    assert outlook_parts(CENTS, 300_000, 350_000, 350_000, None) == Parts(0, 0, 0)
 
 
-def test_remaining_is_what_is_still_to_come_never_negative():
-    assert remaining(E("3000.00"), E("1200.00")) == E("1800.00")
-    assert remaining(E("3000.00"), E("3000.00")) == E("0.00")
-    assert remaining(E("3000.00"), E("3500.00")) == E("0.00")
+def test_in_year_puts_what_is_owed_now_and_the_rest_in_its_year():
+    parts = Parts(committed=250_000, expected=175_000, now=100_000)
+    assert in_year(CENTS, parts, 2028, 2026, 2026) == (100_000, 100_000)  # this year: only what is owed
+    assert in_year(CENTS, parts, 2028, 2027, 2026) == (0, 0)
+    assert in_year(CENTS, parts, 2028, 2028, 2026) == (150_000, 75_000)  # the rest when it falls due
+    assert in_year(CENTS, parts, 2026, 2026, 2026) == (250_000, 175_000)  # all of it this year
+    assert in_year(CENTS, parts, 2024, 2026, 2026) == (250_000, 175_000)  # overdue: falls due now
+    assert in_year(CENTS, parts, 2028, 2025, 2026) == (0, 0)  # a past year has none
+
+
+def test_due_on_is_the_durability_outcome_or_the_end_of_the_maximum_duration():
+    # placed 31 January, six months of durability: 31 July
+    assert due_on(D("2026-01-05"), D("2026-01-10"), D("2026-01-31"), 6, 24) == D("2026-07-31")
+    # not placed: 24 months from the start; 29 February + 12 months is 28 February
+    assert due_on(D("2025-12-01"), D("2024-02-29"), None, 6, 12) == D("2025-02-28")
+    # not started: from the referral
+    assert due_on(D("2026-03-15"), None, None, 6, 24) == D("2028-03-15")
+
+
+cents_amounts = st.integers(0, 10**9)
+
+
+@given(st.one_of(st.none(), cents_amounts), cents_amounts, st.integers(-10**6, 10**9),
+       st.one_of(st.none(), cents_amounts))
+def test_outlook_parts_are_ordered_and_bounded(most, owed, realised, observed):
+    p = outlook_parts(CENTS, most, owed, realised, observed)
+    assert 0 <= p.now <= p.expected <= p.committed
+    if most is None:
+        assert p == Parts(0, 0, 0)
+    else:
+        assert p.committed == max(most - realised, 0)
+        assert realised + p.committed >= most  # paid plus committed covers the worst case
+
+
+@given(cents_amounts, cents_amounts, cents_amounts, st.integers(2020, 2035), st.integers(2024, 2030))
+def test_in_year_spreads_the_whole_commitment_over_the_years(most, owed, realised, due_year, current):
+    parts = outlook_parts(CENTS, most, owed, realised, None)
+    years = [in_year(CENTS, parts, due_year, y, current) for y in range(current - 2, current + 12)]
+    assert sum(c for c, _e in years) == parts.committed
+    assert sum(e for _c, e in years) == parts.expected
 
 
 # --- split ------------------------------------------------------------------------------------------
@@ -390,13 +439,4 @@ def test_reconcile_is_zero_exactly_when_the_row_adds_up(budget, carried, spent, 
     if make_it_add_up:
         assert reconcile(row) == 0
 
-
-@given(st.integers(0, 10**9).map(lambda c: Decimal(c).scaleb(-2)),
-       st.one_of(st.none(), st.integers(-10**9, 10**9).map(lambda c: Decimal(c).scaleb(-3))),
-       st.integers(0, 50), st.integers(0, 100).map(lambda p: Decimal(p) / 100))
-def test_expected_cost_stays_between_zero_and_the_maximum(max_total, average, count, share):
-    amount, basis = expected_cost(max_total, average, count, default_share=share)
-    assert Decimal(0) <= amount <= max_total
-    assert amount == amount.quantize(Decimal("0.01"))
-    assert basis == ("observed" if average is not None and count >= 10 else "default")
 
