@@ -10,9 +10,10 @@ docs/budgets.md.
 
 from __future__ import annotations
 
+import html
 import json
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from app.db import session as app_session
 from app.generate import bsn_numbers
 from app.models import Client, Invoice, InvoiceLine, Traject, TrajectEvent
 from app.models.invoicing import InvoiceSource
-from app.projections import keep_costs, keep_events, refresh, stale_count
+from app.projections import keep_costs, keep_events, stale_count
 from app.trajecten.services import engine_ready, engine_traject, payment_model, terms_for
 from contracts.engine import evaluate
 from contracts.events import EventType, WorkKind
@@ -223,7 +224,8 @@ def test_the_demo_budget_figures_are_those_of_a_fresh_run_of_the_engine(app, db)
     assert len(totals) >= 3 and sum(c for c, _e in totals.values()) > 0 and sum(e for _c, e in totals.values()) > 0
 
 
-def test_when_a_window_closes_with_no_new_event_the_nightly_refresh_brings_the_figures_up_to_date(app, db, world):
+def test_when_a_window_closes_with_no_new_event_the_nightly_refresh_brings_the_figures_up_to_date(
+        app, db, world, as_role):
     """Under a model that pays a handover fee seven months after the end unless the client worked durably by
     then, ten trajecten that ended a month ago are owed nothing yet; seven months on they are owed € 100 each
     with no new event, and their average becomes the expectation of the open one. Until the refresh the
@@ -239,11 +241,25 @@ def test_when_a_window_closes_with_no_new_event_the_nightly_refresh_brings_the_f
     assert all(t.cost_owed_cents == 0 and t.cost_owed_until is not None for t in ended)
     agree(app)
     later = TODAY + timedelta(days=250)
-    with app.app_context(), clock.frozen(later):
-        assert stale_count() == 10
-        assert refresh() == 10 and stale_count() == 0
+    def waiting() -> int:
+        with app.app_context():
+            return stale_count()
+
+    with clock.frozen(later):
+        assert waiting() == 10
+        page = as_role("finance").get("/budgetten/").get_data(as_text=True)
+        assert "Van 10 trajecten is het verdiende bedrag berekend vóór vandaag" in html.unescape(page)
+        # The job worker's nightly task, as its scheduler would start it at 02:15.
+        queue = app.extensions["huey"]
+        nightly = [t for t in queue.read_periodic(datetime(later.year, later.month, later.day, 2, 15))
+                   if t.name == "refresh_projections"]
+        assert len(nightly) == 1
+        queue.execute(nightly[0])
+        assert waiting() == 0
+        assert "berekend vóór vandaag" not in html.unescape(as_role("finance").get("/budgetten/").get_data(
+            as_text=True))
     db.expire_all()
-    assert all(t.cost_owed_cents == 10_000 and t.cost_owed_until is None for t in ended)
+    assert [(t.cost_owed_cents, t.cost_owed_until) for t in ended] == [(10_000, None)] * 10
     with clock.frozen(later):
         totals = agree(app, later)
     assert totals[(world.clients[1].gemeente_id, world.contract.funding_source)] == (Decimal("850.00"),

@@ -111,7 +111,6 @@ class Outlook(NamedTuple):
     trajecten: int = 0  # open trajecten with money in the year
     undetermined: int = 0  # open trajecten whose maximum cannot be known (counted as 0)
     by_default: int = 0  # open trajecten whose expectation is the default share, not an observed average
-    stale: int = 0  # open trajecten whose owed figure awaits the nightly refresh (app.projections.refresh)
 
 
 class _Extreme(FunctionElement):
@@ -200,14 +199,13 @@ def outlook(today: date, year: int | None = None) -> dict[Key, Outlook]:
 
     stmt = (select(t.gemeente_id, Contract.funding_source, func.sum(committed), func.sum(expected),
                    count(counted), count(counted & t.cost_max_cents.is_(None)),
-                   count(counted & t.cost_max_cents.is_not(None) & average.is_(None)),
-                   count(t.cost_owed_until <= today))
+                   count(counted & t.cost_max_cents.is_not(None) & average.is_(None)))
             .select_from(Traject.__table__.join(Contract, Contract.id == t.contract_id))
             .where(t.open_lot_key.is_not(None))
             .group_by(t.gemeente_id, Contract.funding_source))
     return {(gemeente_id, source): Outlook(_euros(committed), _euros(expected), int(n or 0), int(undetermined or 0),
-                                           int(default or 0), int(stale or 0))
-            for gemeente_id, source, committed, expected, n, undetermined, default, stale in session.execute(stmt)}
+                                           int(default or 0))
+            for gemeente_id, source, committed, expected, n, undetermined, default in session.execute(stmt)}
 
 
 def _euros(cents: int | None) -> Decimal:
@@ -291,7 +289,6 @@ class Totals:
     committed: Decimal = ZERO
     expected: Decimal = ZERO
     trajecten: int = 0
-    stale: int = 0
 
     @property
     def available(self) -> Decimal:
@@ -310,7 +307,6 @@ def totals(rows: Iterable[PositionRow]) -> Totals:
         t.committed += row.position.committed
         t.expected += row.position.expected
         t.trajecten += row.outlook.trajecten
-        t.stale += row.outlook.stale
     return t
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import clock, uploads
+from app import clock, projections, uploads
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
 from app.budgets import imports, services
@@ -57,7 +57,7 @@ def index():
     late_month, underspent = services.settings()
     return render_template("budgets/index.html", rows=rows, total=services.totals(rows), year=year, today=today,
                            years=services.years_offered(year, today), late_month=late_month,
-                           underspent_percent=int(underspent * 100))
+                           underspent_percent=int(underspent * 100), stale=projections.stale_count())
 
 
 def _values(form: BudgetForm) -> services.BudgetValues:

@@ -38,7 +38,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
-from sqlalchemy import ColumnElement, event, select, true
+from sqlalchemy import ColumnElement, event, select, text, true
 
 from app.config import ConfigurationError
 from app.db import session, utcnow
@@ -110,6 +110,12 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             session.info["actor"] = (None, "projections refresh")
             projections.refresh()
+            if session.get_bind().dialect.name == "sqlite":
+                # SQLite keeps no statistics of its own (PostgreSQL's autovacuum analyses as tables grow): without
+                # them its planner may walk the wrong index once a table has grown. The SQLite manual advises
+                # PRAGMA optimize at intervals for long-lived applications; it analyses only what needs it.
+                session.execute(text("PRAGMA optimize"))
+                session.commit()
 
     app.extensions["huey"] = queue
     app.extensions["huey_run_job"] = run_job
