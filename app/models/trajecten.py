@@ -13,7 +13,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, enum_type, utcnow
@@ -36,7 +47,13 @@ class Traject(Audited, Base):
                       CheckConstraint("price >= 0", name="price_not_negative"),
                       Index("ix_traject_provider_referral", "provider_id", "referral_date"),
                       Index("ix_traject_gemeente_referral", "gemeente_id", "referral_date"),
-                      Index("ix_traject_cost_owed_until", "cost_owed_until"))
+                      Index("ix_traject_cost_owed_until", "cost_owed_until"),
+                      # The budget page's sum over the open trajecten, read from this index alone (a fifth of the
+                      # rows, in the order it groups by): 22 ms instead of 70 at 100,000 trajecten on SQLite.
+                      Index("ix_traject_outlook", "gemeente_id", "contract_id", "cost_max_cents", "cost_owed_cents",
+                            "approved_cost", "cost_due_year",
+                            sqlite_where=text("open_lot_key IS NOT NULL"),
+                            postgresql_where=text("open_lot_key IS NOT NULL")))
     # The budget's kept cost changes with the calendar as much as with the trajecten; its refresh is no one's
     # business action and would drown the audit trail (what it is computed from is audited).
     __audit_ignored__ = frozenset({"cost_max_cents", "cost_owed_cents", "cost_owed_until", "cost_due_year"})

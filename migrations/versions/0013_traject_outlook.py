@@ -31,11 +31,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('cost_owed_until', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('cost_due_year', sa.Integer(), nullable=True))
         batch_op.create_index('ix_traject_cost_owed_until', ['cost_owed_until'], unique=False)
+        batch_op.create_index('ix_traject_outlook', ['gemeente_id', 'contract_id', 'cost_max_cents', 'cost_owed_cents',
+                                                     'approved_cost', 'cost_due_year'], unique=False,
+                              sqlite_where=sa.text('open_lot_key IS NOT NULL'),
+                              postgresql_where=sa.text('open_lot_key IS NOT NULL'))
     op.execute("UPDATE traject SET cost_owed_until = '1970-01-01'")
 
 
 def downgrade() -> None:
     with op.batch_alter_table('traject', schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
+        batch_op.drop_index('ix_traject_outlook')
         batch_op.drop_index('ix_traject_cost_owed_until')
         batch_op.drop_column('cost_due_year')
         batch_op.drop_column('cost_owed_until')
