@@ -17,7 +17,8 @@ what the payment models made owed. Why it is written the way it is:
   ``workers`` processes make batches while this one writes them in order. Batch ``i`` depends only on the
   seed, the batch size and ``i``, so the data are the same with any number of workers.
 * **The same functions as the app.** Status comes from :func:`contracts.lifecycle.replay`, the kept facts
-  from :func:`contracts.indicators.facts_of` with the durability of :func:`app.trajecten.services.terms_for`,
+  from :func:`contracts.indicators.facts_of` with the durability of :func:`app.trajecten.services.terms_for`, the
+  work list's actions from :func:`contracts.worklist.actions` with the same terms,
   the open-lot key from ``Contract.lot_key``, what is owed from :func:`contracts.engine.evaluate` and the budget's
   outlook from :func:`invoicing.budget.traject_cost` under the traject's own contract version (with the terms of
   :func:`app.trajecten.services.terms_for`), all over the very events written, so the kept columns are exactly what
@@ -93,6 +94,8 @@ from contracts.events import Traject as EngineTraject
 from contracts.indicators import FACT_FIELDS, facts_of
 from contracts.lifecycle import AFTER_END, CLOSING_EVENTS, replay
 from contracts.model import PaymentModel
+from contracts.worklist import Terms
+from contracts.worklist import actions as worklist_actions
 from invoicing import budget
 from invoicing.status import InvoiceStatus, Step
 from invoicing.totals import VatTreatment, totals
@@ -116,6 +119,7 @@ TRAJECT_COLUMNS = ("id", "client_id", "contract_id", "contract_version_id", "pro
                    "client_group", "price", "referral_date", "motivation", "status", "open_lot_key", "last_event_on",
                    "referred_by_id", "created_at", "phase_at_referral", *FACT_FIELDS, "approved_cost",
                    "cost_max_cents", "cost_owed_cents", "cost_owed_until", "cost_due_year")
+ACTION_COLUMNS = ("traject_id", "kind", "due")
 EVENT_COLUMNS = ("traject_id", "type", "event_date", "note", "reason", "exit_reason", "employer", "hours_per_week",
                  "work_kind", "contract_months", "open_ended", "wage", "by_provider", "recorded_by_id", "recorded_at")
 INVOICE_COLUMNS = ("id", "number", "external_number", "source", "provider_id", "contract_id", "period_start",
@@ -172,8 +176,7 @@ class _Version:
     id: int
     effective_from: date
     model: PaymentModel
-    durability_months: int
-    max_duration_months: int
+    terms: Terms  # the contract's, with the durability term terms_for chooses
     triggers: frozenset[EventType]  # events that reach a milestone: without one, nothing is owed
 
 
@@ -225,6 +228,7 @@ class _Chunk:
     events: list[tuple]
     owed: list[tuple]  # (contract id, month, traject id, gemeente id, key, rule, explanation, due_on, amount)
     by_status: dict[str, int]
+    actions: list[tuple]  # (traject id, kind, due): what contracts.worklist.actions says each still needs
 
 
 def _read_world(conn: Connection, today: date, seed: int) -> tuple[dict[int, _Contract], list, list[float],
@@ -253,8 +257,7 @@ def _read_world(conn: Connection, today: date, seed: int) -> tuple[dict[int, _Co
             for v in sorted(c.versions, key=lambda v: (v.effective_from, v.number)):
                 model = PaymentModel.from_dict(v.payment_model)
                 terms = terms_for(SimpleNamespace(contract=c, contract_version=v))
-                versions.append(_Version(v.id, v.effective_from, model, terms.durability_months,
-                                         terms.max_duration_months,
+                versions.append(_Version(v.id, v.effective_from, model, terms,
                                          frozenset(m.event for m in model.milestones.values())))
             rate = Decimal("0") if c.vat_category == "E" else c.vat_rate
             entry = _Contract(c.id, c.provider_id, c.lot_key, window_start, last, versions,
@@ -394,7 +397,7 @@ def _chunk(index: int) -> _Chunk:
     combos, combo_cum = plan.combos, plan.combo_cum
     total_weight = combo_cum[-1]
     today, cutoff = plan.today, plan.cutoff
-    clients, phases, trajecten, events, owed = [], [], [], [], []
+    clients, phases, trajecten, events, owed, actions = [], [], [], [], [], []
     by_status: dict[str, int] = {}
     for n in range(first, first + size):
         contract_id, gemeente_id, group_id, group = combos[bisect(combo_cum, rand() * total_weight)]
@@ -438,15 +441,16 @@ def _chunk(index: int) -> _Chunk:
                            amount(hours), work_kind.value if work_kind is not None else None, months, False,
                            amount(fields.get("wage")), False, manager, at(on, 10)))
         lifecycle = replay(referral, history)
-        facts = facts_of(history, version.durability_months)
+        facts = facts_of(history, version.terms.durability_months)
+        actions.extend((traject_id, a.kind.value, day(a.due)) for a in worklist_actions(lifecycle, version.terms))
         status = lifecycle.status.value
         by_status[status] = by_status.get(status, 0) + 1
         price = version.model.price_for(group, None)
         # Every generated invoice is approved, exported or paid, so the traject's approved cost is all it earned.
         cost = Decimal("0.00")
         engine = EngineTraject(str(traject_id), referral, tuple(history), group, price)
-        due = budget.due_on(referral, facts.started_on, facts.placed_on, version.durability_months,
-                            version.max_duration_months)
+        due = budget.due_on(referral, facts.started_on, facts.placed_on, version.terms.durability_months,
+                            version.terms.max_duration_months)
         outlook = budget.traject_cost(version.model, engine, today, due)
         if history and history[0].date <= cutoff and any(e.type in version.triggers for e in history):
             result = evaluate(version.model, engine, cutoff)
@@ -463,7 +467,7 @@ def _chunk(index: int) -> _Chunk:
                           day(facts.exited_on), facts.exit_reason, day(facts.dropped_out_on), day(facts.returned_on),
                           day(facts.ended_on), day(facts.fell_back_on), amount(cost), outlook.most, outlook.owed,
                           day(outlook.owed_until), outlook.due_year))
-    return _Chunk(clients, phases, trajecten, events, owed, by_status)
+    return _Chunk(clients, phases, trajecten, events, owed, by_status, actions)
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -681,6 +685,7 @@ class _Run:
         w.insert("client_phase_record", PHASE_COLUMNS, chunk.phases)
         w.insert("traject", TRAJECT_COLUMNS, chunk.trajecten)
         w.insert("traject_event", EVENT_COLUMNS, chunk.events)
+        w.insert("traject_action", ACTION_COLUMNS, chunk.actions)
         w.insert("invoice_line", LINE_COLUMNS, lines)
         w.insert("invoiced_entitlement", REGISTER_COLUMNS, register)
         s = self.summary

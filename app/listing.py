@@ -56,6 +56,16 @@ class Page:
         return "ascending" if self.direction == "asc" else "descending"
 
 
+def requested_page(total: int, per_page: int) -> int:
+    """The page the query string asks for, within 1 and the last page: an odd or too large number shows the
+    nearest page rather than an error."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    return min(page, max(1, ceil(total / per_page)))
+
+
 def paginate(
     db: Session,
     stmt: Select,
@@ -95,10 +105,6 @@ def paginate(
     stmt = stmt.order_by(column.desc() if direction == "desc" else column.asc(), entity.id.asc())
     per_page = current_app.config["PAGE_SIZE"]
     total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    page = min(page, max(1, ceil(total / per_page)))
+    page = requested_page(total, per_page)
     items = list(db.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items, total, page, per_page, sort, direction, q, applied)

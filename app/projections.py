@@ -14,6 +14,11 @@ in the same transaction, where a reader of that service sees it:
   after a contract's durability term is edited;
 * **cost** (``approved_cost``), from the lines of approved, exported and paid invoices (credit notes
   included): :func:`keep_invoice_costs`, after every invoice step (approve, reject, export, pay);
+* **actions** (the ``traject_action`` rows: what the traject still needs and from when,
+  :func:`contracts.worklist.actions`), from every event as the lifecycle replays it, the outcomes awaiting
+  confirmation and the contract's terms: :func:`keep_actions`, after an event is recorded, corrected or
+  confirmed, or the terms are edited. The due dates depend on the traject alone, so the work list needs no
+  recomputation as days pass;
 * **outlook** (``cost_max_cents``, ``cost_owed_cents``, ``cost_owed_until``, ``cost_due_year``: what the budget
   needs of the payment engine, :class:`invoicing.budget.TrajectCost`), from the events the engine counts, the
   payment model and the contract's durability and maximum duration: :func:`keep_outlook`, with the facts (after
@@ -34,12 +39,13 @@ from collections.abc import Callable, Collection
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select, true, update
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.db import session
 from app.models.invoicing import Invoice, InvoiceLine
-from app.models.procurement import Contract
-from app.models.trajecten import Traject
+from app.models.procurement import TERM_FIELDS, Contract
+from app.models.trajecten import Traject, TrajectAction
 from app.trajecten import services as trajecten
 from app.uow import committed
 from contracts.indicators import FACT_FIELDS, facts_of
@@ -75,6 +81,18 @@ def keep_facts(traject: Traject) -> None:
         setattr(traject, name, getattr(facts, name))
 
 
+def keep_actions(traject: Traject) -> None:
+    """The traject's open actions as rows, rewritten to what :func:`contracts.worklist.actions` says now."""
+    found = {a.kind.value: a.due for a in trajecten.open_actions(traject)}
+    kept = {row.kind: row for row in traject.kept_actions}
+    for kind, row in kept.items():
+        if kind not in found:
+            traject.kept_actions.remove(row)
+        elif row.due != found[kind]:
+            row.due = found[kind]
+    traject.kept_actions.extend(TrajectAction(kind=kind, due=due) for kind, due in found.items() if kind not in kept)
+
+
 def keep_outlook(traject: Traject, models: trajecten.PaymentModels | None = None) -> None:
     """What the budget needs of the engine, as of today, from the facts just kept (:func:`keep_facts` first).
     ``models`` shares the parsed payment models when many trajecten are kept at once."""
@@ -88,8 +106,10 @@ def keep_outlook(traject: Traject, models: trajecten.PaymentModels | None = None
 
 
 def keep_confirmed(traject: Traject) -> None:
-    """After an outcome is confirmed: the kinds that read only the counted events (status reads every one)."""
+    """After an outcome is confirmed: the kinds that read the counted events or what awaits confirmation
+    (status reads every event, confirmed or not)."""
     keep_facts(traject)
+    keep_actions(traject)
     keep_outlook(traject)
 
 
@@ -97,19 +117,26 @@ def keep_events(traject: Traject, models: trajecten.PaymentModels | None = None)
     """After an event is recorded or corrected: every kind that reads the events."""
     keep_status(traject)
     keep_facts(traject)
+    keep_actions(traject)
     keep_outlook(traject, models)
 
 
-def keep_contract_facts(contract: Contract, terms_were: tuple[int | None, int | None]) -> int:
-    """After a contract is edited: the facts and outlook of its trajecten, when the durability term they are
-    judged by or the maximum duration is no longer as ``terms_were`` (other terms are no input of kept state,
-    and recomputing a large contract's trajecten for a new title would be waste). Returns how many trajecten
-    were recomputed."""
-    if (contract.durability_months, contract.max_duration_months) == terms_were:
+def contract_terms(contract: Contract) -> tuple[int | None, ...]:
+    """The contract's terms that kept state is computed from (durations, windows), to compare before an edit."""
+    return tuple(getattr(contract, name) for name in TERM_FIELDS)
+
+
+def keep_contract_facts(contract: Contract, terms_were: tuple[int | None, ...]) -> int:
+    """After a contract is edited: the facts, actions and outlook of its trajecten, when the terms they are
+    computed from are no longer ``terms_were`` (:func:`contract_terms`; other fields are no input of kept
+    state, and recomputing a large contract's trajecten for a new title would be waste). Returns how many
+    trajecten were recomputed."""
+    if contract_terms(contract) == terms_were:
         return 0
     count, models = 0, trajecten.PaymentModels()
     for traject in session.scalars(trajecten.engine_ready(select(Traject).where(Traject.contract_id == contract.id))):
         keep_facts(traject)
+        keep_actions(traject)
         keep_outlook(traject, models)
         count += 1
     return count
@@ -155,7 +182,8 @@ def _in_batches(where, keep: Callable[[Traject, trajecten.PaymentModels], None],
     while True:
         with committed():
             batch = session.scalars(trajecten.engine_ready(
-                select(Traject).where(where, Traject.id > last_id).order_by(Traject.id).limit(BATCH))).all()
+                select(Traject).where(where, Traject.id > last_id).order_by(Traject.id).limit(BATCH))
+                .options(selectinload(Traject.kept_actions))).all()
             for traject in batch:
                 keep(traject, models)
         if not batch:
@@ -175,11 +203,16 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
     return _in_batches(true(), keep_events, progress)
 
 
+def _refresh_one(traject: Traject, models: trajecten.PaymentModels) -> None:
+    keep_actions(traject)
+    keep_outlook(traject, models)
+
+
 def refresh(progress: Callable[[int, int], None] | None = None) -> int:
-    """The outlook of every traject whose owed figure may have changed with the calendar since it was kept
-    (``cost_owed_until`` today or earlier). Returns how many were recomputed."""
-    return _in_batches(Traject.cost_owed_until <= clock.today(),
-                       lambda traject, models: keep_outlook(traject, models), progress)
+    """The trajecten whose kept state awaits recomputation: those whose owed figure may have changed with the
+    calendar since it was kept (``cost_owed_until`` today or earlier), and those a migration marked so (it
+    sets that day in the past). Their outlook and actions are written anew. Returns how many."""
+    return _in_batches(Traject.cost_owed_until <= clock.today(), _refresh_one, progress)
 
 
 def stale_count() -> int:

@@ -4,11 +4,16 @@ Every action has a due date computed from the traject's replayed state and the c
 defaults below, which follow common municipal practice: an answer within ten days, a report per
 quarter, durability judged six months after placement, trajecten of at most 24 months). An action whose
 due date has come is a *signal*; the earliest action is the traject's *next action*.
+
+The actions depend on the traject alone, never on today's date: so they can be kept per traject
+(``traject_action``, app.projections) and the work list asks the database which are due, instead of
+replaying every traject on every request.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -42,7 +47,7 @@ ACTION_LABELS = {
     ActionKind.ANSWER_REFERRAL: N_("verwijzing niet beantwoord"),
     ActionKind.APPROVE_PLAN: N_("trajectplan wacht op goedkeuring"),
     ActionKind.CONFIRM_OUTCOME: N_("resultaat wacht op bevestiging"),
-    ActionKind.PROGRESS_REPORT: N_("geen voortgangsrapportage dit kwartaal"),
+    ActionKind.PROGRESS_REPORT: N_("voortgangsrapportage ontbreekt"),
     ActionKind.DURABILITY_CHECK: N_("duurzaamheid controleren"),
     ActionKind.PARKED: N_("geen activiteit (geparkeerd)"),
     ActionKind.MAX_DURATION: N_("maximale duur nadert"),
@@ -64,14 +69,24 @@ def quarter_bounds(day: date) -> tuple[date, date]:
     return start, add_period(start, months=3) - timedelta(days=1)
 
 
-def actions(state: State, terms: Terms, today: date, unconfirmed: int = 0) -> list[Action]:
-    """Everything the traject still needs, earliest due first. ``unconfirmed`` counts provider-reported
-    outcomes no klantmanager has confirmed yet (a fact of the app, not of the event sequence)."""
+def report_due(started_on: date, last_progress_on: date | None) -> date:
+    """The end of the first quarter since the start without a progress report: the quarter of the start
+    when there is none yet, else the quarter after the last report's."""
+    owed_from = started_on
+    if last_progress_on is not None:
+        owed_from = max(started_on, quarter_bounds(last_progress_on)[1] + timedelta(days=1))
+    return quarter_bounds(owed_from)[1]
+
+
+def actions(state: State, terms: Terms, unconfirmed: Sequence[date] = ()) -> list[Action]:
+    """Everything the traject still needs, earliest due first. ``unconfirmed`` are the dates of the
+    provider-reported outcomes no klantmanager has confirmed yet (a fact of the app, not of the event
+    sequence): confirming is due from the earliest."""
     found: list[Action] = []
     if unconfirmed:
-        found.append(Action(ActionKind.CONFIRM_OUTCOME, today,
+        found.append(Action(ActionKind.CONFIRM_OUTCOME, min(unconfirmed),
                             Message(N_("%(count)s gemeld resultaat wacht op bevestiging met bewijs."),
-                                    count=unconfirmed)))
+                                    count=len(unconfirmed))))
     if state.placement is not None:
         check = add_period(state.placement.date, months=terms.durability_months)
         if state.last_still_employed_on is None or state.last_still_employed_on < check:
@@ -89,11 +104,9 @@ def actions(state: State, terms: Terms, today: date, unconfirmed: int = 0) -> li
         found.append(Action(ActionKind.APPROVE_PLAN, state.plan_submitted_on,
                             Message(N_("Trajectplan ingediend op %(date)s."), date=state.plan_submitted_on)))
     if state.started_on is not None:
-        q_start, q_end = quarter_bounds(today)
-        if state.last_progress_on is None or state.last_progress_on < q_start:
-            found.append(Action(ActionKind.PROGRESS_REPORT, q_end,
-                                Message(N_("Rapportage over het kwartaal tot en met %(date)s ontbreekt nog."),
-                                        date=q_end)))
+        due = report_due(state.started_on, state.last_progress_on)
+        found.append(Action(ActionKind.PROGRESS_REPORT, due,
+                            Message(N_("Rapportage over het kwartaal tot en met %(date)s ontbreekt nog."), date=due)))
         end = add_period(state.started_on, months=terms.max_duration_months)
         found.append(Action(ActionKind.MAX_DURATION, end - timedelta(days=terms.warn_before_end_days),
                             Message(N_("Gestart op %(start)s; de maximale duur van %(months)s maanden loopt af op "
@@ -106,6 +119,6 @@ def actions(state: State, terms: Terms, today: date, unconfirmed: int = 0) -> li
     return sorted(found, key=lambda a: a.due)
 
 
-def signals(state: State, terms: Terms, today: date, unconfirmed: int = 0) -> list[Action]:
+def signals(state: State, terms: Terms, today: date, unconfirmed: Sequence[date] = ()) -> list[Action]:
     """The actions whose due date has come."""
-    return [a for a in actions(state, terms, today, unconfirmed) if a.due <= today]
+    return [a for a in actions(state, terms, unconfirmed) if a.due <= today]

@@ -15,7 +15,7 @@ from app.demo import load_demo
 from app.generate import bsn_numbers, generate
 from app.models import Client, Contract, Invoice, InvoicedEntitlement, InvoiceLine, InvoiceStep, Traject
 from app.projections import KEPT_COLUMNS, keep_outlook
-from app.trajecten.services import engine_traject, history, terms_for
+from app.trajecten.services import engine_traject, history, open_actions, terms_for
 from app.uow import committed
 from contracts.indicators import FACT_FIELDS, facts_of
 from contracts.lifecycle import TrajectStatus, replay
@@ -59,6 +59,7 @@ def test_generated_trajecten_are_what_the_app_would_keep(app, db):
         with clock.frozen(TODAY):
             keep_outlook(t)
         assert [getattr(t, n) for n in KEPT_COLUMNS["outlook"]] == written, t.id
+        assert {(a.kind, a.due) for a in t.kept_actions} == {(a.kind.value, a.due) for a in open_actions(t)}, t.id
         # Paid under the version in force, or the first one for a referral before the contract began.
         assert t.contract_version.contract_id == t.contract_id and t.provider_id == t.contract.provider_id
         in_force = t.contract.version_on(t.referral_date) or t.contract.versions[0]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.db import session as app_session
-from app.models import Traject, TrajectEvent
+from app.models import Traject, TrajectAction, TrajectEvent
 from app.projections import KEPT_COLUMNS, keep_events, rebuild
 from contracts.engine import evaluate
 from contracts.events import EventType, WorkKind
@@ -112,9 +112,14 @@ def test_the_kept_durability_agrees_with_what_the_engine_pays(app, db, world):
 
 
 def kept_state(db) -> dict[int, tuple]:
+    """Every kept column of every traject, with its kept actions (the traject_action rows) last."""
     columns = [getattr(Traject, name) for kind in KEPT_COLUMNS.values() for name in kind]
     db.expire_all()
-    return {row[0]: tuple(row[1:]) for row in db.execute(select(Traject.id, *columns).order_by(Traject.id))}
+    actions: dict[int, list] = {}
+    for row in db.execute(select(TrajectAction).order_by(TrajectAction.traject_id, TrajectAction.kind)).scalars():
+        actions.setdefault(row.traject_id, []).append((row.kind, row.due))
+    return {row[0]: (*row[1:], tuple(actions.get(row[0], ())))
+            for row in db.execute(select(Traject.id, *columns).order_by(Traject.id))}
 
 
 def test_rebuilding_every_projection_over_the_demo_changes_nothing(app, db):
@@ -130,6 +135,7 @@ def test_rebuilding_every_projection_over_the_demo_changes_nothing(app, db):
     assert len(before) > 60
     assert len(set(values["status"])) > 3 and any(values["durable_on"]) and any(values["open_lot_key"])
     assert any(cost > 0 for cost in values["approved_cost"])
+    assert sum(len(row[-1]) for row in before.values()) > 60  # and actions to lose
     with app.app_context():
         assert rebuild() == len(before)
     after = kept_state(db)

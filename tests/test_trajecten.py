@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.models import AuditEntry, Contract, ContractStatus, ContractVersion, ProviderStatus
 from app.models.trajecten import EventConfirmation, EvidenceFile, Traject, TrajectEvent
+from app.projections import keep_actions
 from contracts.events import EventType, WorkKind
 from contracts.lifecycle import TrajectStatus
 from tests.conftest import PDF_BYTES, TIERS_MODEL
@@ -162,6 +163,7 @@ def make_traject(db, world, client, contract, referral: date, events=(), status=
     db.add(traject)
     db.flush()
     traject.open_lot_key = contract.lot_key if is_open else None
+    keep_actions(traject)  # the work list's rows, as every service that records an event keeps them
     db.commit()
     return traject
 

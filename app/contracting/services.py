@@ -125,7 +125,7 @@ def edit(contract: Contract, form) -> Contract:
     contract.extension_options = _strip(form.extension_options.data)
     contract.volume_ceiling = form.volume_ceiling.data
     contract.budget_ceiling = form.budget_ceiling.data
-    terms_were = (contract.durability_months, contract.max_duration_months)
+    terms_were = projections.contract_terms(contract)
     for name, value in {**form.terms_data(), **form.invoicing_data()}.items():
         setattr(contract, name, value)
     if gemeenten is not None:

@@ -46,6 +46,7 @@ from app.models.trajecten import (
     ImportKind,
     ImportStatus,
     Traject,
+    TrajectAction,
     TrajectEvent,
 )
 from app.models.users import RecoveryCode, Role, User, user_gemeente
@@ -98,6 +99,7 @@ __all__ = [
     "TargetGroup",
     "Tender",
     "Traject",
+    "TrajectAction",
     "TrajectEvent",
     "UploadCharge",
     "User",

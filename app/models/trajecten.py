@@ -103,6 +103,7 @@ class Traject(Audited, Base):
     cost_due_year: Mapped[int | None]
 
     client: Mapped[Client] = relationship()
+    kept_actions: Mapped[list[TrajectAction]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     contract: Mapped[Contract] = relationship()
     contract_version: Mapped[ContractVersion] = relationship()
     provider: Mapped[Provider] = relationship()
@@ -118,6 +119,19 @@ class Traject(Audited, Base):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class TrajectAction(Base):
+    """What a traject still needs and from when (contracts.worklist.actions), kept by app.projections so that
+    the work list asks the database which actions are due. Derived state: not audited, rebuilt by ``flask
+    projections rebuild``; an action's due date depends on the traject alone, never on today."""
+
+    __tablename__ = "traject_action"
+    __table_args__ = (Index("ix_traject_action_due", "due", "kind"),)
+
+    traject_id: Mapped[int] = mapped_column(ForeignKey("traject.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    due: Mapped[date]
 
 
 class TrajectEvent(Audited, Base):

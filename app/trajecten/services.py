@@ -321,9 +321,10 @@ def money(traject: Traject, as_of: date) -> Money:
 # --- work list ------------------------------------------------------------------------------------
 
 
-def open_actions(traject: Traject, today: date) -> list[Action]:
+def open_actions(traject: Traject) -> list[Action]:
+    """What the traject still needs (:func:`contracts.worklist.actions`), earliest due first."""
     state = replay(traject.referral_date, history(traject))
-    return actions(state, terms_for(traject), today, len(awaiting_confirmation(traject)))
+    return actions(state, terms_for(traject), [e.event_date for e in awaiting_confirmation(traject)])
 
 
 def terms_for(traject: Traject) -> Terms:

@@ -25,7 +25,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app import audit, clock, uploads
 from app.auth.permissions import Permission, can, requires
@@ -38,6 +37,7 @@ from app.models.trajecten import EvidenceFile, ImportBatch, ImportKind, ImportSt
 from app.models.users import Role
 from app.scoping import client_scope, get_scoped_or_404, id_in, traject_scope
 from app.trajecten import evidence as evidence_store
+from app.trajecten import worklist as worklists
 from app.trajecten.exports import TEMPLATE_NAMES, import_template
 from app.trajecten.forms import (
     EVENT_LABELS,
@@ -142,7 +142,7 @@ def index():
         },
     )
     today = clock.today()
-    next_action = {t.id: next(iter(open_actions(t, today)), None) for t in page.items}
+    next_action = {t.id: next(iter(open_actions(t)), None) for t in page.items}
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Traject.provider_id).where(traject_scope(current_user)))).order_by(Provider.name))
     return render_template("trajecten/index.html", page=page, next_action=next_action, today=today,
@@ -153,23 +153,15 @@ def index():
 @bp.route("/werklijst")
 @requires(Permission.VIEW_TRAJECTEN)
 def worklist():
-    """Every overdue action of the open trajecten in view, most overdue first."""
-    mine = request.args.get("mine", "1" if current_user.role == Role.KLANTMANAGER else "")
+    """Every action come due on the trajecten in view (closed ones too: a placement's durability is checked
+    months after the traject ended), longest overdue first."""
+    mine = request.args.get("mine", "1" if current_user.role == Role.KLANTMANAGER else "") == "1"
     kind = request.args.get("kind", "")
-    # Closed trajecten stay in: a placement's durability is checked months after the traject ended.
-    stmt = engine_ready(select(Traject).join(Traject.client).where(traject_scope(current_user))
-                        .options(selectinload(Traject.client), selectinload(Traject.provider)))
-    if mine == "1":
-        stmt = stmt.where(Client.klantmanager_id == current_user.id)
+    filters = worklists.Filters(mine=mine, kind=ActionKind(kind) if kind in set(ActionKind) else None,
+                                klantmanager_id=None if mine else id_in(request.args.get("klantmanager")))
     today = clock.today()
-    rows = [(t, a) for t in session.scalars(stmt) for a in open_actions(t, today) if a.due <= today]
-    counts = dict.fromkeys(ActionKind, 0)
-    for _t, a in rows:
-        counts[a.kind] += 1
-    if kind in {k.value for k in ActionKind}:
-        rows = [(t, a) for t, a in rows if a.kind == kind]
-    rows.sort(key=lambda row: (row[1].due, row[0].id))
-    return render_template("trajecten/worklist.html", rows=rows, today=today, mine=mine, kind=kind, counts=counts)
+    found = worklists.build(current_user, today, filters)
+    return render_template("trajecten/worklist.html", work=found, page=found.page, today=today, filters=filters)
 
 
 # --- referral -------------------------------------------------------------------------------------
@@ -208,7 +200,7 @@ def _render_detail(traject: Traject, form: EventForm | None = None, status: int 
     return render_template(
         "trajecten/detail.html", traject=traject, today=today,
         form=form or EventForm(formdata=None, by_provider=current_user.role == Role.PROVIDER),
-        owed=money(traject, today), actions=open_actions(traject, today),
+        owed=money(traject, today), actions=open_actions(traject),
         rows=[(traject, e) for e in traject.events], revoked=revoked_ids(traject),
         needs_confirmation=needs_confirmation,
     ), status

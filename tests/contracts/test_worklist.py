@@ -14,7 +14,16 @@ from contracts.dates import add_period
 from contracts.events import Event, EventType, WorkKind
 from contracts.lifecycle import State, replay
 from contracts.messages import Message
-from contracts.worklist import ACTION_LABELS, Action, ActionKind, Terms, actions, quarter_bounds, signals
+from contracts.worklist import (
+    ACTION_LABELS,
+    Action,
+    ActionKind,
+    Terms,
+    actions,
+    quarter_bounds,
+    report_due,
+    signals,
+)
 
 E = EventType
 K = ActionKind
@@ -102,7 +111,7 @@ def test_calendar_month_arithmetic(start, months, expected):
 
 def test_answer_referral_is_due_acceptance_days_after_referral():
     s = state("2026-03-02")
-    action = one(actions(s, TERMS, D("2026-03-05")), K.ANSWER_REFERRAL)
+    action = one(actions(s, TERMS), K.ANSWER_REFERRAL)
     assert action.due == D("2026-03-12")
     assert "02-03-2026" in action.explanation
     assert action.explanation.params == {"date": D("2026-03-02"), "days": 10}
@@ -121,19 +130,19 @@ def test_nothing_else_is_due_the_day_before_the_answer():
 
 def test_answer_referral_gone_once_accepted():
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"))
-    assert K.ANSWER_REFERRAL not in kinds(actions(s, TERMS, D("2026-03-20")))
+    assert K.ANSWER_REFERRAL not in kinds(actions(s, TERMS))
 
 
 def test_refused_referral_has_no_actions_at_all():
     s = state("2026-03-02", (E.REFUSED, "2026-03-05"))
-    assert actions(s, TERMS, D("2026-03-20")) == []
-    assert actions(s, TERMS, D("2027-03-20"), unconfirmed=0) == []
+    assert actions(s, TERMS) == []
+    assert actions(s, TERMS) == []
 
 
 def test_custom_acceptance_days_move_the_answer():
     s = state("2026-03-02")
     terms = Terms(acceptance_days=5)
-    assert one(actions(s, terms, D("2026-03-03")), K.ANSWER_REFERRAL).due == D("2026-03-07")
+    assert one(actions(s, terms), K.ANSWER_REFERRAL).due == D("2026-03-07")
     assert K.ANSWER_REFERRAL in kinds(signals(s, terms, D("2026-03-07")))
     assert K.ANSWER_REFERRAL not in kinds(signals(s, terms, D("2026-03-06")))
 
@@ -143,7 +152,7 @@ def test_custom_acceptance_days_move_the_answer():
 
 def test_approve_plan_when_submitted_and_not_approved():
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"), (E.PLAN_SUBMITTED, "2026-03-10"))
-    action = one(actions(s, TERMS, D("2026-03-11")), K.APPROVE_PLAN)
+    action = one(actions(s, TERMS), K.APPROVE_PLAN)
     assert action.due == D("2026-03-10")
     assert "10-03-2026" in action.explanation
     assert K.APPROVE_PLAN in kinds(signals(s, TERMS, D("2026-03-10")))
@@ -152,27 +161,28 @@ def test_approve_plan_when_submitted_and_not_approved():
 def test_approve_plan_gone_once_approved():
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"), (E.PLAN_SUBMITTED, "2026-03-10"),
               (E.PLAN_APPROVED, "2026-03-12"))
-    assert K.APPROVE_PLAN not in kinds(actions(s, TERMS, D("2026-03-13")))
+    assert K.APPROVE_PLAN not in kinds(actions(s, TERMS))
 
 
 def test_no_approve_plan_without_a_plan():
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"), (E.INTAKE, "2026-03-08"))
-    assert K.APPROVE_PLAN not in kinds(actions(s, TERMS, D("2026-03-13")))
+    assert K.APPROVE_PLAN not in kinds(actions(s, TERMS))
 
 
 def test_confirm_outcome_when_something_is_unconfirmed():
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"))
-    today = D("2026-04-01")
-    action = one(actions(s, TERMS, today, unconfirmed=2), K.CONFIRM_OUTCOME)
-    assert action.due == today
+    reported = (D("2026-03-25"), D("2026-03-20"))
+    action = one(actions(s, TERMS, unconfirmed=reported), K.CONFIRM_OUTCOME)
+    assert action.due == D("2026-03-20")  # from the earliest outcome reported
     assert action.explanation.params == {"count": 2}
     assert "2 gemeld resultaat" in action.explanation
-    assert K.CONFIRM_OUTCOME in kinds(signals(s, TERMS, today, unconfirmed=2))
+    assert K.CONFIRM_OUTCOME in kinds(signals(s, TERMS, D("2026-03-20"), unconfirmed=reported))
+    assert K.CONFIRM_OUTCOME not in kinds(signals(s, TERMS, D("2026-03-19"), unconfirmed=reported))
 
 
 def test_no_confirm_outcome_when_nothing_is_unconfirmed():
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"))
-    assert K.CONFIRM_OUTCOME not in kinds(actions(s, TERMS, D("2026-04-01"), unconfirmed=0))
+    assert K.CONFIRM_OUTCOME not in kinds(actions(s, TERMS))
 
 
 # --- progress reports ---------------------------------------------------------------------------------
@@ -180,44 +190,46 @@ def test_no_confirm_outcome_when_nothing_is_unconfirmed():
 STARTED = ((E.ACCEPTED, "2026-06-03"), (E.STARTED, "2026-07-01"))
 
 
-def test_progress_report_due_at_quarter_end_when_none_this_quarter():
-    s = state("2026-06-01", *STARTED)
-    action = one(actions(s, TERMS, D("2026-11-23")), K.PROGRESS_REPORT)
-    assert action.due == D("2026-12-31")
-    assert "31-12-2026" in action.explanation
+def test_progress_report_due_at_the_end_of_the_start_quarter_when_there_is_none():
+    s = state("2026-06-01", *STARTED)  # started 1 July: the third quarter
+    action = one(actions(s, TERMS), K.PROGRESS_REPORT)
+    assert action.due == D("2026-09-30")
+    assert "30-09-2026" in action.explanation
+    assert K.PROGRESS_REPORT not in kinds(signals(s, TERMS, D("2026-09-29")))
+    assert K.PROGRESS_REPORT in kinds(signals(s, TERMS, D("2026-09-30")))
+    # Still missing a quarter on: the missed quarter stays due, it is not forgiven.
+    assert one(signals(s, TERMS, D("2027-01-15")), K.PROGRESS_REPORT).due == D("2026-09-30")
+
+
+def test_a_report_makes_the_next_quarter_due():
+    s = state("2026-06-01", *STARTED, (E.PROGRESS_REPORT, "2026-08-05"))
+    assert one(actions(s, TERMS), K.PROGRESS_REPORT).due == D("2026-12-31")
     assert K.PROGRESS_REPORT not in kinds(signals(s, TERMS, D("2026-11-23")))
 
 
-def test_progress_report_signal_from_quarter_end_day():
-    s = state("2026-06-01", *STARTED)
-    assert K.PROGRESS_REPORT in kinds(signals(s, TERMS, D("2026-12-31")))
-    assert K.PROGRESS_REPORT not in kinds(signals(s, TERMS, D("2026-12-30")))
+@pytest.mark.parametrize(("report", "due"), [("2026-09-30", "2026-12-31"), ("2026-10-01", "2027-03-31"),
+                                             ("2026-10-05", "2027-03-31"), ("2026-12-31", "2027-03-31")])
+def test_a_report_counts_for_the_quarter_it_falls_in(report, due):
+    s = state("2026-06-01", *STARTED, (E.PROGRESS_REPORT, "2026-08-05"), (E.PROGRESS_REPORT, report))
+    assert one(actions(s, TERMS), K.PROGRESS_REPORT).due == D(due)
 
 
-def test_progress_report_in_current_quarter_removes_it():
-    s = state("2026-06-01", *STARTED, (E.PROGRESS_REPORT, "2026-10-05"))
-    assert K.PROGRESS_REPORT not in kinds(actions(s, TERMS, D("2026-11-23")))
-
-
-def test_progress_report_on_the_first_day_of_the_quarter_counts():
-    s = state("2026-06-01", *STARTED, (E.PROGRESS_REPORT, "2026-10-01"))
-    assert K.PROGRESS_REPORT not in kinds(actions(s, TERMS, D("2026-11-23")))
-
-
-def test_progress_report_in_previous_quarter_does_not_count():
-    s = state("2026-06-01", *STARTED, (E.PROGRESS_REPORT, "2026-09-30"))
-    assert one(actions(s, TERMS, D("2026-11-23")), K.PROGRESS_REPORT).due == D("2026-12-31")
-
-
-def test_progress_report_due_again_next_quarter():
-    s = state("2026-06-01", *STARTED, (E.PROGRESS_REPORT, "2026-10-05"))
-    assert one(actions(s, TERMS, D("2027-01-02")), K.PROGRESS_REPORT).due == D("2027-03-31")
+@given(st.dates(date(2020, 1, 1), date(2030, 12, 31)), st.one_of(st.none(), st.integers(0, 2000)))
+def test_report_due_is_a_quarter_end_after_the_start_and_after_the_last_reports_quarter(start, offset):
+    last = None if offset is None else start + timedelta(days=offset)
+    due = report_due(start, last)
+    assert due == quarter_bounds(due)[1] and due >= start
+    if last is not None:
+        assert due > quarter_bounds(last)[1]
+        assert due <= quarter_bounds(quarter_bounds(last)[1] + timedelta(days=1))[1]
+    else:
+        assert due == quarter_bounds(start)[1]
 
 
 def test_no_progress_report_before_start():
     s = state("2026-06-01", (E.ACCEPTED, "2026-06-03"))
-    assert K.PROGRESS_REPORT not in kinds(actions(s, TERMS, D("2026-11-23")))
-    assert K.MAX_DURATION not in kinds(actions(s, TERMS, D("2026-11-23")))
+    assert K.PROGRESS_REPORT not in kinds(actions(s, TERMS))
+    assert K.MAX_DURATION not in kinds(actions(s, TERMS))
 
 
 # --- durability ---------------------------------------------------------------------------------------
@@ -227,14 +239,14 @@ PLACED = ((E.ACCEPTED, "2025-12-03"), (E.STARTED, "2026-01-05"), (E.PLACEMENT, "
 
 def test_durability_check_due_calendar_months_after_placement():
     s = state("2025-12-01", *PLACED)
-    action = one(actions(s, TERMS, D("2026-03-01")), K.DURABILITY_CHECK)
+    action = one(actions(s, TERMS), K.DURABILITY_CHECK)
     assert action.due == D("2026-07-31")
     assert action.explanation.params == {"date": D("2026-01-31"), "months": 6}
 
 
 def test_durability_check_from_month_end_lands_on_end_of_february():
     s = state("2025-06-02", (E.ACCEPTED, "2025-06-03"), (E.STARTED, "2025-07-01"), (E.PLACEMENT, "2025-08-31"))
-    assert one(actions(s, TERMS, D("2025-09-01")), K.DURABILITY_CHECK).due == D("2026-02-28")
+    assert one(actions(s, TERMS), K.DURABILITY_CHECK).due == D("2026-02-28")
 
 
 def test_durability_check_signal_on_its_due_day_not_before():
@@ -245,36 +257,36 @@ def test_durability_check_signal_on_its_due_day_not_before():
 
 def test_still_employed_before_the_check_date_does_not_remove_it():
     s = state("2025-12-01", *PLACED, (E.STILL_EMPLOYED, "2026-07-30"))
-    assert K.DURABILITY_CHECK in kinds(actions(s, TERMS, D("2026-08-01")))
+    assert K.DURABILITY_CHECK in kinds(actions(s, TERMS))
 
 
 @pytest.mark.parametrize("confirmed", ["2026-07-31", "2026-08-15"])
 def test_still_employed_on_or_after_the_check_date_removes_it(confirmed):
     s = state("2025-12-01", *PLACED, (E.STILL_EMPLOYED, confirmed))
-    assert K.DURABILITY_CHECK not in kinds(actions(s, TERMS, D("2026-08-20")))
+    assert K.DURABILITY_CHECK not in kinds(actions(s, TERMS))
 
 
 def test_durability_check_persists_after_the_end_while_placement_runs():
     s = state("2025-12-01", *PLACED, (E.ENDED, "2026-03-01"))
-    found = actions(s, TERMS, D("2026-04-01"))
+    found = actions(s, TERMS)
     assert kinds(found) == [K.DURABILITY_CHECK]
     assert found[0].due == D("2026-07-31")
 
 
 def test_durability_check_gone_when_placement_ended():
     s = state("2025-12-01", *PLACED, (E.PLACEMENT_ENDED, "2026-03-01"))
-    assert K.DURABILITY_CHECK not in kinds(actions(s, TERMS, D("2026-04-01")))
+    assert K.DURABILITY_CHECK not in kinds(actions(s, TERMS))
 
 
 def test_durability_check_follows_the_new_placement():
     s = state("2025-12-01", *PLACED, (E.STILL_EMPLOYED, "2026-03-01"), (E.PLACEMENT_ENDED, "2026-03-15"),
               (E.PLACEMENT, "2026-04-10"))
-    assert one(actions(s, TERMS, D("2026-05-01")), K.DURABILITY_CHECK).due == D("2026-10-10")
+    assert one(actions(s, TERMS), K.DURABILITY_CHECK).due == D("2026-10-10")
 
 
 def test_custom_durability_months():
     s = state("2025-12-01", *PLACED)
-    assert one(actions(s, Terms(durability_months=3), D("2026-03-01")), K.DURABILITY_CHECK).due == D("2026-04-30")
+    assert one(actions(s, Terms(durability_months=3)), K.DURABILITY_CHECK).due == D("2026-04-30")
 
 
 # --- parked -------------------------------------------------------------------------------------------
@@ -282,24 +294,24 @@ def test_custom_durability_months():
 
 def test_parked_due_inactivity_days_after_last_event():
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"), (E.INTAKE, "2026-03-10"))
-    action = one(actions(s, TERMS, D("2026-03-11")), K.PARKED)
+    action = one(actions(s, TERMS), K.PARKED)
     assert action.due == D("2026-05-09")
     assert "10-03-2026" in action.explanation
 
 
 def test_parked_from_the_referral_when_nothing_happened():
     s = state("2026-03-02")
-    assert one(actions(s, TERMS, D("2026-03-03")), K.PARKED).due == D("2026-05-01")
+    assert one(actions(s, TERMS), K.PARKED).due == D("2026-05-01")
 
 
 def test_parked_counts_from_the_latest_date_not_the_latest_typed():
     s = replay(D("2026-03-02"), [ev("b", E.INTAKE, "2026-03-10"), ev("a", E.ACCEPTED, "2026-03-05")])
-    assert one(actions(s, TERMS, D("2026-03-11")), K.PARKED).due == D("2026-05-09")
+    assert one(actions(s, TERMS), K.PARKED).due == D("2026-05-09")
 
 
 def test_custom_inactivity_days():
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"), (E.INTAKE, "2026-03-10"))
-    assert one(actions(s, Terms(inactivity_days=30), D("2026-03-11")), K.PARKED).due == D("2026-04-09")
+    assert one(actions(s, Terms(inactivity_days=30)), K.PARKED).due == D("2026-04-09")
 
 
 def test_parked_signal_from_its_due_day():
@@ -313,7 +325,7 @@ def test_parked_signal_from_its_due_day():
 
 def test_max_duration_warns_thirty_days_before_the_end():
     s = state("2024-12-01", (E.ACCEPTED, "2024-12-02"), (E.STARTED, "2024-12-15"))
-    action = one(actions(s, TERMS, D("2025-01-10")), K.MAX_DURATION)
+    action = one(actions(s, TERMS), K.MAX_DURATION)
     assert action.due == D("2026-11-15")
     assert action.explanation.params == {"start": D("2024-12-15"), "months": 24, "end": D("2026-12-15")}
 
@@ -328,7 +340,7 @@ def test_max_duration_signal_from_its_due_day():
 def test_custom_max_duration_and_warning():
     s = state("2024-12-01", (E.ACCEPTED, "2024-12-02"), (E.STARTED, "2024-12-15"))
     terms = Terms(max_duration_months=12, warn_before_end_days=10)
-    assert one(actions(s, terms, D("2025-01-10")), K.MAX_DURATION).due == D("2025-12-05")
+    assert one(actions(s, terms), K.MAX_DURATION).due == D("2025-12-05")
 
 
 # --- closed trajecten, ordering, signals --------------------------------------------------------------
@@ -338,25 +350,25 @@ def test_custom_max_duration_and_warning():
 def test_closed_traject_without_placement_has_no_actions(closing):
     s = state("2026-03-02", (E.ACCEPTED, "2026-03-05"), (E.PLAN_SUBMITTED, "2026-03-10"),
               (E.STARTED, "2026-03-15"), (closing, "2026-04-01"))
-    assert actions(s, TERMS, D("2027-06-01")) == []
+    assert actions(s, TERMS) == []
 
 
 @pytest.mark.parametrize("closing", [E.ENDED, E.DROPOUT, E.RETURNED])
 def test_closed_traject_with_placement_has_only_the_durability_check(closing):
     s = state("2025-12-01", *PLACED, (closing, "2026-03-01"))
-    assert kinds(actions(s, TERMS, D("2027-06-01"))) == [K.DURABILITY_CHECK]
+    assert kinds(actions(s, TERMS)) == [K.DURABILITY_CHECK]
 
 
 def test_closed_traject_still_asks_to_confirm_reported_outcomes():
     # A still-employed confirmation may be reported after the end; it still needs confirming.
     s = state("2025-12-01", *PLACED, (E.ENDED, "2026-03-01"))
-    assert sorted(kinds(actions(s, TERMS, D("2026-04-01"), unconfirmed=1))) == sorted(
+    assert sorted(kinds(actions(s, TERMS, unconfirmed=(D("2026-02-01"),)))) == sorted(
         [K.CONFIRM_OUTCOME, K.DURABILITY_CHECK])
 
 
 def test_actions_are_sorted_by_due_date():
     s = state("2025-12-01", *PLACED, (E.PLAN_SUBMITTED, "2025-12-20"))
-    found = actions(s, TERMS, D("2026-02-10"), unconfirmed=1)
+    found = actions(s, TERMS, unconfirmed=(D("2026-02-01"),))
     assert kinds(found) == [K.APPROVE_PLAN, K.CONFIRM_OUTCOME, K.PROGRESS_REPORT, K.PARKED, K.DURABILITY_CHECK,
                             K.MAX_DURATION]
     assert [a.due for a in found] == sorted(a.due for a in found)
@@ -364,10 +376,10 @@ def test_actions_are_sorted_by_due_date():
 
 def test_worked_due_dates_of_a_placed_traject():
     s = state("2025-12-01", *PLACED, (E.PLAN_SUBMITTED, "2025-12-20"))
-    found = {a.kind: a.due for a in actions(s, TERMS, D("2026-02-10"), unconfirmed=1)}
+    found = {a.kind: a.due for a in actions(s, TERMS, unconfirmed=(D("2026-02-01"),))}
     assert found == {
         K.APPROVE_PLAN: D("2025-12-20"),
-        K.CONFIRM_OUTCOME: D("2026-02-10"),
+        K.CONFIRM_OUTCOME: D("2026-02-01"),  # the day the outcome awaiting confirmation was reported
         K.PROGRESS_REPORT: D("2026-03-31"),
         K.PARKED: D("2026-04-01"),  # 31 January + 60 days
         K.DURABILITY_CHECK: D("2026-07-31"),
@@ -378,8 +390,9 @@ def test_worked_due_dates_of_a_placed_traject():
 def test_signals_are_the_actions_due_by_today():
     s = state("2025-12-01", *PLACED, (E.PLAN_SUBMITTED, "2025-12-20"))
     today = D("2026-04-01")
-    # The report for the second quarter is not due until 30 June; confirming and parking are due today.
-    assert kinds(signals(s, TERMS, today, unconfirmed=1)) == [K.APPROVE_PLAN, K.CONFIRM_OUTCOME, K.PARKED]
+    # The first quarter passed without a report; confirming is due since February, parking from today.
+    assert kinds(signals(s, TERMS, today, unconfirmed=(D("2026-02-01"),))) == [
+        K.APPROVE_PLAN, K.CONFIRM_OUTCOME, K.PROGRESS_REPORT, K.PARKED]
     assert kinds(signals(s, TERMS, D("2026-03-31"))) == [K.APPROVE_PLAN, K.PROGRESS_REPORT]
 
 
@@ -409,9 +422,10 @@ HISTORIES = [
 def test_signals_are_exactly_the_due_actions_in_due_order(history, offset, unconfirmed, terms):
     s = state("2026-01-05", *history)
     today = D("2026-04-15") + timedelta(days=offset)
-    found = actions(s, terms, today, unconfirmed)
+    reported = tuple(D("2026-02-01") + timedelta(days=7 * n) for n in range(unconfirmed))
+    found = actions(s, terms, reported)
     assert [a.due for a in found] == sorted(a.due for a in found)
-    assert signals(s, terms, today, unconfirmed) == [a for a in found if a.due <= today]
+    assert signals(s, terms, today, reported) == [a for a in found if a.due <= today]
     assert len({a.kind for a in found}) == len(found)
     assert all(isinstance(a.explanation, Message) and a.explanation.template for a in found)
     assert (K.CONFIRM_OUTCOME in kinds(found)) == (unconfirmed > 0)
