@@ -308,8 +308,9 @@ def measure(app, roles: list[str], repeat: int, aim: float, only: str | None = N
                     todo += variants(body, url)
                 for label, variant_url in todo:
                     times, status, count = time_page(client, variant_url, repeat, aim, counter)
-                    results.append(Result(role, rule.endpoint, variant_url, label, min(times), statistics.median(times), count,
-                                          status, once=len(times) == 1, slowest=sorted(counter.log, reverse=True)[:5]))
+                    results.append(Result(role, rule.endpoint, variant_url, label, min(times),
+                                          statistics.median(times), count, status, once=len(times) == 1,
+                                          slowest=sorted(counter.log, reverse=True)[:5]))
                 break
     return statistics.median(baseline_runs), results
 

@@ -10,10 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-import pages  # noqa: E402
+import pages
 
-from app.db import session as app_session  # noqa: E402
-from app.uow import committed  # noqa: E402
+from app.db import session as app_session
+from app.uow import committed
 
 # Pages the demo has no record for in anyone's view (the route is measured wherever such a record exists).
 NO_DEMO_RECORD = {"trajecten.evidence", "trajecten.confirm_event", "jobs.show", "jobs.download", "jobs.status",
