@@ -153,3 +153,23 @@ def test_a_real_session_needs_the_token_on_every_form(csrf_app, world):
     detail = c.get(f"/aanbieders/{provider.id}").get_data(as_text=True)
     assert c.post(url, data={"csrf_token": _token(detail)}).status_code == 302
     assert c.post("/logout").status_code == 400
+
+
+def test_a_hash_made_with_other_argon2_settings_is_rehashed_at_the_next_log_in(app, client, db, world):
+    """A hash of the old default (64 MiB, three passes, four lanes) keeps working and is replaced, at the
+    first successful log-in, by one with the settings in force (the OWASP minimum in production)."""
+    from argon2 import PasswordHasher
+
+    user = db.get(User, world.users["management"].id)
+    user.password_hash = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash(PASSWORD)
+    db.commit()
+    assert login(client, "management", "een-ander-wachtwoord").status_code != 302
+    db.expire_all()
+    assert "m=65536,t=3,p=4" in db.get(User, user.id).password_hash  # a wrong password changes nothing
+    assert login(client, "management").status_code == 302
+    db.expire_all()
+    new = db.get(User, user.id).password_hash
+    config = app.config
+    assert f"m={config['ARGON2_MEMORY_COST']},t={config['ARGON2_TIME_COST']},p={config['ARGON2_PARALLELISM']}" in new
+    with app.app_context():
+        assert verify_password(new, PASSWORD)

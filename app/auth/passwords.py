@@ -12,10 +12,9 @@ MIN_PASSWORD_LENGTH = 12
 
 
 def _hasher() -> PasswordHasher:
-    return PasswordHasher(
-        time_cost=current_app.config["ARGON2_TIME_COST"],
-        memory_cost=current_app.config["ARGON2_MEMORY_COST"],
-    )
+    config = current_app.config
+    return PasswordHasher(time_cost=config["ARGON2_TIME_COST"], memory_cost=config["ARGON2_MEMORY_COST"],
+                          parallelism=config["ARGON2_PARALLELISM"])
 
 
 def hash_password(password: str) -> str:
@@ -34,11 +33,13 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 @cache
-def _dummy_hash(time_cost: int, memory_cost: int) -> str:
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost).hash("not-a-real-password")
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism).hash(
+        "not-a-real-password")
 
 
 def burn_time_for_unknown_user(password: str) -> None:
     """Verify against a dummy hash so that unknown usernames take as long as wrong passwords."""
     config = current_app.config
-    verify_password(_dummy_hash(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"]), password)
+    verify_password(_dummy_hash(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"],
+                                config["ARGON2_PARALLELISM"]), password)
