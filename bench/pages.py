@@ -290,6 +290,7 @@ def measure(app, roles: list[str], repeat: int, aim: float, only: str | None = N
         from app.db import session
         heaviest_gemeente = session.scalar(HEAVIEST["gemeente_id"]())
     for role in roles:
+        print(f"  {role}: {len(rules)} routes ...", file=sys.stderr, flush=True)
         client = log_in(app, role)
         baseline_runs += time_page(client, BASELINE, repeat, aim, counter)[0]
         for rule in rules:

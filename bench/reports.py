@@ -113,6 +113,7 @@ def prepare(url: str, wanted: int, seed: int, batch: int, workers: int | None) -
     from app.demo import load_demo
     from app.generate import default_workers, generate
     from app.migrate import upgrade
+    from app.uow import committed
 
     upgrade(url)  # an existing database gets this version's migrations (a new one is made further on)
     app = create_app(overrides={"DATABASE_URL": url})
@@ -126,7 +127,7 @@ def prepare(url: str, wanted: int, seed: int, batch: int, workers: int | None) -
     _fresh(url)
     upgrade(url)
     app = create_app(overrides={"DATABASE_URL": url})
-    with app.app_context():
+    with app.app_context(), committed():  # the loader only flushes: its caller's unit of work commits
         demo = load_demo(session)
     print(f"demo loaded: {demo['trajecten']} trajecten; generating {wanted - demo['trajecten']:,} more")
 
