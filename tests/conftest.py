@@ -444,6 +444,24 @@ def as_role(app, world):
     return make
 
 
+def statements_of(connection, action) -> int:
+    """How many SQL statements ``action()`` issues on the test's connection: for tests that hold that number
+    fixed as the data grow (a page or a run that reads per record would grow with them)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def note(*_args):
+        seen.append(1)
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        action()
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    return len(seen)
+
+
 def tbody(page: str) -> str:
     """The rows of the first table on a page, so that assertions don't match menus or side lists."""
     return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app import clock
 from app.db import session as app_session
@@ -33,6 +33,7 @@ from contracts.events import EventType, WorkKind
 from contracts.lifecycle import CLOSED_STATUSES, TrajectStatus
 from invoicing.budget import CENTS, due_on, in_year, max_cost, outlook_parts
 from invoicing.status import InvoiceStatus
+from tests.conftest import statements_of
 
 TODAY = clock.today()  # the app's day (Amsterdam), which the kept outlook is computed as of
 C = Decimal("0.01")
@@ -270,18 +271,11 @@ def test_the_budget_page_reads_the_same_few_statements_for_any_number_of_traject
         app, db, world, connection, as_role):
     client = as_role("finance")
 
+    def open_page() -> None:
+        assert client.get("/budgetten/").status_code == 200
+
     def statements() -> int:
-        seen = []
-
-        def note(*_args):
-            seen.append(1)
-
-        event.listen(connection, "before_cursor_execute", note)
-        try:
-            assert client.get("/budgetten/").status_code == 200
-        finally:
-            event.remove(connection, "before_cursor_execute", note)
-        return len(seen)
+        return statements_of(connection, open_page)
 
     few = statements()
     for n in range(12):

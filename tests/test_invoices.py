@@ -22,7 +22,7 @@ from sqlalchemy import select
 from app.models import Invoice, InvoicedEntitlement, InvoiceLine, Role, User
 from contracts.events import EventType
 from invoicing.status import InvoiceStatus
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, statements_of
 from tests.test_trajecten import count, error_at, text
 
 TODAY = date.today()
@@ -518,25 +518,16 @@ def test_working_out_what_a_contract_owes_reads_the_same_few_times_for_any_numbe
         app, db, world, connection):
     """The payment run's reading of a contract loads every traject's events, confirmations and version with
     it, in a fixed number of queries, rather than some queries per traject."""
-    from sqlalchemy import event
-
     from app.invoicing.services import owed_for
     from tests.test_reports import make
 
+    def owe() -> None:
+        with app.app_context():
+            from app.db import session
+            owed_for(session.get(type(world.contract), world.contract.id), TODAY)
+
     def statements() -> int:
-        seen = []
-
-        def note(*_args):
-            seen.append(1)
-
-        event.listen(connection, "before_cursor_execute", note)
-        try:
-            with app.app_context():
-                from app.db import session
-                owed_for(session.get(type(world.contract), world.contract.id), TODAY)
-        finally:
-            event.remove(connection, "before_cursor_execute", note)
-        return len(seen)
+        return statements_of(connection, owe)
 
     few = statements()
     for days in range(10, 60, 10):

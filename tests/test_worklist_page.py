@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from app import clock
 from app.models import Traject
+from tests.conftest import statements_of
 from tests.test_budget_outlook import add, new_client
 from tests.test_trajecten import table_rows
 
@@ -26,18 +25,11 @@ def parked(db, world, gemeente: int, n: int) -> list[Traject]:
 def test_the_work_list_reads_the_same_few_statements_for_any_number_of_trajecten(as_role, db, world, connection):
     client = as_role("klantmanager")
 
+    def open_page() -> None:
+        assert client.get("/werklijst?mine=0").status_code == 200
+
     def statements() -> int:
-        seen = []
-
-        def note(*_args):
-            seen.append(1)
-
-        event.listen(connection, "before_cursor_execute", note)
-        try:
-            assert client.get("/werklijst?mine=0").status_code == 200
-        finally:
-            event.remove(connection, "before_cursor_execute", note)
-        return len(seen)
+        return statements_of(connection, open_page)
 
     parked(db, world, 0, 2)
     few = statements()
