@@ -48,9 +48,10 @@ def invoice_scope(user: User) -> ColumnElement[bool]:
     return true()
 
 
-def get_scoped_or_404(model, object_id: int, scope: ColumnElement[bool]):
-    """The row if the user may see it; 404 otherwise (never 403: no hint that it exists)."""
-    found = session.scalar(select(model).where(model.id == object_id, scope))
+def get_scoped_or_404(model, object_id: int, scope: ColumnElement[bool], *options):
+    """The row if the user may see it; 404 otherwise (never 403: no hint that it exists). ``options`` load what
+    the page reads of it with it (e.g. an invoice's lines and their trajecten: a few queries, not one a line)."""
+    found = session.scalar(select(model).where(model.id == object_id, scope).options(*options))
     if found is None:
         abort(404)
     return found

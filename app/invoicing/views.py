@@ -47,7 +47,10 @@ def _labels():
 
 
 def _invoice(invoice_id: int) -> Invoice:
-    return get_scoped_or_404(Invoice, invoice_id, invoice_scope(current_user))
+    # Its lines with their trajecten in two more queries: an invoice of a thousand lines read each traject on
+    # its own (1,122 statements and a second at 100,000 trajecten).
+    return get_scoped_or_404(Invoice, invoice_id, invoice_scope(current_user),
+                             selectinload(Invoice.lines).selectinload(InvoiceLine.traject))
 
 
 def _int_filter(column):

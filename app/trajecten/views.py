@@ -142,7 +142,7 @@ def index():
         },
     )
     today = clock.today()
-    next_action = {t.id: next(iter(open_actions(t)), None) for t in page.items}
+    next_action = worklists.next_actions(t.id for t in page.items)
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Traject.provider_id).where(traject_scope(current_user)))).order_by(Provider.name))
     return render_template("trajecten/index.html", page=page, next_action=next_action, today=today,

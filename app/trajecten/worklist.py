@@ -9,6 +9,7 @@ rule, so that it reads as on the traject's own page. A fixed number of statement
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -74,6 +75,18 @@ def build(user: User, today: date, filters: Filters) -> Worklist:
     applied = {"mine": "1" if filters.mine else "0", "kind": filters.kind.value if filters.kind else "",
                "klantmanager": str(filters.klantmanager_id or "")}
     return Worklist(Page(items, total, number, per_page, "due", "asc", "", applied), counts, by_klantmanager)
+
+
+def next_actions(traject_ids: Iterable[int]) -> dict[int, TrajectAction]:
+    """Each traject's next action (the earliest due, ties in the rule's order of kinds), from the kept rows in one
+    query: the traject list shows it for a page of trajecten without replaying any of them."""
+    order = {kind.value: n for n, kind in enumerate(ActionKind)}
+    found: dict[int, TrajectAction] = {}
+    for row in session.scalars(select(TrajectAction).where(TrajectAction.traject_id.in_(set(traject_ids)))):
+        best = found.get(row.traject_id)
+        if best is None or (row.due, order[row.kind]) < (best.due, order[best.kind]):
+            found[row.traject_id] = row
+    return found
 
 
 def _action(traject: Traject, kind: str, due: date) -> Action:
