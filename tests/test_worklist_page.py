@@ -1,5 +1,6 @@
-"""The work list page asks the kept actions (app.trajecten.worklist): what is due, in the user's scope, per kind
-and per klantmanager, paged; in a fixed number of statements however many trajecten there are."""
+"""Pages that read a fixed number of statements however much there is: the work list (asking the kept actions
+what is due, in the user's scope, per kind and per klantmanager, paged), a traject with a long history, a client
+with many trajecten."""
 
 from __future__ import annotations
 
@@ -77,3 +78,47 @@ def test_the_work_list_pages_and_odd_query_strings_are_answered(app, as_role, db
     for odd in ("page=999999999999999999999", "page=-1", "kind=%00", "klantmanager=99999999999999999999",
                 "klantmanager=abc", "mine=%27"):
         assert c.get(f"/werklijst?{odd}").status_code == 200, odd
+
+
+def test_a_traject_page_reads_the_same_few_statements_with_ten_or_a_hundred_events(as_role, db, world, connection):
+    """The engine runs for the one traject shown; its events, their confirmations and evidence come in a fixed
+    number of queries, not one an event (a traject with a long history: 100 progress reports)."""
+    from app.models import TrajectEvent
+    from contracts.events import EventType
+
+    t = add(db, world, new_client(db, world, 0), TODAY - timedelta(days=700), ["accept", "start"])
+    db.commit()
+    client = as_role("klantmanager")
+
+    def open_page() -> None:
+        assert client.get(f"/trajecten/{t.id}").status_code == 200
+
+    def with_reports(n: int) -> int:
+        traject = db.get(Traject, t.id)
+        have = sum(e.type == EventType.PROGRESS_REPORT for e in traject.events)
+        for day in range(have, n):
+            traject.events.append(TrajectEvent(type=EventType.PROGRESS_REPORT, recorded_by=world.users["klantmanager"],
+                                               event_date=TODAY - timedelta(days=680 - 6 * day)))
+        db.commit()
+        return statements_of(connection, open_page)
+
+    assert with_reports(10) == with_reports(100)
+
+
+def test_a_clients_pages_read_the_same_few_statements_with_two_or_eight_trajecten(as_role, db, world, connection):
+    """A client referred again and again: the client page and its time line load the trajecten together."""
+    person = new_client(db, world, 0)
+    client = as_role("klantmanager")
+
+    def with_trajecten(n: int) -> tuple[int, int]:
+        have = db.query(Traject).filter(Traject.client_id == person.id).count() if person.id else 0
+        for k in range(have, n):
+            add(db, world, person, TODAY - timedelta(days=900 - 60 * k), ["accept", "start", "end"])
+        db.commit()
+        return (statements_of(connection, lambda: opened(f"/clienten/{person.id}")),
+                statements_of(connection, lambda: opened(f"/clienten/{person.id}/tijdlijn")))
+
+    def opened(url: str) -> None:
+        assert client.get(url).status_code == 200, url
+
+    assert with_trajecten(2) == with_trajecten(8)

@@ -25,6 +25,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import audit, clock, uploads
 from app.auth.permissions import Permission, can, requires
@@ -33,7 +34,7 @@ from app.i18n import translate
 from app.listing import paginate
 from app.models.clients import Client
 from app.models.registers import Provider
-from app.models.trajecten import EvidenceFile, ImportBatch, ImportKind, ImportStatus, Traject
+from app.models.trajecten import EvidenceFile, ImportBatch, ImportKind, ImportStatus, Traject, TrajectEvent
 from app.models.users import Role
 from app.scoping import client_scope, get_scoped_or_404, id_in, traject_scope
 from app.trajecten import evidence as evidence_store
@@ -97,7 +98,9 @@ def _labels():
 
 
 def _traject(traject_id: int) -> Traject:
-    return get_scoped_or_404(Traject, traject_id, traject_scope(current_user))
+    # With its events and their confirmations: a traject with a long history read each confirmation on its own.
+    return get_scoped_or_404(Traject, traject_id, traject_scope(current_user),
+                             selectinload(Traject.events).selectinload(TrajectEvent.confirmation))
 
 
 # --- caseload -------------------------------------------------------------------------------------
@@ -297,9 +300,10 @@ def evidence(traject_id: int, evidence_id: int):
 def client_timeline(client_id: int):
     """All of a client's trajecten on one time line, with what each event made owed."""
     client = get_scoped_or_404(Client, client_id, client_scope(current_user))
-    trajecten = list(session.scalars(select(Traject).where(Traject.client_id == client.id,
-                                                           traject_scope(current_user))
-                                     .order_by(Traject.referral_date)))
+    # The engine's reading of every traject (events, confirmations, version) in a few queries for any number.
+    trajecten = list(session.scalars(engine_ready(select(Traject).where(Traject.client_id == client.id,
+                                                                        traject_scope(current_user))
+                                                  .order_by(Traject.referral_date))))
     today = clock.today()
     owed = {t.id: money(t, today) for t in trajecten}
     rows = sorted(((t, e) for t in trajecten for e in t.events), key=lambda r: (r[1].event_date, r[1].id))
