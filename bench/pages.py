@@ -255,7 +255,9 @@ def log_in(app, role: str):
     return client
 
 
-def time_page(client, url: str, repeat: int, aim: float, counter: Statements) -> tuple[list[float], int, int]:
+def time_page(client, url: str, repeat: int, aim: float, counter: Statements) -> tuple[list[float], int, int, bool]:
+    """The timed runs (after a warm-up), the status, the statements, and whether the warm-up was so slow (or
+    failed) that it is the only run."""
     times, status, count = [], 0, 0
     for attempt in range(repeat + 1):
         counter.log.clear()
@@ -266,10 +268,10 @@ def time_page(client, url: str, repeat: int, aim: float, counter: Statements) ->
         status, count = response.status_code, len(counter.log)
         if attempt == 0:
             if repeat == 0 or elapsed > SLOW_FACTOR * aim or status != 200:
-                return [elapsed], status, count
+                return [elapsed], status, count, repeat > 0
             continue
         times.append(elapsed)
-    return times, status, count
+    return times, status, count, False
 
 
 def routes(app, only: str | None, skip: str | None = None) -> Iterator:
@@ -295,7 +297,7 @@ def measure(app, roles: list[str], repeat: int, aim: float, only: str | None = N
     for role in roles:
         print(f"  {role}: {len(rules)} routes ...", file=sys.stderr, flush=True)
         client = log_in(app, role)
-        baseline_runs += time_page(client, BASELINE, repeat, aim, counter)[0]
+        baseline_runs += time_page(client, BASELINE, max(repeat, 1), aim, counter)[0]
         for rule in rules:
             if rule.endpoint in too_slow:  # one far-too-slow opening is measured; the other roles' would add minutes
                 first = too_slow[rule.endpoint]
@@ -317,10 +319,9 @@ def measure(app, roles: list[str], repeat: int, aim: float, only: str | None = N
                 if "<tbody>" in body and not rule.arguments:
                     todo += variants(body, url)
                 for label, variant_url in todo:
-                    times, status, count = time_page(client, variant_url, repeat, aim, counter)
+                    times, status, count, once = time_page(client, variant_url, repeat, aim, counter)
                     result = Result(role, rule.endpoint, variant_url, label, min(times), statistics.median(times),
-                                    count, status, once=len(times) == 1 and repeat > 0,
-                                    slowest=sorted(counter.log, reverse=True)[:5])
+                                    count, status, once=once, slowest=sorted(counter.log, reverse=True)[:5])
                     results.append(result)
                     if result.once and not label:
                         too_slow[rule.endpoint] = result
