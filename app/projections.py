@@ -105,20 +105,18 @@ def keep_outlook(traject: Traject, models: trajecten.PaymentModels | None = None
     traject.cost_owed_until, traject.cost_due_year = cost.owed_until, cost.due_year
 
 
-def keep_confirmed(traject: Traject) -> None:
-    """After an outcome is confirmed: the kinds that read the counted events or what awaits confirmation
-    (status reads every event, confirmed or not)."""
+def keep_confirmed(traject: Traject, models: trajecten.PaymentModels | None = None) -> None:
+    """After an outcome is confirmed, or the contract terms they read are edited: the kinds that read the
+    counted events, what awaits confirmation and the terms (status reads every event, confirmed or not)."""
     keep_facts(traject)
     keep_actions(traject)
-    keep_outlook(traject)
+    keep_outlook(traject, models)
 
 
 def keep_events(traject: Traject, models: trajecten.PaymentModels | None = None) -> None:
     """After an event is recorded or corrected: every kind that reads the events."""
     keep_status(traject)
-    keep_facts(traject)
-    keep_actions(traject)
-    keep_outlook(traject, models)
+    keep_confirmed(traject, models)
 
 
 def contract_terms(contract: Contract) -> tuple[int | None, ...]:
@@ -135,9 +133,7 @@ def keep_contract_facts(contract: Contract, terms_were: tuple[int | None, ...]) 
         return 0
     count, models = 0, trajecten.PaymentModels()
     for traject in session.scalars(trajecten.engine_ready(select(Traject).where(Traject.contract_id == contract.id))):
-        keep_facts(traject)
-        keep_actions(traject)
-        keep_outlook(traject, models)
+        keep_confirmed(traject, models)
         count += 1
     return count
 

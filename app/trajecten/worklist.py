@@ -56,8 +56,9 @@ def build(user: User, today: date, filters: Filters) -> Worklist:
         caseload.with_only_columns(TrajectAction.kind, func.count()).group_by(TrajectAction.kind)).all())
     counts = {kind: int(found.get(kind.value, 0)) for kind in ActionKind}
     of_kind = due.where(TrajectAction.kind == filters.kind.value) if filters.kind else due
-    # A provider's user works its own caseload, not the gemeente's klantmanagers'.
-    by_klantmanager = [] if user.role == Role.PROVIDER else [
+    # A provider's user works its own caseload, not the gemeente's klantmanagers'; and one looking at their own
+    # clients only is shown no caseloads either.
+    by_klantmanager = [] if user.role == Role.PROVIDER or filters.mine else [
         (manager_id, name or "", int(n)) for manager_id, name, n in session.execute(
             of_kind.join(Client, Client.id == Traject.client_id).outerjoin(User, User.id == Client.klantmanager_id)
             .with_only_columns(Client.klantmanager_id, User.full_name, func.count())
