@@ -224,14 +224,21 @@ projections_cli = AppGroup("projections",
 @projections_cli.command("rebuild")
 def rebuild_command() -> None:
     """Recompute every traject's kept status, performance facts, approved cost and outlook from their inputs."""
+    from app.invoicing.services import refresh_backlog
+
     session.info["actor"] = (None, "projections rebuild")
     rebuild(lambda done, total: click.echo(f"{done} / {total} trajecten"))
-    click.echo("Klaar.")
+    contracts = refresh_backlog(clock.today(), every=True)
+    click.echo(f"Klaar; de betaalrunwaarschuwing van {contracts} contracten nagegaan.")
 
 
 @projections_cli.command("refresh")
 def refresh_command() -> None:
-    """Recompute the budget outlook of the trajecten whose owed figure may have changed with the calendar."""
+    """Recompute the budget outlook of the trajecten whose owed figure may have changed with the calendar, and
+    the payment run's warning of the contracts not worked out since a change."""
+    from app.invoicing.services import refresh_backlog
+
     session.info["actor"] = (None, "projections refresh")
     count = refresh(lambda done, total: click.echo(f"{done} / {total} trajecten"))
-    click.echo(f"Klaar: {count} trajecten herberekend.")
+    contracts = refresh_backlog(clock.today())
+    click.echo(f"Klaar: {count} trajecten herberekend, de betaalrunwaarschuwing van {contracts} contracten nagegaan.")

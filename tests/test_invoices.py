@@ -609,19 +609,52 @@ def test_a_runs_invoice_covers_the_due_dates_of_its_lines(world, as_role, db):
     assert root.xpath("string(//*[local-name()='InvoicePeriod']/*[local-name()='StartDate'])") == started.isoformat()
 
 
-def test_the_payment_run_page_warns_of_entitlements_never_invoiced_for_long(world, as_role, db):
+def nightly(app, day):
+    """The worker's night at ``day``: the kept warnings are worked out anew for every contract."""
+    from app import clock
+    from app.invoicing.services import refresh_backlog
+
+    with app.app_context(), clock.frozen(day):
+        refresh_backlog(day, every=True)
+
+
+def test_the_payment_run_page_warns_of_entitlements_never_invoiced_for_long(world, as_role, db, app):
     from app import clock
 
     later = TODAY + timedelta(days=45)  # the start payment (due 30 days ago) is then 75 days old
+    nightly(app, later)
     with clock.frozen(later):
         assert "Lang niet gefactureerd" not in text(as_role("finance").get("/facturen/betaalrun"))  # invoiced
-    reject(as_role, world.invoice)
+    reject(as_role, world.invoice)  # releases the entitlement: the warning is worked out at once, for today
     with clock.frozen(TODAY):
-        assert "Lang niet gefactureerd" not in text(as_role("finance").get("/facturen/betaalrun"))  # 30 days
+        page = text(as_role("finance").get("/facturen/betaalrun"))
+    assert "Lang niet gefactureerd" not in page and f"Nagegaan op {TODAY:%d-%m-%Y}" in page  # only 30 days
+    nightly(app, later)
     with clock.frozen(later):
         page = text(as_role("finance").get("/facturen/betaalrun"))
     assert "Lang niet gefactureerd" in page
     assert f"{world.contract.number}: 1 aanspraak van samen € 1.750,00" in page
+    run(as_role("finance"), start=TODAY - timedelta(days=3), end=TODAY)  # a run takes it: worked out again
+    assert "Lang niet gefactureerd" not in text(as_role("finance").get("/facturen/betaalrun"))
+
+
+def test_a_change_marks_the_warning_as_being_worked_out_until_the_worker_has_done_it(world, as_role, db, app):
+    """Without a worker (the queue holds the task), the page says the figure is being worked out."""
+    from app.invoicing.services import refresh_backlog
+    from app.models import ContractBacklog
+
+    nightly(app, TODAY)
+    app.extensions["huey"].immediate = False
+    try:
+        reject(as_role, world.invoice)
+        page = text(as_role("finance").get("/facturen/betaalrun"))
+    finally:
+        app.extensions["huey"].immediate = True
+    assert "wordt dit nu nagegaan" in page
+    assert db.get(ContractBacklog, world.contract.id).as_of is None
+    with app.app_context():
+        assert refresh_backlog(TODAY) >= 1
+    assert "wordt dit nu nagegaan" not in text(as_role("finance").get("/facturen/betaalrun"))
 
 
 NS_UBL = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",

@@ -19,12 +19,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app import jobs, projections
 from app.auth.permissions import Permission, role_can
 from app.db import session
 from app.models.invoicing import (
+    ContractBacklog,
     Invoice,
     InvoicedEntitlement,
     InvoiceExport,
@@ -38,6 +39,7 @@ from app.models.procurement import Contract, ContractStatus
 from app.models.trajecten import Traject
 from app.models.users import Role, User
 from app.trajecten.services import PaymentModels, engine_ready, engine_traject
+from app.uow import committed
 from contracts.dates import add_period
 from contracts.engine import evaluate
 from contracts.messages import N_, DomainError, Message
@@ -215,29 +217,58 @@ class RunResult:
 
 @dataclass(frozen=True)
 class Backlog:
-    """A contract's entitlements that fell due long ago and were never invoiced."""
+    """What the payment run page warns of for the contracts a user may run: the kept rows with something long
+    due, and how current they are."""
 
-    contract: Contract
-    lines: list[Owed]
-
-    @property
-    def amount(self) -> Decimal:
-        return sum((line.amount for line in self.lines), Decimal("0.00"))
-
-    @property
-    def oldest(self) -> date:
-        return min(line.due_on for line in self.lines)
+    rows: list[ContractBacklog]
+    as_of: date | None  # the oldest day a row was worked out for
+    pending: int  # contracts whose figure is being worked out (a change since, or never yet)
 
 
-def backlog(contracts: list[Contract], today: date) -> list[Backlog]:
-    """Per contract, what :func:`invoicing.lines.long_uninvoiced` finds: the warning on the payment run page."""
-    found = []
-    for contract in contracts:
-        owed = owed_for(contract, today).owed
-        lines = long_uninvoiced(owed, invoiced_amounts({o.key for o in owed}), today)
-        if lines:
-            found.append(Backlog(contract, lines))
-    return found
+def backlog(contracts: list[Contract]) -> Backlog:
+    """The kept warning (:func:`keep_backlog`) of ``contracts``, read in one statement."""
+    kept = {row.contract_id: row for row in session.scalars(select(ContractBacklog).where(
+        ContractBacklog.contract_id.in_([c.id for c in contracts])))}
+    days = [row.as_of for row in kept.values() if row.as_of is not None]
+    return Backlog(rows=sorted((row for row in kept.values() if row.entitlements), key=lambda r: r.contract.number),
+                   as_of=min(days, default=None),
+                   pending=sum(1 for c in contracts if c.id not in kept or kept[c.id].as_of is None))
+
+
+def keep_backlog(contract: Contract, today: date) -> None:
+    """The one writer of :class:`ContractBacklog`: what :func:`invoicing.lines.long_uninvoiced` finds of the
+    contract's entitlements on ``today``."""
+    owed = owed_for(contract, today).owed
+    lines = long_uninvoiced(owed, invoiced_amounts({o.key for o in owed}), today)
+    row = session.get(ContractBacklog, contract.id)
+    if row is None:
+        row = ContractBacklog(contract_id=contract.id)
+        session.add(row)
+    row.entitlements = len(lines)
+    row.amount = sum((line.amount for line in lines), Decimal("0.00"))
+    row.oldest = min((line.due_on for line in lines), default=None)
+    row.as_of = today
+
+
+def backlog_changed(contract_id: int) -> None:
+    """An invoice took or released entitlements of the contract: its kept warning is marked as being worked out
+    and :func:`refresh_backlog` runs once the caller's transaction commits."""
+    session.execute(update(ContractBacklog).where(ContractBacklog.contract_id == contract_id).values(as_of=None))
+    jobs.after_commit(jobs.REFRESH_BACKLOG)
+
+
+def refresh_backlog(today: date, every: bool = False) -> int:
+    """Work out the warning anew for the contracts marked (or never worked out), or for ``every`` contract
+    (nightly: entitlements grow old with the calendar alone), one contract per transaction. Returns how many."""
+    kept = dict(session.execute(select(ContractBacklog.contract_id, ContractBacklog.as_of)).all())
+    ids = [i for i in session.scalars(select(Contract.id).order_by(Contract.id))
+           if every or kept.get(i) is None]
+    for contract_id in ids:
+        with committed():
+            contract = session.get(Contract, contract_id)
+            if contract is not None:
+                keep_backlog(contract, today)
+    return len(ids)
 
 
 def payment_run(contracts: list[Contract], period: tuple[date, date], user: User, today: date,
@@ -273,6 +304,7 @@ def payment_run(contracts: list[Contract], period: tuple[date, date], user: User
                     amount=amount, decision=LineDecision.ACCEPT))
         recompute(invoice)
         _number(invoice)
+        backlog_changed(contract.id)
         result.invoices.append(invoice)
     session.flush()
     if progress is not None:
@@ -326,6 +358,7 @@ def enter_provider_invoice(contract: Contract, external_number: str, issue_date:
         invoice.lines.append(_claimed_line(invoice, position, m, found))
     recompute(invoice)
     _number(invoice)
+    backlog_changed(contract.id)
     session.flush()
     return invoice
 
@@ -406,6 +439,7 @@ def take_step(invoice_id: int, step: Step, user: User, today: date, note: str = 
     if step == Step.REJECT:
         invoice.rejection_reason = note.strip()
         session.execute(delete(InvoicedEntitlement).where(InvoicedEntitlement.invoice_id == invoice.id))
+        backlog_changed(invoice.contract_id)
     if step == Step.PAY:
         invoice.paid_on = today
     session.flush()
@@ -435,6 +469,7 @@ def decide(invoice: Invoice, line: InvoiceLine, decision: LineDecision, note: st
             owed = line.amount if line.decision != LineDecision.REJECT else _owed_amount(invoice, line)
             line.amount = owed
             session.add(InvoicedEntitlement(key=line.entitlement_key, invoice_id=invoice.id, amount=owed))
+        backlog_changed(invoice.contract_id)
     if decision == LineDecision.REJECT:
         line.amount = Decimal("0.00")
     line.decision, line.decision_note = decision, note.strip()

@@ -106,7 +106,7 @@ def payment_run():
             return redirect(url_for("jobs.show", job_id=done.value.id))
     status = 422 if form.is_submitted() else 200
     return render_template("invoices/run.html", form=form,
-                           backlog=services.backlog(contracts, clock.today())), status
+                           backlog=services.backlog(contracts)), status
 
 
 # --- a provider's own invoice ---------------------------------------------------------------------

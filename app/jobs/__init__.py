@@ -40,6 +40,7 @@ from flask_babel import lazy_gettext as _l
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import ColumnElement, event, select, text, true
 
+from app import clock
 from app.config import ConfigurationError
 from app.db import session, utcnow
 from app.models.jobs import Job, JobKind, JobStatus
@@ -106,10 +107,13 @@ def init_app(app: Flask) -> None:
         # What trajecten are owed changes with the calendar too (a durability window closes): each night the
         # kept outlook of those whose day has come is recomputed (app.projections.refresh).
         from app import projections
+        from app.invoicing import services as invoicing
 
         with app.app_context():
             session.info["actor"] = (None, "projections refresh")
             projections.refresh()
+            # Entitlements grow old with the calendar alone: the payment run's warning is worked out anew too.
+            invoicing.refresh_backlog(clock.today(), every=True)
             if session.get_bind().dialect.name == "sqlite":
                 # SQLite keeps no statistics of its own (PostgreSQL's autovacuum analyses as tables grow): without
                 # them its planner may walk the wrong index once a table has grown. The SQLite manual advises
@@ -117,21 +121,41 @@ def init_app(app: Flask) -> None:
                 session.execute(text("PRAGMA optimize"))
                 session.commit()
 
+    @queue.task(name=REFRESH_BACKLOG)
+    def refresh_backlog() -> None:
+        # After an invoice took or released entitlements (app.invoicing.services.backlog_changed).
+        from app.invoicing import services as invoicing
+
+        with app.app_context():
+            invoicing.refresh_backlog(clock.today())
+
     app.extensions["huey"] = queue
     app.extensions["huey_run_job"] = run_job
+    app.extensions["huey_tasks"] = {REFRESH_BACKLOG: refresh_backlog}
     event.listen(app.extensions["db_sessionmaker"], "after_commit", _enqueue_submitted)
     event.listen(app.extensions["db_sessionmaker"], "after_rollback", _forget_submitted)
     app.cli.add_command(jobs_cli)
+
+
+REFRESH_BACKLOG = "refresh_backlog"
+
+
+def after_commit(task: str) -> None:
+    """Have the worker run ``task`` (once) when the caller's transaction commits; nothing if it rolls back."""
+    session.info.setdefault("tasks_after_commit", set()).add(task)
 
 
 def _enqueue_submitted(db_session: Any) -> None:
     """After the commit that stored the job rows, never before: a worker must find the row it is given."""
     for job_id in db_session.info.pop("jobs_submitted", []):
         current_app.extensions["huey_run_job"](job_id)
+    for task in sorted(db_session.info.pop("tasks_after_commit", ())):
+        current_app.extensions["huey_tasks"][task]()
 
 
 def _forget_submitted(db_session: Any) -> None:
     db_session.info.pop("jobs_submitted", None)
+    db_session.info.pop("tasks_after_commit", None)
 
 
 def submit(kind: JobKind, owner: User, params: dict[str, Any], total: int = 0) -> Job:

@@ -4,6 +4,7 @@ from app.models.audit import Audited, AuditEntry
 from app.models.clients import BenefitType, Client, ClientPhaseRecord, ClientTransfer, TargetGroup
 from app.models.invoicing import (
     Budget,
+    ContractBacklog,
     Invoice,
     InvoicedEntitlement,
     InvoiceExport,
@@ -64,6 +65,7 @@ __all__ = [
     "ClientPhaseRecord",
     "ClientTransfer",
     "Contract",
+    "ContractBacklog",
     "ContractEvaluation",
     "ContractStatus",
     "ContractVersion",

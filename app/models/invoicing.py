@@ -147,6 +147,26 @@ class InvoicedEntitlement(Base):
     amount: Mapped[Decimal]
 
 
+class ContractBacklog(Base):
+    """Kept: a contract's entitlements long due and on no invoice, the warning on the payment run page.
+
+    Finding them settles the whole contract through the payment engine (minutes at 100,000 trajecten), so
+    :func:`app.invoicing.services.keep_backlog` writes this row, and nothing else does: nightly, after every
+    payment run and whenever an invoice takes or releases entitlements. ``as_of`` is the day it was worked
+    out for; ``None`` says a change is being taken into account.
+    """
+
+    __tablename__ = "contract_backlog"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), primary_key=True)
+    entitlements: Mapped[int] = mapped_column(default=0)
+    amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    oldest: Mapped[date | None]
+    as_of: Mapped[date | None]
+
+    contract: Mapped[Contract] = relationship()
+
+
 class InvoiceStep(Audited, Base):
     __tablename__ = "invoice_step"
     __audit_parent__ = ("invoice", "invoice_id")
