@@ -3,6 +3,15 @@
 Views describe which columns may be sorted and searched; this module turns ``?q=&sort=&dir=&page=``
 into SQL, so that every register table behaves the same and no column outside the whitelist can be
 sorted on.
+
+Why the page is found as ids first: at 100,000 rows, a join a row is most of what a list costs. Counting
+the trajecten of a provider through their client and provider takes 200 ms on SQLite, counting them in
+the traject table's own index 2 ms, and an ``OFFSET`` to the last page walks every row before it, joins
+and all. So the listed statement names no joins; a sort on a related table's column says which join it
+needs (:class:`Joined`), the count and the page's ids are read with only that join, and the page's rows
+(with the loads the page asks for) are read by id afterwards. The tie-breaker on ``id`` runs in the
+sort's direction, so that an index on (scope, sort column) serves both directions (SQLite and PostgreSQL
+walk an index backwards, not half backwards).
 """
 
 from __future__ import annotations
@@ -15,6 +24,15 @@ from typing import Any
 from flask import current_app, request
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A sortable column of a related table, and the relationship to join to sort on it."""
+
+    column: Any
+    via: Any  # a relationship attribute of the listed class, e.g. ``Traject.client``
+    outer: bool = False  # a left join: the relationship may be empty (a client without a klantmanager)
 
 
 @dataclass
@@ -100,11 +118,16 @@ def paginate(
     if sort not in sortable:
         sort = default_sort
     direction = "desc" if request.args.get("dir", default_direction) == "desc" else "asc"
-    column = sortable[sort]
     entity = stmt.column_descriptions[0]["entity"]
-    stmt = stmt.order_by(column.desc() if direction == "desc" else column.asc(), entity.id.asc())
     per_page = current_app.config["PAGE_SIZE"]
-    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    total = db.scalar(select(func.count()).select_from(stmt.with_only_columns(entity.id).order_by(None)
+                                                       .subquery())) or 0
     page = requested_page(total, per_page)
-    items = list(db.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
-    return Page(items, total, page, per_page, sort, direction, q, applied)
+    column, ids = sortable[sort], stmt.with_only_columns(entity.id)
+    if isinstance(column, Joined):
+        ids = ids.outerjoin(column.via) if column.outer else ids.join(column.via)
+        column = column.column
+    order = (column.desc(), entity.id.desc()) if direction == "desc" else (column.asc(), entity.id.asc())
+    wanted = list(db.scalars(ids.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+    found = {row.id: row for row in db.scalars(stmt.where(entity.id.in_(wanted))).unique()} if wanted else {}
+    return Page([found[i] for i in wanted if i in found], total, page, per_page, sort, direction, q, applied)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from app import audit
 from app.db import session, utcnow
-from app.listing import Page, paginate
+from app.listing import Joined, Page, paginate
 from app.models.clients import BenefitType, Client, ClientTransfer, TargetGroup
 from app.models.registers import Gemeente
 from app.models.trajecten import Traject
@@ -123,8 +123,6 @@ def client_page(user: User) -> Page:
     """The clients list of the request's search, filters, sort and page, within the user's gemeenten."""
     stmt = (
         select(Client)
-        .join(Client.gemeente)
-        .outerjoin(Client.klantmanager)
         .where(client_scope(user))
         .options(selectinload(Client.gemeente), selectinload(Client.target_group), selectinload(Client.klantmanager))
     )
@@ -133,10 +131,10 @@ def client_page(user: User) -> Page:
         stmt,
         sortable={
             "name": Client.last_name,
-            "gemeente": Gemeente.name,
+            "gemeente": Joined(Gemeente.name, Client.gemeente),
             "benefit_type": Client.benefit_type,
             "phase": Client.phase,
-            "klantmanager": User.full_name,
+            "klantmanager": Joined(User.full_name, Client.klantmanager, outer=True),
         },
         default_sort="name",
         search=name_matches,

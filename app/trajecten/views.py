@@ -29,9 +29,10 @@ from sqlalchemy.orm import selectinload
 
 from app import audit, clock, uploads
 from app.auth.permissions import Permission, can, requires
+from app.clients.services import name_matches
 from app.db import session
 from app.i18n import translate
-from app.listing import paginate
+from app.listing import Joined, paginate
 from app.models.clients import Client
 from app.models.registers import Provider
 from app.models.trajecten import EvidenceFile, ImportBatch, ImportKind, ImportStatus, Traject, TrajectEvent
@@ -129,19 +130,21 @@ def _open_filter(value: str):
 @bp.route("/trajecten/")
 @requires(Permission.VIEW_TRAJECTEN)
 def index():
-    stmt = engine_ready(select(Traject).join(Traject.client).join(Traject.provider)
-                        .where(traject_scope(current_user)))
+    stmt = (select(Traject).where(traject_scope(current_user))
+            .options(selectinload(Traject.client), selectinload(Traject.provider)))
     page = paginate(
         session, stmt,
-        sortable={"client": Client.last_name, "provider": Provider.name, "status": Traject.status,
+        sortable={"client": Joined(Client.last_name, Traject.client),
+                  "provider": Joined(Provider.name, Traject.provider), "status": Traject.status,
                   "referral_date": Traject.referral_date, "last_event": Traject.last_event_on},
         default_sort="referral_date", default_direction="desc",
-        searchable=[Client.last_name, Client.first_name],
+        search=lambda q: Traject.client_id.in_(select(Client.id).where(name_matches(q))),
         filters={
             "status": _enum_filter(Traject.status, TrajectStatus),
             "state": _open_filter,
             "provider": _int_filter(Traject.provider_id),
-            "mine": lambda v: Client.klantmanager_id == current_user.id if v == "1" else None,
+            "mine": lambda v: Traject.client_id.in_(select(Client.id).where(Client.klantmanager_id == current_user.id))
+            if v == "1" else None,
         },
     )
     today = clock.today()
