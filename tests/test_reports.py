@@ -264,6 +264,29 @@ def test_calendar_months_in_sql_equal_the_python_rule(app):
             assert session.scalar(select(sql_months(as_date(a), as_date(b)))) == months_between(a, b), (a, b)
 
 
+def test_calendar_months_and_date_parts_in_sql_equal_python_for_any_dates(app):
+    """Over many random pairs, in one statement: the SQLite form cuts the digits from the date's text."""
+    import random
+
+    from sqlalchemy import literal_column, union_all
+
+    from app.db import session
+    from app.reports.sql import as_date, day_of, month_of, year_of
+    from app.reports.sql import months_between as sql_months
+
+    pick = random.Random(15)
+    pairs = []
+    for _ in range(300):
+        a = D(2000, 1, 1) + timedelta(days=pick.randrange(12_000))
+        pairs.append((a, a + timedelta(days=pick.randrange(2_000))))
+    rows = union_all(*(select(literal_column(str(i)).label("i"), sql_months(as_date(a), as_date(b)),
+                              year_of(as_date(b)), month_of(as_date(b)), day_of(as_date(b)))
+                       for i, (a, b) in enumerate(pairs)))
+    with app.app_context():
+        found = {int(i): tuple(int(v) for v in rest) for i, *rest in session.execute(rows)}
+    assert found == {i: (months_between(a, b), b.year, b.month, b.day) for i, (a, b) in enumerate(pairs)}
+
+
 # --- fair comparison ------------------------------------------------------------------------------
 
 

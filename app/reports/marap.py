@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, extract, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.budgets.services import realised
 from app.db import session
@@ -20,7 +20,7 @@ from app.models.invoicing import Budget
 from app.models.registers import Gemeente
 from app.models.trajecten import Traject
 from app.reports.services import Money, Query, Table, money, table, totals_of
-from app.reports.sql import scanned
+from app.reports.sql import month_of, scanned, year_of
 from contracts.events import ExitReason, WorkKind
 from contracts.indicators import Basis
 from contracts.lifecycle import TrajectStatus
@@ -64,7 +64,7 @@ def _closed_on():
 
 
 def _by_month(column, where, first: date, last: date) -> dict[str, int]:
-    year, month = extract("year", column), extract("month", column)
+    year, month = year_of(column), month_of(column)
     stmt = (select(year, month, func.count()).where(where, column.between(first, last)).group_by(year, month))
     return {f"{int(y):04d}-{int(m):02d}": int(n) for y, m, n in session.execute(stmt)}
 

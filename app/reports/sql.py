@@ -79,12 +79,51 @@ def _next_day_sqlite(element, compiler, **kw):
     return f"date({compiler.process(next(iter(element.clauses)), **kw)}, '+1 day')"
 
 
+class _DatePart(FunctionElement):
+    """``EXTRACT(field FROM date)`` as an integer.
+
+    On SQLite a date is its ISO text (``YYYY-MM-DD``, as SQLAlchemy stores it), so the digits are cut from the
+    text. SQLAlchemy's own ``CAST(STRFTIME(...))`` parses the whole date for every row, and the reports' month
+    arithmetic did so six times a row: cutting is what makes the histograms of months cheap.
+    """
+
+    type = Integer()
+    inherit_cache = True
+    field = ""
+    start, length = 0, 0
+
+
+class year_of(_DatePart):
+    inherit_cache = True
+    field, start, length = "year", 1, 4
+
+
+class month_of(_DatePart):
+    inherit_cache = True
+    field, start, length = "month", 6, 2
+
+
+class day_of(_DatePart):
+    inherit_cache = True
+    field, start, length = "day", 9, 2
+
+
+@compiles(_DatePart)
+def _date_part_default(element, compiler, **kw):
+    return compiler.process(extract(element.field, next(iter(element.clauses))), **kw)
+
+
+@compiles(_DatePart, "sqlite")
+def _date_part_sqlite(element, compiler, **kw):
+    text = compiler.process(next(iter(element.clauses)), **kw)
+    return f"CAST(substr({text}, {element.start}, {element.length}) AS INTEGER)"
+
+
 def months_between(a: ColumnElement, b: ColumnElement) -> ColumnElement[int]:
     """Whole calendar months from ``a`` to ``b``, as :func:`contracts.indicators.months_between` counts them:
     the month is completed on the same day of the month, or on the last day of a shorter month."""
-    short = and_(extract("day", b) < extract("day", a), extract("day", next_day(b)) != 1)
-    return ((extract("year", b) - extract("year", a)) * 12 + extract("month", b) - extract("month", a)
-            - case((short, 1), else_=0))
+    short = and_(day_of(b) < day_of(a), day_of(next_day(b)) != 1)
+    return (year_of(b) - year_of(a)) * 12 + month_of(b) - month_of(a) - case((short, 1), else_=0)
 
 
 def earliest(*values: ColumnElement) -> ColumnElement:
