@@ -10,6 +10,12 @@ previous one, so appenders take turns: on PostgreSQL a transaction-level advisor
 needing no privilege on the table), on SQLite the database's single writer. Ids are taken before the
 insert, inside that turn, so id order is chain order. This relies on PostgreSQL's default READ COMMITTED:
 the head is read by a statement that starts after the lock is held, so it sees the last holder's commit.
+
+**The entries wait for the commit.** Each flush's entries are kept in the session and appended in one go
+just before the transaction commits, in the same transaction. Taking the turn at the first flush instead
+made every writer wait for the whole of the others' work (an event recording runs the payment engine after
+its first flush): at 20 users on PostgreSQL a write's median was 576 ms, and 232 ms without the wait. An
+entry made inside a savepoint that is rolled back is dropped with it, as its row would have been.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import Connection, and_, event, insert, inspect, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from stdnum.nl import bsn as std_bsn
 
 from app.db import utcnow
@@ -139,24 +145,66 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
         if isinstance(obj, Audited):
             changes = {k: {"before": v, "after": None} for k, v in _snapshot(obj).items() if v not in (None, "")}
             rows.append(_entry(session, "delete", type(obj).__tablename__, obj.id, changes, obj))
+    _hold(session, rows)
+
+
+def _hold(session: Session, rows: list[dict]) -> None:
+    """Keep entries for the commit, marked with the (nested) transaction they were made in."""
     if rows:
-        append(session.connection(), rows)
+        made_in = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault(PENDING, []).extend((made_in, row) for row in rows)
+
+
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its entries wait for the outer commit
+    session.flush()  # the last changes' entries, before the turn is taken
+    pending = session.info.pop(PENDING, [])
+    if pending:
+        append(session.connection(), [row for _made_in, row in pending])
+
+
+def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    """Entries made in the rolled-back transaction, or in a savepoint within it, go with it."""
+
+    def within(transaction: SessionTransaction | None) -> bool:
+        while transaction is not None:
+            if transaction is previous:
+                return True
+            transaction = transaction.parent
+        return False
+
+    kept = [(made_in, row) for made_in, row in session.info.get(PENDING, []) if not within(made_in)]
+    if kept:
+        session.info[PENDING] = kept
+    else:
+        session.info.pop(PENDING, None)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost: committed (its entries with it) or closed without commit
+        session.info.pop(PENDING, None)
+
+
+PENDING = "audit_pending"
 
 
 def install() -> None:
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    for name, listener in (("after_flush", _after_flush), ("before_commit", _before_commit),
+                           ("after_soft_rollback", _after_soft_rollback),
+                           ("after_transaction_end", _after_transaction_end)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def record(session: Session, action: str, entity_type: str, entity_id: int | None, details: dict) -> None:
     """Log an action that changes no record but must be traceable, such as viewing a full BSN."""
-    append(session.connection(), [_entry(session, action, entity_type, entity_id, details)])
+    _hold(session, [_entry(session, action, entity_type, entity_id, details)])
 
 
 def record_many(session: Session, action: str, entity_type: str, details: list[tuple[int, dict]]) -> None:
-    """One entry per record, appended in one go (a retention run touches many records)."""
-    if details:
-        append(session.connection(), [_entry(session, action, entity_type, ident, d) for ident, d in details])
+    """One entry per record, appended with the commit in one go (a retention run touches many records)."""
+    _hold(session, [_entry(session, action, entity_type, ident, d) for ident, d in details])
 
 
 def _without_bsns(value: Any) -> Any:

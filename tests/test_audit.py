@@ -244,3 +244,32 @@ def test_a_bsn_in_free_text_is_masked_before_it_is_kept(db, world):
     assert latest.changes == {"file": "******782.pdf", "note": "bsn ******333", "amount": "123456782.00",
                               "iban": "NL20INGB0001234567", "vat": "NL123456782B01", "list": ["******009"]}
     assert verify_chain(db).intact
+
+
+def test_entries_wait_for_the_commit_and_go_with_a_rolled_back_savepoint(db, world):
+    """Entries are appended just before the commit (the chain's turn is taken then, not at the first flush);
+    an entry made in a savepoint that is rolled back is dropped with its row, one of a released one kept."""
+    kept, dropped = Gemeente(name="Eestad", cbs_code="GM8005"), Gemeente(name="Effestad", cbs_code="GM8006")
+    with db.begin_nested():
+        db.add(kept)
+    savepoint = db.begin_nested()
+    db.add(dropped)
+    db.flush()
+    dropped_id = dropped.id
+    savepoint.rollback()
+    assert db.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.entity_type == "gemeente", AuditEntry.entity_id == kept.id)) == 0  # not yet: at the commit
+    db.commit()
+    assert [e.action for e in _entries(db, "gemeente", kept.id)] == ["create"]
+    assert _entries(db, "gemeente", dropped_id) == []
+    assert verify_chain(db).intact
+
+
+def test_a_rolled_back_transaction_leaves_no_entries_for_the_next(db, world):
+    db.add(Gemeente(name="Geestad", cbs_code="GM8007"))
+    db.flush()
+    db.rollback()
+    before = db.scalar(select(func.max(AuditEntry.id)))
+    record(db, "reveal_bsn", "client", world.clients[0].id, {"reason": "test"})
+    db.commit()
+    assert [e.action for e in db.scalars(select(AuditEntry).where(AuditEntry.id > before))] == ["reveal_bsn"]
