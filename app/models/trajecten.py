@@ -48,6 +48,9 @@ class Traject(Audited, Base):
                       Index("ix_traject_provider_referral", "provider_id", "referral_date"),
                       Index("ix_traject_gemeente_referral", "gemeente_id", "referral_date"),
                       Index("ix_traject_cost_owed_until", "cost_owed_until"),
+                      # The contracts' observed averages of finished trajecten (app.budgets.services.observed),
+                      # read from this index alone: 108–196 ms instead of 1.1–1.9 s at 1,000,000 on SQLite.
+                      Index("ix_traject_observed", "contract_id", "status", "cost_owed_cents"),
                       # The budget page's sum over the open trajecten, read from this index alone (a fifth of the
                       # rows, in the order it groups by): 22 ms instead of 70 at 100,000 trajecten on SQLite.
                       Index("ix_traject_outlook", "gemeente_id", "contract_id", "cost_max_cents", "cost_owed_cents",
@@ -60,7 +63,7 @@ class Traject(Audited, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"))  # indexed by ix_traject_observed
     contract_version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
     gemeente_id: Mapped[int] = mapped_column(ForeignKey("gemeente.id"), index=True)
