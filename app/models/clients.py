@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.db import Base, enum_type, utcnow
@@ -52,6 +52,8 @@ class Client(Audited, Base):
         CheckConstraint("phase BETWEEN 1 AND 4", name="phase_range"),
         CheckConstraint("ladder_rung BETWEEN 1 AND 6", name="ladder_rung_range"),
         CheckConstraint("monthly_benefit >= 0", name="monthly_benefit_not_negative"),
+        # The client list by name within the user's gemeenten, and the traject list by client name.
+        Index("ix_client_last_name", "last_name", "id", "gemeente_id", "klantmanager_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
