@@ -48,13 +48,14 @@ JOBS_WORKERS ?= 2
 worker: install
 	$(BIN)/huey_consumer app.worker.huey --workers $(JOBS_WORKERS) --worker-type thread --max-delay 1
 
-# Production: gunicorn on PostgreSQL (DATABASE_URL) with SECRET_KEY set; migrations run first. WORKERS defaults to
-# 2 x cores + 1 (each a process of its own); see README.md "Production".
-WORKERS ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1) + 1)))
+# Production: gunicorn on PostgreSQL (DATABASE_URL) with SECRET_KEY set; migrations run first. WORKERS (processes)
+# defaults to the number of cores, each with THREADS threads; see README.md "Production" and docs/benchmarks.md.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
+THREADS ?= 4
 serve: install
 	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL, e.g. postgresql://user:password@host/db"; exit 2; }
 	APP_ENV=production $(FLASK) db upgrade
-	APP_ENV=production $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
+	APP_ENV=production $(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) --access-logfile - \
 		--forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" 'app:create_app()'
 
 # SKIP_BROWSER_TESTS=1 make test leaves out tests/browser on a machine without chromium, chromedriver and

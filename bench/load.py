@@ -308,8 +308,8 @@ def main() -> int:
     parser.add_argument("--database-url", help="a PostgreSQL server (a new database is made on it); default SQLite")
     parser.add_argument("--users", default="20,50", help="users per stage, comma-separated (default 20,50)")
     parser.add_argument("--seconds", type=float, default=45, help="length of each stage (default 45)")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
-                        help="gunicorn workers (default 2 x cores + 1)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="gunicorn workers (default: one per core, as make serve)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     args = parser.parse_args()
     server_url = normalise_database_url(args.database_url) if args.database_url else None
