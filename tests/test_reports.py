@@ -318,6 +318,24 @@ def test_refusals_and_returns_by_phase(app, dataset, world):
     assert a.by_phase[1]["refusal_rate"].numerator == 0
 
 
+def test_parking_counts_the_open_trajecten_without_events_for_long(app, db, dataset, world):
+    """Open trajecten as of today, whatever their referral date; inactive: no event for INACTIVE_DAYS."""
+    from app.reports.services import INACTIVE_DAYS, selection
+
+    today = date.today()
+    provider = world.providers[1]
+    with app.app_context():
+        before = {s.provider_id: (s.open, s.inactive) for s in selection(query(), today)}.get(provider.id, (0, 0))
+    for days_quiet in (INACTIVE_DAYS + 1, INACTIVE_DAYS + 40, 3):
+        t = make(db, world, provider, today - timedelta(days=900))  # referred long before the period
+        t.status, t.last_event_on = "started", today - timedelta(days=days_quiet)
+    make(db, world, provider, today - timedelta(days=900)).last_event_on = today - timedelta(days=400)  # closed
+    db.commit()
+    with app.app_context():
+        found = {s.provider_id: s for s in selection(query(), today)}
+    assert (found[provider.id].open, found[provider.id].inactive) == (before[0] + 3, before[1] + 2)
+
+
 def test_cohort_curves_accumulate_placements_by_month_since_start(app, dataset, world):
     from app.reports.services import cohort_curves
 
@@ -471,6 +489,7 @@ def test_the_marap_counts_equal_the_facts_counted_one_by_one(app, db, dataset, w
 
     make(db, world, world.providers[0], D(2024, 10, 1), accepted_on=D(2024, 10, 2), returned_on=D(2024, 11, 1),
          ended_on=D(2025, 2, 14))
+    make(db, world, world.providers[0], PERIOD[1] + timedelta(days=3))  # referred after the period: no status
     db.commit()
     g = world.gemeenten[1]
     with app.app_context():
@@ -488,6 +507,8 @@ def test_the_marap_counts_equal_the_facts_counted_one_by_one(app, db, dataset, w
     closed = (t.refused_on or t.returned_on or t.dropped_out_on or t.ended_on for t in rows)  # the first closure
     assert {month: n for month, _referred, n in m.months if n} == Counter(
         f"{d.year:04d}-{d.month:02d}" for d in closed if within(d))
+    by_end = Counter(str(t.status) for t in rows if t.referral_date <= PERIOD[1])
+    assert {s: n for s, n in m.status if n} == dict(by_end) and sum(by_end.values()) < len(rows)
 
 
 def test_the_marap_page_for_a_gemeente(as_role, dataset, world):

@@ -324,25 +324,26 @@ class Selection:
 
 
 def selection(query: Query, today: date, inactive_days: int = INACTIVE_DAYS) -> list[Selection]:
+    """Creaming (refusals and returns per phase) and parking (open trajecten without events for
+    ``inactive_days``, as of today) per provider, in one pass over the trajecten in scope."""
     refusal, returns = INDICATORS["refusal_rate"], INDICATORS["return_rate"]
     sums = [func.sum(tally(counted(ind, part, query.basis, query.period)))
             for ind in (refusal, returns) for part in ("numerator", "denominator")]
+    in_play = query.in_play([refusal, returns])
+    is_open = scanned(Traject.status).not_in(sorted(CLOSED_STATUSES))
+    quiet = and_(is_open, Traject.last_event_on < today - timedelta(days=inactive_days))
     provider, phase = scanned(Traject.provider_id), scanned(Traject.phase_at_referral)
-    stmt = (_base(query, provider, phase, *sums).where(query.scope(), query.in_play([refusal, returns]))
-            .group_by(provider, phase))
+    stmt = (_base(query, provider, phase, func.sum(tally(in_play)), *sums, func.sum(tally(is_open)),
+                  func.sum(tally(quiet)))
+            .where(query.scope(), or_(in_play, is_open)).group_by(provider, phase))
     found: dict[int, Selection] = {}
-    for provider_id, phase, rk, rn, tk, tn in session.execute(stmt):
+    for provider_id, phase, played, rk, rn, tk, tn, n, k in session.execute(stmt):
         entry = found.setdefault(provider_id, Selection(provider_id, ""))
-        entry.by_phase[phase] = {"refusal_rate": _figure(refusal, query, int(rk or 0), int(rn or 0)),
-                                 "return_rate": _figure(returns, query, int(tk or 0), int(tn or 0))}
-    # Parking: open trajecten (as of today, within the scope) without any event for ``inactive_days``.
-    quiet = Traject.last_event_on < today - timedelta(days=inactive_days)
-    stmt = (_base(query, provider, func.count(), func.sum(tally(quiet)))
-            .where(query.scope(), scanned(Traject.status).not_in(sorted(CLOSED_STATUSES)))
-            .group_by(provider))
-    for provider_id, n, k in session.execute(stmt):
-        entry = found.setdefault(provider_id, Selection(provider_id, ""))
-        entry.open, entry.inactive = int(n or 0), int(k or 0)
+        if played:
+            entry.by_phase[phase] = {"refusal_rate": _figure(refusal, query, int(rk or 0), int(rn or 0)),
+                                     "return_rate": _figure(returns, query, int(tk or 0), int(tn or 0))}
+        entry.open += int(n or 0)
+        entry.inactive += int(k or 0)
     names = group_labels("provider", list(found))
     for entry in found.values():
         entry.provider = names.get(entry.provider_id, "—")
