@@ -276,28 +276,21 @@ class Standardised:
         return verdict(self.interval, self.started)
 
 
-def standardised(query: Query, indicator_id: str = "placement_rate") -> list[Standardised]:
+def _standardised(cells: dict[int, dict[tuple, tuple[int, int]]]) -> list[Standardised]:
     """Each provider's rate beside the rate its mix of client groups and phases would predict (indirect
-    standardisation against all providers' rates in each stratum), with their ratio and its interval."""
-    indicator = INDICATORS[indicator_id]
-    num = func.sum(tally(counted(indicator, "numerator", query.basis, query.period)))
-    den = func.sum(tally(counted(indicator, "denominator", query.basis, query.period)))
-    provider, strata = scanned(Traject.provider_id), (scanned(Traject.client_group), scanned(Traject.phase_at_referral))
-    stmt = (_base(query, provider, *strata, num, den).where(query.scope(), query.in_play([indicator]))
-            .group_by(provider, *strata))
+    standardisation against all providers' rates in each stratum), with their ratio and its interval, from the
+    counts (numerator, denominator) per provider and stratum (client group, phase)."""
     reference: dict = defaultdict(lambda: [0, 0])
-    by_provider: dict = defaultdict(dict)
-    for provider_id, group, phase, k, n in session.execute(stmt):
-        k, n = int(k or 0), int(n or 0)
-        reference[(group, phase)][0] += k
-        reference[(group, phase)][1] += n
-        by_provider[provider_id][(group, phase)] = (k, n)
-    names = group_labels("provider", list(by_provider))
+    for strata in cells.values():
+        for stratum, (k, n) in strata.items():
+            reference[stratum][0] += k
+            reference[stratum][1] += n
+    names = group_labels("provider", list(cells))
     out = []
-    for provider_id, cells in by_provider.items():
-        k = sum(c[0] for c in cells.values())
-        n = sum(c[1] for c in cells.values())
-        expected = expected_rate({s: c[1] for s, c in cells.items()},
+    for provider_id, strata in cells.items():
+        k = sum(c[0] for c in strata.values())
+        n = sum(c[1] for c in strata.values())
+        expected = expected_rate({s: c[1] for s, c in strata.items()},
                                  {s: (v[0], v[1]) for s, v in reference.items()})
         ratio = standardised_ratio(k, n, expected)
         out.append(Standardised(provider_id, names.get(provider_id, "—"), k, n, rate(k, n), expected,
@@ -323,31 +316,48 @@ class Selection:
         return rate(self.inactive, self.open)
 
 
-def selection(query: Query, today: date, inactive_days: int = INACTIVE_DAYS) -> list[Selection]:
-    """Creaming (refusals and returns per phase) and parking (open trajecten without events for
-    ``inactive_days``, as of today) per provider, in one pass over the trajecten in scope."""
-    refusal, returns = INDICATORS["refusal_rate"], INDICATORS["return_rate"]
-    sums = [func.sum(tally(counted(ind, part, query.basis, query.period)))
-            for ind in (refusal, returns) for part in ("numerator", "denominator")]
-    in_play = query.in_play([refusal, returns])
+def fairness(query: Query, today: date, indicator_id: str = "placement_rate",
+             inactive_days: int = INACTIVE_DAYS) -> tuple[list[Standardised], list[Selection]]:
+    """The comparison page's two tables from one pass over the trajecten in scope, grouped by provider, client
+    group and phase: the standardised rates (the indicator per stratum, :func:`_standardised`) and the signs of
+    creaming and parking (refusals and returns per phase; open trajecten, and those without an event for
+    ``inactive_days`` as of today, per provider), all sums over those cells.
+
+    Each part counts only the rows it would have read on its own (``played``): the WHERE clause takes the
+    union of what the parts need, and a stratum appears in a part only when a row of that part is in it."""
+    indicator, refusal, returns = INDICATORS[indicator_id], INDICATORS["refusal_rate"], INDICATORS["return_rate"]
+    rated = query.in_play([indicator])
+    signs = query.in_play([refusal, returns])
     is_open = scanned(Traject.status).not_in(sorted(CLOSED_STATUSES))
     quiet = and_(is_open, Traject.last_event_on < today - timedelta(days=inactive_days))
-    provider, phase = scanned(Traject.provider_id), scanned(Traject.phase_at_referral)
-    stmt = (_base(query, provider, phase, func.sum(tally(in_play)), *sums, func.sum(tally(is_open)),
-                  func.sum(tally(quiet)))
-            .where(query.scope(), or_(in_play, is_open)).group_by(provider, phase))
+    counts = [func.sum(tally(counted(ind, part, query.basis, query.period)))
+              for ind in (indicator, refusal, returns) for part in ("numerator", "denominator")]
+    provider, group, phase = (scanned(Traject.provider_id), scanned(Traject.client_group),
+                              scanned(Traject.phase_at_referral))
+    stmt = (_base(query, provider, group, phase, func.sum(tally(rated)), func.sum(tally(signs)), *counts,
+                  func.sum(tally(is_open)), func.sum(tally(quiet)))
+            .where(query.scope(), or_(rated, signs, is_open)).group_by(provider, group, phase))
+    cells: dict[int, dict[tuple, tuple[int, int]]] = defaultdict(dict)
+    per_phase: dict[tuple[int, object], list[int]] = {}
     found: dict[int, Selection] = {}
-    for provider_id, phase, played, rk, rn, tk, tn, n, k in session.execute(stmt):
+    for provider_id, group_key, phase_key, in_rated, in_signs, k, n, rk, rn, tk, tn, open_, inactive in (
+            session.execute(stmt)):
+        if in_rated:
+            cells[provider_id][(group_key, phase_key)] = (int(k or 0), int(n or 0))
+        if in_signs:
+            sums = per_phase.setdefault((provider_id, phase_key), [0, 0, 0, 0])
+            for i, value in enumerate((rk, rn, tk, tn)):
+                sums[i] += int(value or 0)
         entry = found.setdefault(provider_id, Selection(provider_id, ""))
-        if played:
-            entry.by_phase[phase] = {"refusal_rate": _figure(refusal, query, int(rk or 0), int(rn or 0)),
-                                     "return_rate": _figure(returns, query, int(tk or 0), int(tn or 0))}
-        entry.open += int(n or 0)
-        entry.inactive += int(k or 0)
+        entry.open += int(open_ or 0)
+        entry.inactive += int(inactive or 0)
+    for (provider_id, phase_key), (rk, rn, tk, tn) in per_phase.items():
+        found[provider_id].by_phase[phase_key] = {"refusal_rate": _figure(refusal, query, rk, rn),
+                                                  "return_rate": _figure(returns, query, tk, tn)}
     names = group_labels("provider", list(found))
     for entry in found.values():
         entry.provider = names.get(entry.provider_id, "—")
-    return sorted(found.values(), key=lambda s: s.provider)
+    return _standardised(dict(cells)), sorted(found.values(), key=lambda s: s.provider)
 
 
 # --- cohorts --------------------------------------------------------------------------------------

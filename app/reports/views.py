@@ -122,8 +122,9 @@ def comparison():
     curves = services.cohort_curves(query)
     today = clock.today()
     costs = services.money(query, today)
+    standardised, selection = services.fairness(query, today)
     return render_template("reports/comparison.html", form=form, query=query, args=_args(),
-                           standardised=services.standardised(query), selection=services.selection(query, today),
+                           standardised=standardised, selection=selection,
                            curves=curves, chart=cohort_chart_svg(curves) if curves else None, costs=costs,
                            costs_total=services.totals_of(costs),
                            names=services.group_labels(query.group_by, list(costs)),
