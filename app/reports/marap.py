@@ -85,16 +85,15 @@ def build(gemeente_id: int, period: tuple[date, date], today: date) -> Marap:
     mine = scanned(Traject.gemeente_id) == gemeente_id
     referred = _by_month(Traject.referral_date, Traject.gemeente_id == gemeente_id, first, last)
 
-    # Closures per month, closures by reason, exits by reason, placements by kind and the status of every
-    # traject referred up to the period's end, in one pass over the gemeente's trajecten, grouped by the day
-    # each closed and its status (some thousands of rows).
+    # Closures per month, closures by reason, exits by reason and placements by kind in one pass over the
+    # gemeente's trajecten that closed, left benefit or were placed since the period began, grouped by the
+    # day each closed (some hundreds of rows).
     def within(column):
         return column.between(first, last)
 
     closed_on = _closed_on()
-    referred_by_end = scanned(Traject.referral_date) <= last
-    # Every count but the status needs one of these dates in the period, so a row without any on or after its
-    # first day, referred after the period, cannot count and is left out before the sums.
+    # Every count below needs one of these dates in the period, so a row without any on or after its first
+    # day cannot count and is left out before the sums.
     recent = or_(*(getattr(Traject, name) >= first for name in (*CLOSING, "exited_on", "placed_on")))
     sums = [func.sum(case((within(getattr(Traject, name)), 1), else_=0)) for name in CLOSING]
     sums += [func.sum(case((and_(within(Traject.exited_on), Traject.exit_reason == r.value), 1), else_=0))
@@ -103,13 +102,9 @@ def build(gemeente_id: int, period: tuple[date, date], today: date) -> Marap:
              for k in WorkKind]
     counts = [0] * len(sums)
     closed: dict[str, int] = defaultdict(int)
-    status: dict[TrajectStatus, int] = defaultdict(int)
-    status_column = scanned(Traject.status)
-    stmt = (select(closed_on, status_column, func.count(), func.sum(case((referred_by_end, 1), else_=0)), *sums)
-            .where(mine, or_(recent, referred_by_end)).group_by(closed_on, status_column))
-    for day, state, n, by_end, *values in session.execute(stmt):
+    stmt = select(closed_on, func.count(), *sums).where(mine, recent).group_by(closed_on)
+    for day, n, *values in session.execute(stmt):
         counts = [c + int(v or 0) for c, v in zip(counts, values, strict=True)]
-        status[TrajectStatus(state)] += int(by_end or 0)
         if day is not None and first <= day <= last:
             closed[f"{day.year:04d}-{day.month:02d}"] += int(n)
     months = [(m, referred.get(m, 0), closed.get(m, 0)) for m in _months(first, last)]
@@ -117,6 +112,8 @@ def build(gemeente_id: int, period: tuple[date, date], today: date) -> Marap:
     exits = dict(zip((r.value for r in ExitReason), counts[len(CLOSING):len(CLOSING) + len(ExitReason)],
                      strict=True))
     kinds = dict(zip((k.value for k in WorkKind), counts[len(CLOSING) + len(ExitReason):], strict=True))
+    status = dict(session.execute(select(Traject.status, func.count()).where(
+        mine, scanned(Traject.referral_date) <= last).group_by(scanned(Traject.status))).all())
 
     spent = realised(last.year, gemeente_id)
     budgets = session.scalars(select(Budget).where(Budget.gemeente_id == gemeente_id, Budget.year == last.year)
