@@ -20,13 +20,13 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
-from app import create_app
+from app import clock, create_app
 from app.config import normalise_database_url
 from app.db import make_engine
 from app.migrate import upgrade
@@ -232,7 +232,7 @@ def _build_world(app, db) -> World:
                   street="Dorpsstraat 2", postcode="2345 BC", city="Beedorp")
     g3 = Gemeente(name="Ceeveen", cbs_code="GM8003")
     groups = [TargetGroup(code="algemeen", name="Algemeen"), TargetGroup(code="jongeren", name="Jongeren")]
-    today = date.today()
+    today = clock.today()
     p1 = Provider(name="Werk Eerst B.V.", kvk_number="12345678", vat_number="NL111222333B01",
                   iban="NL91ABNA0417164300", street="Werkweg", house_number="10", postcode="1234 CD",
                   city="Aastad", status=ProviderStatus.ACTIVE)
@@ -303,7 +303,7 @@ def _invoicing(app, db, contract, finance):
     from app.invoicing.services import payment_run
     from app.models import Contract, Invoice, InvoiceExport, User
 
-    today = date.today()
+    today = clock.today()
     with app.app_context():
         session.info["actor"] = (finance.id, finance.username)
         run = payment_run([session.get(Contract, contract.id)], (today - timedelta(days=60), today),
@@ -322,7 +322,7 @@ def _batch(db, owner, traject):
     from app.models import ImportBatch, ImportKind, ImportStatus
     from app.trajecten.imports import EVENT_COLUMNS
 
-    row = [traject.reference, "progress_report", date.today().isoformat()] + [""] * (len(EVENT_COLUMNS) - 3)
+    row = [traject.reference, "progress_report", clock.today().isoformat()] + [""] * (len(EVENT_COLUMNS) - 3)
     content = ";".join(EVENT_COLUMNS) + "\n" + ";".join(row) + "\n"
     digest = hashlib.sha256(content.encode()).hexdigest()
     batch = ImportBatch(kind=ImportKind.EVENTS, filename="rapportage.csv", sha256=digest, content=content,
@@ -344,7 +344,7 @@ def _traject(app, db, client, contract, users):
     from app.projections import keep_events
     from contracts.events import EventType, WorkKind
 
-    today = date.today()
+    today = clock.today()
     referral = today - timedelta(days=40)
     traject = Traject(client=client, contract=contract, contract_version=contract.versions[0],
                       provider=contract.provider, gemeente=client.gemeente, client_group="algemeen",
@@ -398,7 +398,7 @@ def _procurement(db, gemeenten, target_group, provider):
     )
     from contracts.procurement import TenderStatus
 
-    today = date.today()
+    today = clock.today()
     tender = Tender(reference="AB-TEST-1", title="Re-integratie Testland", procedure=Procedure.OPEN,
                     status=TenderStatus.PUBLISHED, publication_date=today - timedelta(days=30),
                     questions_deadline=today - timedelta(days=10),

@@ -6,17 +6,18 @@ only when the projection is run, and ``flask projections rebuild`` restores a co
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
 
+from app import clock
 from app.models import Invoice, InvoiceLine, Traject
 from contracts.events import EventType
 from invoicing.status import APPROVED_STATUSES, InvoiceStatus
 from tests.test_invoices import approve_fully, invoices, run, step
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def project_costs(app, invoice_id: int | None = None) -> None:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import AuditEntry, Client, ClientPhaseRecord, ClientTransfer
 from contracts.clients import TransferStatus
 from tests.test_clients import valid_data
@@ -120,8 +121,8 @@ def test_accepting_moves_the_record_with_its_history_and_folds_the_new_registrat
     assert (record.first_name, record.last_name, record.birth_date) == ("Fenna", "de Vries", date(1990, 5, 17))
     assert record.klantmanager_id == world.users["klantmanager"].id
     assessments = db.scalars(select(ClientPhaseRecord).where(ClientPhaseRecord.client_id == held_id)).all()
-    assert sorted(a.valid_from for a in assessments) == [date.today() - timedelta(days=30),
-                                                          date.today() - timedelta(days=3)]
+    assert sorted(a.valid_from for a in assessments) == [clock.today() - timedelta(days=30),
+                                                          clock.today() - timedelta(days=3)]
     assert (record.phase, record.ladder_rung) == (3, 4)  # the newer assessment, the requesting gemeente's
     assert transfers(db, client_id=held_id)[0].status == TransferStatus.ACCEPTED
     updates = db.scalars(select(AuditEntry).where(AuditEntry.entity_type == "client", AuditEntry.entity_id == held_id,

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import AuditEntry, BenefitType, Client, ClientPhaseRecord, Role, User
 from tests.conftest import tbody
 
@@ -38,7 +39,7 @@ def valid_data(world, **overrides) -> dict:
         "target_group_id": str(world.target_groups[1].id),
         "phase": "3",
         "ladder_rung": "4",
-        "assessed_on": (date.today() - timedelta(days=3)).isoformat(),
+        "assessed_on": (clock.today() - timedelta(days=3)).isoformat(),
         "klantmanager_id": str(world.users["klantmanager"].id),
     }
     data.update(overrides)
@@ -119,7 +120,7 @@ def test_klantmanager_gets_404_on_every_url_of_a_client_outside_scope(as_role, w
     assert c.post(f"/clienten/{cid}/bsn", data={"reason": "contact"}).status_code == 404
     assert c.get(f"/clienten/{cid}/fase/nieuw").status_code == 404
     r = c.post(f"/clienten/{cid}/fase/nieuw", data={"phase": "4", "ladder_rung": "6",
-                                                     "valid_from": date.today().isoformat()})
+                                                     "valid_from": clock.today().isoformat()})
     assert r.status_code == 404
     assert "100000009" not in r.get_data(as_text=True)
     assert count(db, AuditEntry, AuditEntry.action == "reveal_bsn") == 0
@@ -207,7 +208,7 @@ def _named_clients(world, db) -> None:
         client = Client(bsn=f"30000000{i}", first_name=first, last_name=last, gemeente=world.gemeenten[0],
                         benefit_type=BenefitType.NONE, monthly_benefit=Decimal("0.00"),
                         target_group=world.target_groups[0])
-        client.assess(1, 1, date.today() - timedelta(days=1))
+        client.assess(1, 1, clock.today() - timedelta(days=1))
         db.add(client)
     db.commit()
 
@@ -374,7 +375,7 @@ def test_create_valid_client(as_role, world, db):
     records = db.scalars(select(ClientPhaseRecord).where(ClientPhaseRecord.client_id == client.id)).all()
     assert len(records) == 1
     assert (records[0].phase, records[0].ladder_rung) == (3, 4)
-    assert records[0].valid_from == date.today() - timedelta(days=3)
+    assert records[0].valid_from == clock.today() - timedelta(days=3)
     assert records[0].recorded_by_id == world.users["klantmanager"].id
     entry = db.scalar(select(AuditEntry).where(AuditEntry.entity_type == "client",
                                               AuditEntry.entity_id == client.id, AuditEntry.action == "create"))
@@ -431,8 +432,8 @@ BAD_INPUTS = [
     ({"ladder_rung": "0"}, "ladder_rung", "trede van 1 tot en met 6"),
     ({"ladder_rung": "7"}, "ladder_rung", "trede van 1 tot en met 6"),
     ({"assessed_on": ""}, "assessed_on", ""),
-    ({"assessed_on": (date.today() + timedelta(days=1)).isoformat()}, "assessed_on", "toekomst"),
-    ({"birth_date": (date.today() + timedelta(days=1)).isoformat()}, "birth_date", "toekomst"),
+    ({"assessed_on": (clock.today() + timedelta(days=1)).isoformat()}, "assessed_on", "toekomst"),
+    ({"birth_date": (clock.today() + timedelta(days=1)).isoformat()}, "birth_date", "toekomst"),
     ({"birth_date": "1850-01-01"}, "birth_date", "te ver in het verleden"),
     ({"birth_date": "31-02-1990"}, "birth_date", ""),
     ({"klantmanager_id": "abc"}, "klantmanager_id", "uit de lijst"),
@@ -574,7 +575,7 @@ def test_new_assessment_updates_current_phase_and_keeps_old_record(as_role, worl
     client = world.clients[0]
     c = as_role("klantmanager")
     r = c.post(f"/clienten/{client.id}/fase/nieuw",
-               data={"phase": "3", "ladder_rung": "5", "valid_from": date.today().isoformat()})
+               data={"phase": "3", "ladder_rung": "5", "valid_from": clock.today().isoformat()})
     assert r.status_code == 302, r.get_data(as_text=True)
     records = phase_records(db, client.id)
     assert [(x.phase, x.ladder_rung) for x in records] == [(3, 5), (2, 3)]
@@ -590,7 +591,7 @@ def test_backdated_assessment_is_history_only(as_role, world, db):
     client = world.clients[0]
     r = as_role("klantmanager").post(
         f"/clienten/{client.id}/fase/nieuw",
-        data={"phase": "1", "ladder_rung": "1", "valid_from": (date.today() - timedelta(days=60)).isoformat()},
+        data={"phase": "1", "ladder_rung": "1", "valid_from": (clock.today() - timedelta(days=60)).isoformat()},
     )
     assert r.status_code == 302
     records = phase_records(db, client.id)
@@ -603,7 +604,7 @@ def test_assessment_in_the_future_is_refused(as_role, world, db):
     client = world.clients[0]
     r = as_role("klantmanager").post(
         f"/clienten/{client.id}/fase/nieuw",
-        data={"phase": "4", "ladder_rung": "6", "valid_from": (date.today() + timedelta(days=1)).isoformat()},
+        data={"phase": "4", "ladder_rung": "6", "valid_from": (clock.today() + timedelta(days=1)).isoformat()},
     )
     assert r.status_code == 422
     assert "toekomst" in error_at(r.get_data(as_text=True), "valid_from")
@@ -620,7 +621,7 @@ def test_assessment_in_the_future_is_refused(as_role, world, db):
 def test_assessment_out_of_range_is_refused(as_role, world, db, data, field):
     client = world.clients[0]
     r = as_role("klantmanager").post(f"/clienten/{client.id}/fase/nieuw",
-                                     data={**data, "valid_from": date.today().isoformat()})
+                                     data={**data, "valid_from": clock.today().isoformat()})
     assert r.status_code == 422
     assert error_at(r.get_data(as_text=True), field)
     assert len(phase_records(db, client.id)) == 1

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
+from app import clock, create_app
 from app.migrate import upgrade
 from tests.conftest import PASSWORD, _build_world, login
 
@@ -50,7 +50,7 @@ def test_simultaneous_new_clients_events_and_logins_all_succeed(fresh_database_u
     clients_before = setup.scalar(select(func.count()).select_from(Client))
     events_before = setup.scalar(select(func.count()).select_from(TrajectEvent))
     setup.close()
-    today = date.today()
+    today = clock.today()
 
     def new_client(c) -> int:
         return c.post("/clienten/nieuw", data={

@@ -12,10 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import AuditEntry, Contract, ContractStatus, ContractVersion, LotAward, ProviderStatus
 from tests.conftest import TIERS_MODEL
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def text(response) -> str:

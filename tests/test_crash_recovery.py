@@ -24,14 +24,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import suppress
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from app import create_app
+from app import clock, create_app
 from app.migrate import upgrade
 from tests.conftest import PASSWORD, _build_world
 
@@ -133,7 +133,7 @@ def _world(url: str, folder: Path) -> dict:
     world = _build_world(app, db)
     ids = {"invoice": world.invoice.id, "contract": world.contract.id}
     db.close()
-    today = date.today()
+    today = clock.today()
     with app.app_context():
         session.info["actor"] = (None, "test")
         client = session.merge(world.clients[1])
@@ -209,7 +209,7 @@ def test_killing_the_server_mid_payment_run_and_mid_approval_leaves_the_database
     before = check_invariants(url)
     # The testing configuration keeps the test world's cheap password hashes (no Argon2 rehash at each login).
     env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "testing", "EVIDENCE_DIR": str(tmp_path / "evidence")}
-    today = date.today()
+    today = clock.today()
     run = {"period_start": (today - timedelta(days=60)).strftime("%d-%m-%Y"),
            "period_end": today.strftime("%d-%m-%Y"), "contract_id": "0"}
     approve = f"/facturen/{ids['invoice']}/stap/approve"

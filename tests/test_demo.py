@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from stdnum import iban
 from stdnum.nl import bsn, btw
 
+from app import clock
 from app.db import session as app_session
 from app.demo import DEMO_PASSWORD, load_demo
 from app.models import BenefitType, Client, Gemeente, Provider, ProviderStatus, Role, User
@@ -30,7 +31,7 @@ def test_demo_has_everything_the_readme_promises(app, db):
     providers = db.scalars(select(Provider)).all()
     assert sum(p.status == ProviderStatus.REFERRAL_STOP for p in providers) == 1
 
-    assert sum(bool(p.expired_marks(date.today())) for p in providers) == 1
+    assert sum(bool(p.expired_marks(clock.today())) for p in providers) == 1
     for p in providers:
         assert iban.is_valid(p.iban) and btw.is_valid(p.vat_number) and len(p.kvk_number) == 8
 
@@ -116,7 +117,7 @@ def test_demo_tender_past_its_standstill_can_be_contracted_in_one_sitting(app, d
         load_demo(app_session, seed=7, clients=5)
     tender = db.scalar(select(Tender).where(Tender.reference == "AB-2026-002"))
     assert tender.status == TenderStatus.STANDSTILL
-    assert tender.standstill_end < date.today()
+    assert tender.standstill_end < clock.today()
     awarded = [a for a in tender.lots[0].awards if a.awarded]
     assert len(awarded) == 1 and awarded[0].rank == 1
     assert any(not a.awarded and a.total_points is None for a in tender.lots[0].awards), "one bidder fails selection"
@@ -127,7 +128,7 @@ def test_demo_tender_past_its_standstill_can_be_contracted_in_one_sitting(app, d
     page = inkoper.get(f"/contracten/nieuw?bid={awarded[0].bid_id}")
     assert page.status_code == 200, page.data
     form = lxml.html.fromstring(page.data).xpath("//main//form[@method='post']")[0]
-    start = date.today() + timedelta(days=1)
+    start = clock.today() + timedelta(days=1)
     typed = {"number": "C-2026-201", "start_date": start.isoformat(),
              "end_date": (start + timedelta(days=729)).isoformat()}
     made = inkoper.post(f"/contracten/nieuw?bid={awarded[0].bid_id}", data={**dict(form.form_values()), **typed})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -21,7 +20,7 @@ from contracts.indicators import FACT_FIELDS, facts_of
 from contracts.lifecycle import TrajectStatus, replay
 from invoicing.status import APPROVED_STATUSES
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _demo(app) -> int:

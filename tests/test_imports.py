@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import Client, ClientPhaseRecord, ImportBatch, ImportKind, ImportStatus
 from app.models.trajecten import Traject, TrajectEvent
 from app.parsing import ParseError, parse_number, traject_number
@@ -18,7 +19,7 @@ from app.trajecten.imports import CLIENT_COLUMNS, EVENT_COLUMNS
 from contracts.events import EventType
 from contracts.lifecycle import TrajectStatus
 
-TODAY = date.today()
+TODAY = clock.today()
 CLIENT_HEADER = ";".join(CLIENT_COLUMNS)
 EVENT_HEADER = ";".join(EVENT_COLUMNS)
 NEW_BSNS = ("200000007", "300000005", "400000003")

@@ -11,14 +11,13 @@ stay checked with two approvals).
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import create_app
+from app import clock, create_app
 from app.db import make_engine
 from app.migrate import upgrade
 from tests.concurrency import at_once, race_contract
@@ -29,7 +28,7 @@ def _world(url: str, approvers: int) -> tuple[int, list[int]]:
     from invoicing.status import InvoiceStatus, Step
 
     engine = make_engine(url)
-    today = date.today()
+    today = clock.today()
     with Session(engine) as db:
         db.info["actor"] = (None, "test")
         gemeente, provider, contract = race_contract(today)
@@ -69,7 +68,7 @@ def test_simultaneous_approvals_take_effect_one_after_the_other(fresh_database_u
         session.get(Invoice, invoice_id)  # everybody has read the invoice before anybody acts
         return session.get(User, user_id)
 
-    outcomes = at_once(app, user_ids, prepare, lambda user: take_step(invoice_id, Step.APPROVE, user, date.today()),
+    outcomes = at_once(app, user_ids, prepare, lambda user: take_step(invoice_id, Step.APPROVE, user, clock.today()),
                        InvoiceError)
 
     engine = make_engine(url)

@@ -19,13 +19,14 @@ from openpyxl import load_workbook
 from peppol import check_rules, validate_xsd
 from sqlalchemy import select
 
+from app import clock
 from app.models import Invoice, InvoicedEntitlement, InvoiceLine, Role, User
 from contracts.events import EventType
 from invoicing.status import InvoiceStatus
 from tests.conftest import PASSWORD, statements_of
 from tests.test_trajecten import count, error_at, text
 
-TODAY = date.today()
+TODAY = clock.today()
 EFFORT = "price/effort"
 WORK = "price/work"
 

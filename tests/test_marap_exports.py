@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from app import clock
 from tests.test_approved_cost import project_costs
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -68,7 +69,7 @@ def report(app, db, world):
     from app.reports.services import Query, cohort_curves
     from invoicing.status import InvoiceStatus
 
-    today = date.today()
+    today = clock.today()
     _trajecten(db, world, today)
     db.info["actor"] = (None, "test")
     world.invoice.status = InvoiceStatus.APPROVED  # past the services, so its cost is projected below
@@ -366,7 +367,7 @@ def test_an_empty_marap_still_exports_and_draws(app, db, world):
     from app.reports.exports import marap_pdf, marap_xlsx
     from app.reports.marap import build
 
-    today = date.today()
+    today = clock.today()
     with app.test_request_context():
         m = build(world.gemeenten[2].id, (today - timedelta(days=30), today), today)
         xlsx, pdf = marap_xlsx(m, {}), marap_pdf(m, {})

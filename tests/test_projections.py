@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app import clock
 from app.db import session as app_session
 from app.models import Traject, TrajectAction, TrajectEvent
 from app.projections import KEPT_COLUMNS, keep_events, rebuild
@@ -18,7 +19,7 @@ from tests.contracts.helpers import template
 from tests.test_contracts import edit_data, text
 
 E = EventType
-TODAY = date.today()
+TODAY = clock.today()
 PLACED = {"employer": "Bakkerij Aastad", "hours_per_week": Decimal("32"), "work_kind": WorkKind.REGULAR,
           "contract_months": 12}
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import AuditEntry, Provider, ProviderContact, ProviderStatus, QualityMark
 
 VALID = {
@@ -134,7 +135,7 @@ def test_detail_shows_formatted_values_and_expired_flag(as_role, world):
 
 def test_detail_flags_mark_expiring_within_90_days(as_role, world, db):
     werk = world.providers[0]
-    werk.quality_marks.append(QualityMark(name="ISO 9001", valid_until=date.today() + timedelta(days=30)))
+    werk.quality_marks.append(QualityMark(name="ISO 9001", valid_until=clock.today() + timedelta(days=30)))
     db.commit()
     body = text(as_role("inkoper").get(f"/aanbieders/{werk.id}"))
     assert body.count('<span class="badge badge-warning">verloopt binnen 90 dagen</span>') == 1
@@ -181,7 +182,7 @@ def test_create_valid_provider_is_stored_normalised_and_audited(as_role, db):
     assert provider.postcode == "1234 AB"
     assert provider.website == "https://www.nieuwekansen.nl"
     assert provider.status == ProviderStatus.ACTIVE
-    assert provider.status_since == date.today()
+    assert provider.status_since == clock.today()
     entry = db.scalar(select(AuditEntry).where(AuditEntry.entity_type == "provider",
                                                AuditEntry.entity_id == provider.id))
     assert entry.action == "create"
@@ -299,7 +300,7 @@ def test_edit_status_change_sets_since_today_and_keeps_own_kvk(as_role, world, d
     db.expire_all()
     provider = db.get(Provider, werk.id)
     assert provider.status == ProviderStatus.ENDED
-    assert provider.status_since == date.today()
+    assert provider.status_since == clock.today()
 
 
 def test_edit_to_another_providers_kvk_is_refused(as_role, world, db):

@@ -9,13 +9,12 @@ way exactly three succeed and the others are refused at the ceiling, none locked
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import create_app
+from app import clock, create_app
 from app.db import make_engine
 from app.migrate import upgrade
 from tests.concurrency import at_once, race_contract
@@ -28,7 +27,7 @@ def _world(url: str) -> tuple[int, list[int], int]:
     from app.models import BenefitType, Client, Role, TargetGroup, User
 
     engine = make_engine(url)
-    today = date.today()
+    today = clock.today()
     with Session(engine) as db:
         db.info["actor"] = (None, "test")
         gemeente, provider, contract = race_contract(today, volume_ceiling=CEILING)
@@ -61,7 +60,7 @@ def test_simultaneous_referrals_never_exceed_the_volume_ceiling(fresh_database_u
 
         return session.get(Client, client_id), session.get(User, user_id)
 
-    outcomes = at_once(app, client_ids, prepare, lambda state: refer(state[0], contract_id, date.today(), state[1]),
+    outcomes = at_once(app, client_ids, prepare, lambda state: refer(state[0], contract_id, clock.today(), state[1]),
                        TrajectError)
 
     engine = make_engine(url)

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.models import PerformanceTarget, Traject
 from contracts.events import EventType
 from contracts.indicators import INDICATORS, Basis, fact_row, figure, members, months_between
@@ -298,7 +299,7 @@ def test_standardisation_against_a_hand_worked_example(app, dataset, world):
     from app.reports.services import fairness
 
     with app.app_context():
-        found = {s.provider_id: s for s in fairness(query(), date.today())[0]}
+        found = {s.provider_id: s for s in fairness(query(), clock.today())[0]}
     a, b = found[world.providers[0].id], found[world.providers[1].id]
     assert (a.placed, a.started) == (3, 4) and (b.placed, b.started) == (1, 2)
     assert a.expected.quantize(Decimal("0.0001")) == Decimal("0.6667")
@@ -311,7 +312,7 @@ def test_refusals_and_returns_by_phase(app, dataset, world):
     from app.reports.services import fairness
 
     with app.app_context():
-        found = {s.provider_id: s for s in fairness(query(), date.today())[1]}
+        found = {s.provider_id: s for s in fairness(query(), clock.today())[1]}
     a = found[world.providers[0].id]
     assert (a.by_phase[4]["refusal_rate"].numerator, a.by_phase[4]["refusal_rate"].denominator) == (1, 2)
     assert (a.by_phase[4]["return_rate"].numerator, a.by_phase[4]["return_rate"].denominator) == (1, 1)
@@ -324,7 +325,7 @@ def test_parking_counts_the_open_trajecten_without_events_for_long(app, db, data
     from app.models import Provider
     from app.reports.services import INACTIVE_DAYS, fairness
 
-    today = date.today()
+    today = clock.today()
     with app.app_context():
         rates, _signs = fairness(query(), today)
     provider = Provider(name="Derde Stap", kvk_number="11223344", vat_number="NL000099998B57",

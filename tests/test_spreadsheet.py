@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
+from app import clock
 from app.models import Budget, Invoice
 from app.spreadsheet import FORMULA_START, csv_bytes, safe_cell, xlsx_cell
 from tests.test_invoices import approve_fully
@@ -59,7 +60,7 @@ def test_hostile_texts_reach_every_export_as_text(world, as_role, db):
     world.target_groups[0].code = HOSTILE["target_group"]
     first = min(world.gemeenten, key=lambda g: g.name)
     first.cbs_code = HOSTILE["cbs_code"]
-    db.add(Budget(gemeente=world.gemeenten[0], year=date.today().year, funding_source=HOSTILE["funding_source"],
+    db.add(Budget(gemeente=world.gemeenten[0], year=clock.today().year, funding_source=HOSTILE["funding_source"],
                   amount=Decimal("1000.00")))
     db.commit()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -33,7 +33,7 @@ from contracts.procurement import TENDER_TRANSITIONS, TenderStatus
 from tests.conftest import TIERS_MODEL
 from tests.test_accessibility import _check
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def text(response) -> str:

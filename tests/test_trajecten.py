@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import AuditEntry, Contract, ContractStatus, ContractVersion, ProviderStatus
 from app.models.trajecten import EventConfirmation, EvidenceFile, Traject, TrajectEvent
 from app.projections import keep_actions
@@ -21,7 +22,7 @@ from contracts.events import EventType, WorkKind
 from contracts.lifecycle import TrajectStatus
 from tests.conftest import PDF_BYTES, TIERS_MODEL
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -948,12 +949,12 @@ def test_the_service_refuses_an_event_without_its_required_details(app, world):
         traject = session.get(Traject, world.traject.id)
         user = session.get(User, world.users["klantmanager"].id)
         count = len(traject.events)
-        data = EventInput(type=EventType.PLACEMENT_ENDED, event_date=date.today(), reason="Einde proeftijd")
-        record_event(traject, data, user, date.today())
-        data = EventInput(type=EventType.PLACEMENT, event_date=date.today(), hours_per_week=Decimal("20"),
+        data = EventInput(type=EventType.PLACEMENT_ENDED, event_date=clock.today(), reason="Einde proeftijd")
+        record_event(traject, data, user, clock.today())
+        data = EventInput(type=EventType.PLACEMENT, event_date=clock.today(), hours_per_week=Decimal("20"),
                           work_kind=WorkKind.REGULAR, contract_months=6)
         with pytest.raises(TrajectError) as refused:
-            record_event(traject, data, user, date.today())
+            record_event(traject, data, user, clock.today())
         assert refused.value.field == "employer"
         assert len(traject.events) == count + 1
         session.rollback()
