@@ -568,3 +568,38 @@ def test_a_target_is_typed_with_a_decimal_comma_like_every_other_number(as_role,
     assert (target.target, target.tolerance) == (Decimal("38.5"), Decimal("1.5"))
     r = c.post("/rapportages/doelen/nieuw", data={**data, "year": "2023", "target": "veel"})
     assert r.status_code == 422 and error_at(r, "target")
+
+
+def test_the_cohort_reports_read_the_trajecten_from_their_covering_index(app, db, dataset, world, connection):
+    """The marap's and the performance table's cohort statements (counts, medians, money; the marap's referrals
+    per month) read a period's trajecten as a range of a covering index and never fetch a traject's row:
+    ix_traject_cohort holds every column they count (app.models.trajecten.COHORT_COLUMNS). The plan is
+    SQLite's; PostgreSQL's planner picks by statistics."""
+    from sqlalchemy import event
+
+    from app.reports.marap import build
+    from app.reports.services import Query, money, table
+
+    if connection.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL chooses its plan from statistics")
+    seen = []
+
+    def note(_conn, _cursor, statement, parameters, *_args):
+        if "FROM traject" in statement and "referral_date BETWEEN" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        with app.app_context():
+            q = Query(period=PERIOD, gemeente_ids=frozenset({world.gemeenten[1].id}))
+            money(q, D(2026, 1, 31), table(q, cost=True))
+            build(world.gemeenten[1].id, PERIOD, D(2026, 1, 31))
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    assert len(seen) >= 6  # the table, two medians and the money, for each of the two callers
+    for statement, parameters in seen:
+        plan = " / ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                        parameters))
+        traject = [step for step in plan.split(" / ") if " traject " in f"{step} "]
+        assert traject and all(step.startswith("SEARCH traject USING COVERING INDEX ix_traject_")
+                               and "referral_date>? AND referral_date<?" in step for step in traject), plan

@@ -37,7 +37,9 @@ def condition(predicate: Predicate) -> ColumnElement[bool]:
 def counted(indicator: Indicator, part: Part, basis: str, period: tuple[date, date]) -> ColumnElement[bool]:
     """The rows in ``part`` of the indicator for the period: its predicate, dated within the period."""
     predicate = indicator.numerator if part == "numerator" else indicator.denominator
-    dated = scanned(column(in_period(indicator, basis, part)))
+    name = in_period(indicator, basis, part)
+    # The referral date may lead to ix_traject_cohort (app.reports.services.Query.in_play); the others scan.
+    dated = column(name) if name == "referral_date" else scanned(column(name))
     return and_(condition(predicate), dated.between(*period))
 
 
@@ -126,12 +128,9 @@ def months_between(a: ColumnElement, b: ColumnElement) -> ColumnElement[int]:
     return (year_of(b) - year_of(a)) * 12 + month_of(b) - month_of(a) - case((short, 1), else_=0)
 
 
-def earliest(*values: ColumnElement) -> ColumnElement:
-    """The earliest of some dates, ignoring NULLs (portable: no LEAST, whose NULL handling differs)."""
-    result = values[0]
-    for value in values[1:]:
-        result = case((value.is_(None), result), (result.is_(None), value), (value < result, value), else_=result)
-    return result
+def earliest(value: ColumnElement, day: date) -> ColumnElement:
+    """The earlier of a date column and a day, the day when the column is NULL (a NULL comparison is not true)."""
+    return case((value < as_date(day), value), else_=as_date(day))
 
 
 def as_date(day: date) -> ColumnElement:
