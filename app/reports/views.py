@@ -3,16 +3,11 @@ its group size and interval, and one click to the trajecten behind it."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.auth.permissions import Permission, can, requires
@@ -21,6 +16,7 @@ from app.forms import DeleteForm, commit_form
 from app.models.reports import PerformanceTarget
 from app.models.users import Role
 from app.reports import services
+from app.reports import targets as targets_of
 from app.reports.charts import cohort_chart_svg, marap_charts_svg, month_label
 from app.reports.exports import file_stem, marap_xlsx
 from app.reports.forms import ReportForm, TargetForm
@@ -35,13 +31,8 @@ from contracts.indicators import (
     MIN_GROUP,
     VERDICT_LABELS,
     Basis,
-    Figure,
     Kind,
-    Light,
     Verdict,
-    judge,
-    judge_figure,
-    target_basis,
 )
 
 bp = Blueprint("reports", __name__, url_prefix="/rapportages")
@@ -135,50 +126,11 @@ def comparison():
 # --- targets --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class JudgedTarget:
-    """A target, the figure of its year so far with what the page needs to open the trajecten behind it,
-    and its traffic light."""
-
-    target: PerformanceTarget
-    figure: Figure | None
-    light: Light
-    args: dict
-    group: int | None
-
-
-def _judged(targets: list[PerformanceTarget], year: int) -> list[JudgedTarget]:
-    """Each target judged on the figure for its year so far (:func:`contracts.indicators.target_basis` says
-    on which basis). One grouped table per basis and kind of target (contract or gemeente) serves them all."""
-    period = (date(year, 1, 1), min(date(year, 12, 31), clock.today()))
-    if period[0] > period[1]:
-        return [JudgedTarget(t, None, judge(None, t.target, t.tolerance, 0), {}, None) for t in targets]
-    wanted: dict[tuple[Basis, str], list[PerformanceTarget]] = defaultdict(list)
-    for t in targets:
-        wanted[(target_basis(INDICATORS[t.indicator]), "contract" if t.contract_id else "gemeente")].append(t)
-    rows = {}
-    for (basis, group_by), some in wanted.items():
-        query = services.Query(period=period, basis=basis, group_by=group_by)
-        found = services.figures_for(query, sorted({t.indicator for t in some}),
-                                     {t.contract_id or t.gemeente_id for t in some})
-        args = {"start": period[0].isoformat(), "end": period[1].isoformat(), "basis": basis.value,
-                "group_by": group_by}
-        for t in some:
-            group = t.contract_id or t.gemeente_id
-            figure = found[group][t.indicator]
-            rows[t.id] = JudgedTarget(t, figure, judge_figure(figure, t.target, t.tolerance), args, group)
-    return [rows[t.id] for t in targets]
-
-
 @bp.route("/doelen")
 @requires(Permission.VIEW_REPORTS)
 def targets():
     year = request.args.get("jaar", type=int) or clock.today().year
-    found = session.scalars(select(PerformanceTarget).where(PerformanceTarget.year == year)
-                            .options(selectinload(PerformanceTarget.contract),
-                                     selectinload(PerformanceTarget.gemeente))
-                            .order_by(PerformanceTarget.indicator, PerformanceTarget.id)).all()
-    return render_template("reports/targets.html", rows=_judged(list(found), year), year=year,
+    return render_template("reports/targets.html", rows=targets_of.judged(year, clock.today()), year=year,
                            indicators=INDICATORS)
 
 
