@@ -299,6 +299,11 @@ class Totals:
         return self.realised + self.expected
 
 
+def signalled(rows: Iterable[PositionRow]) -> list[PositionRow]:
+    """The lines that need someone's attention: a warning, or money charged without a budget."""
+    return [row for row in rows if row.warnings or not row.has_budget]
+
+
 def totals(rows: Iterable[PositionRow]) -> Totals:
     t = Totals()
     for row in rows:

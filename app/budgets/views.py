@@ -55,7 +55,9 @@ def index():
     year = _year_asked(today)
     rows = services.positions(year, today)
     late_month, underspent = services.settings()
-    return render_template("budgets/index.html", rows=rows, total=services.totals(rows), year=year, today=today,
+    signalled = request.args.get("signalen") == "1"  # only the lines with a warning (the start page links here)
+    return render_template("budgets/index.html", rows=services.signalled(rows) if signalled else rows,
+                           total=services.totals(rows), signalled=signalled, year=year, today=today,
                            years=services.years_offered(year, today), late_month=late_month,
                            underspent_percent=int(underspent * 100), stale=projections.stale_count())
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app import clock
 from app.auth.permissions import authenticated
-from app.home import services
+from app.home import queues, services
 from app.models.registers import EXPIRY_WARNING_DAYS
 from app.models.users import Role
 
@@ -20,4 +20,5 @@ def index():
     today = clock.today()
     provider = current_user.provider if current_user.role == Role.PROVIDER else None
     return render_template("home/index.html", figures=services.start_figures(current_user, today),
+                           queue=queues.queue(current_user, today),
                            provider=provider, today=today, warning_days=EXPIRY_WARNING_DAYS)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from app import clock, uploads
 from app.auth.permissions import Permission, can, requires
 from app.db import session
-from app.invoicing import services
+from app.invoicing import services, work
 from app.invoicing.exports import buyers, ledger_csv, ledger_xlsx, ubl_xml
 from app.invoicing.forms import (
     DecisionForm,
@@ -25,6 +25,7 @@ from app.invoicing.forms import (
     verdict_label,
 )
 from app.invoicing.imports import read_claims, template_csv
+from app.invoicing.work import WORK_LABELS, Work
 from app.listing import paginate
 from app.models.invoicing import Invoice, InvoiceExport, InvoiceLine, LineDecision
 from app.models.procurement import Contract
@@ -74,12 +75,14 @@ def index():
             "status": lambda v: Invoice.status == InvoiceStatus(v) if v in {s.value for s in InvoiceStatus} else None,
             "provider": _int_filter(Invoice.provider_id),
             "contract": _int_filter(Invoice.contract_id),
+            "werk": lambda v: work.condition(Work(v), current_user, clock.today()) if v in set(Work) else None,
         },
     )
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Invoice.provider_id).where(invoice_scope(current_user)))).order_by(Provider.name))
     return render_template("invoices/index.html", page=page,
                            statuses=[s.value for s in InvoiceStatus],
+                           work_options=[(w.value, _(WORK_LABELS[w])) for w in Work],
                            provider_options=[(p.id, p.name) for p in providers])
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.db import session
@@ -44,17 +44,32 @@ class Worklist:
     by_klantmanager: list[tuple[int | None, str, int]]  # (id, name, count) within the kind chosen
 
 
-def build(user: User, today: date, filters: Filters) -> Worklist:
-    due = (select(TrajectAction.traject_id, TrajectAction.kind, TrajectAction.due)
-           .join(Traject, Traject.id == TrajectAction.traject_id)
-           .where(TrajectAction.due <= today, traject_scope(user)))
-    caseload = due
+def _due(user: User, today: date) -> Select:
+    return (select(TrajectAction.traject_id, TrajectAction.kind, TrajectAction.due)
+            .join(Traject, Traject.id == TrajectAction.traject_id)
+            .where(TrajectAction.due <= today, traject_scope(user)))
+
+
+def _caseload(due: Select, user: User, filters: Filters) -> Select:
     if filters.mine or filters.klantmanager_id is not None:
         manager = user.id if filters.mine else filters.klantmanager_id
-        caseload = due.join(Client, Client.id == Traject.client_id).where(Client.klantmanager_id == manager)
+        return due.join(Client, Client.id == Traject.client_id).where(Client.klantmanager_id == manager)
+    return due
+
+
+def counts(user: User, today: date, filters: Filters) -> dict[ActionKind, int]:
+    """How many actions of each kind have come due in the caseload chosen: the work list's tabs, and the
+    start page's counts that link to them."""
+    caseload = _caseload(_due(user, today), user, filters)
     found = dict(session.execute(
         caseload.with_only_columns(TrajectAction.kind, func.count()).group_by(TrajectAction.kind)).all())
-    counts = {kind: int(found.get(kind.value, 0)) for kind in ActionKind}
+    return {kind: int(found.get(kind.value, 0)) for kind in ActionKind}
+
+
+def build(user: User, today: date, filters: Filters) -> Worklist:
+    due = _due(user, today)
+    caseload = _caseload(due, user, filters)
+    counted = counts(user, today, filters)
     of_kind = due.where(TrajectAction.kind == filters.kind.value) if filters.kind else due
     # A provider's user works its own caseload, not the gemeente's klantmanagers'; and one looking at their own
     # clients only is shown no caseloads either.
@@ -64,7 +79,7 @@ def build(user: User, today: date, filters: Filters) -> Worklist:
             .with_only_columns(Client.klantmanager_id, User.full_name, func.count())
             .group_by(Client.klantmanager_id, User.full_name).order_by(User.full_name))]
     chosen = caseload.where(TrajectAction.kind == filters.kind.value) if filters.kind else caseload
-    total = counts[filters.kind] if filters.kind else sum(counts.values())
+    total = counted[filters.kind] if filters.kind else sum(counted.values())
     per_page = current_app.config["PAGE_SIZE"]
     number = requested_page(total, per_page)
     rows = session.execute(chosen.order_by(TrajectAction.due, TrajectAction.traject_id, TrajectAction.kind)
@@ -75,7 +90,7 @@ def build(user: User, today: date, filters: Filters) -> Worklist:
     items = [(trajecten[row.traject_id], _action(trajecten[row.traject_id], row.kind, row.due)) for row in rows]
     applied = {"mine": "1" if filters.mine else "0", "kind": filters.kind.value if filters.kind else "",
                "klantmanager": str(filters.klantmanager_id or "")}
-    return Worklist(Page(items, total, number, per_page, "due", "asc", "", applied), counts, by_klantmanager)
+    return Worklist(Page(items, total, number, per_page, "due", "asc", "", applied), counted, by_klantmanager)
 
 
 def next_actions(traject_ids: Iterable[int]) -> dict[int, TrajectAction]:
