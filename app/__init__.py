@@ -54,6 +54,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.home.views import bp as home_bp
     from app.invoicing.views import bp as invoices_bp
     from app.jobs.views import bp as jobs_bp
+    from app.notifications.views import bp as notifications_bp
     from app.providers.views import bp as providers_bp
     from app.reports.views import bp as reports_bp
     from app.tenders.views import bp as tenders_bp
@@ -61,7 +62,8 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None, 
     from app.trajecten.views import imports_bp
 
     blueprints = (auth_bp, home_bp, admin_bp, gemeenten_bp, providers_bp, clients_bp, tenders_bp, contracts_bp,
-                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, jobs_bp, api_bp, health_bp)
+                  trajecten_bp, imports_bp, invoices_bp, budgets_bp, reports_bp, jobs_bp, notifications_bp, api_bp,
+                  health_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     history.init_app(app)

@@ -184,6 +184,17 @@ def load_config(env: str | None = None) -> dict:
         "JOBS_STALE_SECONDS": 120,
         # Four-eyes: an invoice whose total (incl. VAT) exceeds this needs two different approvers.
         "INVOICE_SECOND_APPROVER_ABOVE": os.environ.get("INVOICE_SECOND_APPROVER_ABOVE", "25000.00"),
+        # Notifications by e-mail (Flask-Mail): none unless MAIL_SERVER is set. PUBLIC_URL is where the links in
+        # a mail point. Sending is never suppressed in tests: they run a local SMTP server.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
+        "MAIL_SUPPRESS_SEND": False,
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://localhost:5000"),
         # Budget warnings: "much left unspent" from this month on, below this share of the budget.
         "BUDGET_LATE_FROM_MONTH": 10,
         "BUDGET_UNDERSPENT_SHARE": "0.75",

@@ -151,6 +151,7 @@ ROUTES = {
     "contracts.simulate": (READERS, ("GET", "POST"), _contract),
     "trajecten.index": (TRAJECT_WORKERS, ("GET",), lambda w: {}),
     "trajecten.worklist": (TRAJECT_WORKERS, ("GET",), lambda w: {}),
+    "trajecten.confirm_many": (CASEWORK, ("POST",), lambda w: {}),
     "trajecten.detail": (TRAJECT_WORKERS, ("GET",), _traject),
     "trajecten.add_event": (TRAJECT_WORKERS, ("POST",), _traject),
     "trajecten.correct": (CASEWORK, ("GET", "POST"), _traject),
@@ -169,12 +170,17 @@ ROUTES = {
     "jobs.show": (EVERYONE, ("GET",), _job),
     "jobs.status": (EVERYONE, ("GET",), _job),
     "jobs.download": (EVERYONE, ("GET",), _job),
+    "notifications.index": (EVERYONE, ("GET",), lambda w: {}),
+    "notifications.settings": (EVERYONE, ("GET", "POST"), lambda w: {}),
+    "notifications.read_all": (EVERYONE, ("POST",), lambda w: {}),
+    "notifications.open_one": (EVERYONE, ("POST",), lambda w: {"notification_id": 2_000_000_000}),
     "invoices.index": (INVOICE_READERS, ("GET",), lambda w: {}),
     "invoices.payment_run": (FINANCE, ("GET", "POST"), lambda w: {}),
     "invoices.provider_invoice": (INVOICE_SENDERS, ("GET", "POST"), lambda w: {}),
     "invoices.claim_template": (INVOICE_SENDERS, ("GET",), lambda w: {}),
     "invoices.detail": (INVOICE_READERS, ("GET",), _invoice),
     "invoices.take_step": (INVOICE_SENDERS, ("POST",), lambda w: {**_invoice(w), "step": "submit"}),
+    "invoices.bulk_step": (INVOICE_SENDERS, ("POST",), lambda w: {}),
     "invoices.decide": (FINANCE, ("POST",), lambda w: {**_invoice(w), "line_id": w.invoice.lines[0].id}),
     "invoices.redo": (FINANCE, ("POST",), _invoice),
     "invoices.ubl": (INVOICE_READERS, ("GET",), _invoice),
@@ -219,7 +225,10 @@ NOT_FOUND_FOR = {"imports.batch": {"provider"}, "imports.check": {"provider"}, "
                  "jobs.show": {"inkoper", "finance", "management", "provider"},
                  "jobs.status": {"inkoper", "finance", "management", "provider"},
                  # ... and the world's job (an import) has no file: 404 for all; tests/test_jobs.py downloads one.
-                 "jobs.download": set(ROLES)}
+                 "jobs.download": set(ROLES),
+                 # A notification is its user's alone; one that is no one's (as here) is 404 for everyone.
+                 # tests/test_notifications.py opens one's own and another's.
+                 "notifications.open_one": set(ROLES)}
 
 CASES = [(endpoint, method) for endpoint, (_, methods, _) in ROUTES.items() for method in methods]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
@@ -49,6 +49,15 @@ class ProviderInvoiceForm(AppForm):
 
 class StepForm(AppForm):
     note = TextAreaField(_l("Toelichting"), validators=[Optional(), Length(max=2000)])
+
+
+class BulkStepForm(AppForm):
+    """A step for several invoices at once, each judged as on its own page."""
+
+    step = SelectField(_l("Stap"), choices=[SelectChoice("check", _l("controleren")),
+                                            SelectChoice("approve", _l("goedkeuren")),
+                                            SelectChoice("submit", _l("indienen"))], validators=[InputRequired()])
+    only_valid = BooleanField(_l("Alleen de facturen waarbij het kan; de rest blijft staan"))
 
 
 class PaidForm(AppForm):

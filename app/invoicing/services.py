@@ -38,6 +38,7 @@ from app.models.jobs import Job, JobKind
 from app.models.procurement import Contract, ContractStatus
 from app.models.trajecten import Traject
 from app.models.users import Role, User
+from app.notifications import services as notifications
 from app.trajecten.services import PaymentModels, engine_ready, engine_traject
 from app.uow import committed
 from contracts.dates import add_period
@@ -444,6 +445,10 @@ def take_step(invoice_id: int, step: Step, user: User, today: date, note: str = 
         invoice.paid_on = today
     session.flush()
     projections.keep_invoice_costs(invoice)
+    if step == Step.REJECT:
+        notifications.claim_refused(invoice)
+    elif step in (Step.SUBMIT, Step.CHECK, Step.APPROVE):
+        notifications.invoice_moved(invoice)
     return invoice
 
 
@@ -475,6 +480,8 @@ def decide(invoice: Invoice, line: InvoiceLine, decision: LineDecision, note: st
     line.decision, line.decision_note = decision, note.strip()
     recompute(invoice)
     session.flush()
+    if decision == LineDecision.REJECT:
+        notifications.claim_refused(invoice)
 
 
 def _owed_amount(invoice: Invoice, line: InvoiceLine) -> Decimal:

@@ -11,12 +11,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import clock, uploads
+from app import bulk, clock, uploads
 from app.auth.permissions import Permission, can, requires
 from app.db import session
 from app.invoicing import services, work
 from app.invoicing.exports import buyers, ledger_csv, ledger_xlsx, ubl_xml
 from app.invoicing.forms import (
+    BulkStepForm,
     DecisionForm,
     PaymentRunForm,
     ProviderInvoiceForm,
@@ -60,6 +61,9 @@ def _int_filter(column):
     return make
 
 
+LIST_ARGS = ("q", "status", "werk", "provider", "contract", "sort", "dir", "page")
+
+
 @bp.route("/")
 @requires(Permission.VIEW_INVOICES)
 def index():
@@ -80,7 +84,7 @@ def index():
     )
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Invoice.provider_id).where(invoice_scope(current_user)))).order_by(Provider.name))
-    return render_template("invoices/index.html", page=page,
+    return render_template("invoices/index.html", page=page, bulk_form=_bulk_form(formdata=None),
                            statuses=[s.value for s in InvoiceStatus],
                            work_options=[(w.value, _(WORK_LABELS[w])) for w in Work],
                            provider_options=[(p.id, p.name) for p in providers])
@@ -189,6 +193,45 @@ def take_step(invoice_id: int, step: str):
                 status=invoice_status_label(invoice.status)), "success")
         return redirect(url_for("invoices.detail", invoice_id=invoice.id))
     return _render_detail(_invoice(invoice_id), form, step, status=422)
+
+
+BULK_LIMIT = 200  # invoices per batch: a page of a list, a few times over
+
+
+def _bulk_form(**kwargs) -> BulkStepForm:
+    """The steps the user's role can take at all; the four-eyes rule then judges each invoice."""
+    form = BulkStepForm(**kwargs)
+    if not can(Permission.PROCESS_INVOICES):
+        form.step.choices = [c for c in form.step.choices if c.value == Step.SUBMIT.value]
+    return form
+
+
+@bp.route("/stappen", methods=["POST"])
+@requires(Permission.SUBMIT_INVOICES)
+def bulk_step():
+    """One step for the invoices ticked on the list; each is refused or taken as on its own page."""
+    form = _bulk_form()
+    back = redirect(url_for("invoices.index", **{k: v for k, v in request.args.items() if k in LIST_ARGS}))
+    if not form.validate_on_submit():
+        flash(_("Kies een stap."), "error")
+        return back
+    step = Step(form.step.data)
+    ids = sorted({i for i in (id_in(v) for v in request.form.getlist("invoice")[:BULK_LIMIT]) if i is not None})
+    chosen = list(session.scalars(select(Invoice).where(Invoice.id.in_(ids), invoice_scope(current_user))
+                                  .order_by(Invoice.number))) if ids else []
+    if not chosen:
+        flash(_("Kies ten minste één factuur."), "error")
+        return back
+    batch = bulk.Batch()
+    done = attempt(lambda: bulk.each(chosen, lambda i: i.number,
+                                     lambda i: services.take_step(i.id, step, current_user, clock.today()),
+                                     bool(form.only_valid.data), batch))
+    if done.ok and batch.done:
+        flash(ngettext("%(num)s factuur: %(step)s.", "%(num)s facturen: %(step)s.", len(batch.done),
+                       step=_(STEP_LABELS[step])), "success")
+    for number, why in batch.refused:
+        flash(_("Factuur %(number)s: %(why)s", number=number, why=why), "error")
+    return back
 
 
 @bp.route("/<int:invoice_id>/regels/<int:line_id>", methods=["POST"])

@@ -129,15 +129,24 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             invoicing.refresh_backlog(clock.today())
 
+    @queue.task(retries=retries, retry_delay=app.config["JOBS_RETRY_DELAY"], name=SEND_NOTIFICATIONS)
+    def send_notifications() -> None:
+        # The mails of notifications whose cause has just been committed (app.notifications.services.notify).
+        from app.notifications import services as notifications
+
+        with app.app_context():
+            notifications.send_pending()
+
     app.extensions["huey"] = queue
     app.extensions["huey_run_job"] = run_job
-    app.extensions["huey_tasks"] = {REFRESH_BACKLOG: refresh_backlog}
+    app.extensions["huey_tasks"] = {REFRESH_BACKLOG: refresh_backlog, SEND_NOTIFICATIONS: send_notifications}
     event.listen(app.extensions["db_sessionmaker"], "after_commit", _enqueue_submitted)
     event.listen(app.extensions["db_sessionmaker"], "after_rollback", _forget_submitted)
     app.cli.add_command(jobs_cli)
 
 
 REFRESH_BACKLOG = "refresh_backlog"
+SEND_NOTIFICATIONS = "send_notifications"
 
 
 def after_commit(task: str) -> None:

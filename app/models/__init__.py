@@ -14,6 +14,7 @@ from app.models.invoicing import (
     LineDecision,
 )
 from app.models.jobs import Job, JobKind, JobStatus, UploadCharge
+from app.models.notifications import MailState, Notification, NotificationKind, NotificationSetting
 from app.models.procurement import (
     AwardCriterion,
     Bid,
@@ -89,6 +90,10 @@ __all__ = [
     "LineDecision",
     "Lot",
     "LotAward",
+    "MailState",
+    "Notification",
+    "NotificationKind",
+    "NotificationSetting",
     "PerformanceTarget",
     "Procedure",
     "Provider",

@@ -162,6 +162,10 @@ class CorrectionForm(AppForm):
             raise ValidationError(str(_l("Kies een gebeurtenis uit de lijst.")))
 
 
+class BulkConfirmForm(AppForm):
+    only_valid = BooleanField(_l("Alleen de trajecten waarbij het kan; de rest blijft staan"))
+
+
 class ConfirmForm(AppForm):
     evidence = EvidenceField(_l("Bewijs (PDF, PNG of JPEG, hoogstens 10 MB)"))
     note = TextAreaField(_l("Notitie"), validators=[Length(max=2000)])

@@ -39,6 +39,7 @@ from app.models.trajecten import (
     TrajectEvent,
 )
 from app.models.users import Role, User
+from app.notifications import services as notifications
 from app.tabular import decode
 from app.trajecten import evidence as evidence_store
 from contracts import referral
@@ -139,6 +140,7 @@ def refer(client: Client, contract_id: int, day: date, user: User, motivation: s
                       phase_at_referral=client.phase)
     session.add(traject)
     projections.keep_events(traject)
+    notifications.referred(traject)
     return traject
 
 
@@ -204,6 +206,8 @@ def record_event(traject: Traject, data: EventInput, user: User, today: date,
     session.add(event)
     session.flush()
     projections.keep_events(traject)
+    if needs_confirmation(event):
+        notifications.outcome_reported(traject)
     return event
 
 
@@ -268,6 +272,17 @@ def awaiting_confirmation(traject: Traject) -> list[TrajectEvent]:
     """Outcomes a provider reported that a klantmanager has yet to confirm (a corrected one waits for nothing)."""
     revoked = revoked_ids(traject)
     return [e for e in traject.events if needs_confirmation(e) and e.id not in revoked]
+
+
+def confirm_awaiting(traject: Traject, user: User) -> int:
+    """Confirm every outcome of the traject that waits for it, each against the evidence sent with it (the work
+    list's bulk confirmation): :func:`confirm` judges each, so one without evidence is refused as on its page."""
+    waiting = awaiting_confirmation(traject)
+    if not waiting:
+        raise TrajectError(Message(N_("Er wacht geen resultaat op bevestiging.")))
+    for event in waiting:
+        confirm(event, user, None, "")
+    return len(waiting)
 
 
 def engine_traject(traject: Traject, include_unconfirmed: bool = False) -> EngineTraject:

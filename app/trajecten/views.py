@@ -23,11 +23,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import audit, clock, uploads
+from app import audit, bulk, clock, uploads
 from app.auth.permissions import Permission, can, requires
 from app.clients.services import name_matches
 from app.db import session
@@ -48,6 +49,7 @@ from app.trajecten.forms import (
     IMPORT_PERMISSIONS,
     IMPORT_STATUS_LABELS,
     WORK_KIND_LABELS,
+    BulkConfirmForm,
     ConfirmForm,
     CorrectionForm,
     EventForm,
@@ -64,6 +66,7 @@ from app.trajecten.services import (
     candidate_contracts,
     check_step,
     confirm,
+    confirm_awaiting,
     discard_batch,
     engine_ready,
     find_batch,
@@ -167,7 +170,38 @@ def worklist():
                                 klantmanager_id=None if mine else id_in(request.args.get("klantmanager")))
     today = clock.today()
     found = worklists.build(current_user, today, filters)
-    return render_template("trajecten/worklist.html", work=found, page=found.page, today=today, filters=filters)
+    bulk_form = BulkConfirmForm(formdata=None) if (filters.kind == ActionKind.CONFIRM_OUTCOME and found.page.items
+                                                   and can(Permission.CONFIRM_OUTCOMES)) else None
+    return render_template("trajecten/worklist.html", work=found, page=found.page, today=today, filters=filters,
+                           bulk_form=bulk_form)
+
+
+@bp.route("/werklijst/bevestigen", methods=["POST"])
+@requires(Permission.CONFIRM_OUTCOMES)
+def confirm_many():
+    """Confirm the reported outcomes of the trajecten ticked on the work list, each against its own evidence."""
+    form = BulkConfirmForm()
+    back = redirect(url_for("trajecten.worklist", kind=ActionKind.CONFIRM_OUTCOME.value,
+                            mine=request.args.get("mine", "")))
+    ids = sorted({i for i in (id_in(v) for v in request.form.getlist("traject")[:BULK_LIMIT]) if i is not None})
+    chosen = list(session.scalars(engine_ready(select(Traject).where(Traject.id.in_(ids),
+                                                                     traject_scope(current_user)))
+                                  .order_by(Traject.id))) if ids and form.validate_on_submit() else []
+    if not chosen:
+        flash(_("Kies ten minste één traject."), "error")
+        return back
+    batch = bulk.Batch()
+    done = attempt(lambda: bulk.each(chosen, lambda t: t.reference, lambda t: confirm_awaiting(t, current_user),
+                                     bool(form.only_valid.data), batch))
+    if done.ok and batch.done:
+        flash(ngettext("De resultaten van %(num)s traject zijn bevestigd.",
+                       "De resultaten van %(num)s trajecten zijn bevestigd.", len(batch.done)), "success")
+    for reference, why in batch.refused:
+        flash(_("Traject %(reference)s: %(why)s", reference=reference, why=why), "error")
+    return back
+
+
+BULK_LIMIT = 200
 
 
 # --- referral -------------------------------------------------------------------------------------
