@@ -107,6 +107,7 @@ ROUTES = {
     ),
     "clients.index": (CASEWORK, ("GET",), lambda w: {}),
     "clients.find_by_bsn": (CASEWORK, ("POST",), lambda w: {}),
+    "clients.assign_many": (CASEWORK, ("POST",), lambda w: {}),
     "clients.detail": (CASEWORK, ("GET",), _client),
     "clients.create": (CASEWORK, ("GET", "POST"), lambda w: {}),
     "clients.edit": (CASEWORK, ("GET", "POST"), _client),

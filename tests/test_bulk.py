@@ -132,3 +132,33 @@ def test_another_gemeentes_traject_cannot_be_confirmed_in_bulk(as_role, db, worl
     r = as_role("klantmanager_c").post("/werklijst/bevestigen", data={"traject": [str(world.traject.id)]},
                                        follow_redirects=True)
     assert "Kies ten minste één traject" in text(r) and not confirmed(db, world.traject)
+
+
+def test_clients_go_to_another_klantmanager_only_where_that_one_works(as_role, db, world, app):
+    from app.models import Client, Role, User
+    from tests.conftest import PASSWORD
+
+    with app.app_context():
+        from app.auth.passwords import hash_password
+        hashed = hash_password(PASSWORD)
+
+    g1 = world.gemeenten[0]
+    other = User(username="klantmanager_b", full_name="Klantmanager B", email="kb@x.nl", role=Role.KLANTMANAGER,
+                 gemeenten=[db.merge(g1)], password_hash=hashed)
+    db.add(other)
+    db.commit()
+    c0, c1 = world.clients[0], world.clients[1]  # gemeente 1 and 2; B works for gemeente 1 only
+    k = as_role("klantmanager")
+    assert "Klantmanager B" in text(k.get("/clienten/"))
+    data = {"klantmanager_id": str(other.id), "client": [str(c0.id), str(c1.id)]}
+    page = text(k.post("/clienten/klantmanager", data=data, follow_redirects=True))
+    assert "Achternaam1, Voornaam1: Kies een actieve klantmanager die voor de gekozen gemeente werkt" in page
+
+    def managers():
+        db.expire_all()
+        return [db.get(Client, c.id).klantmanager_id for c in (c0, c1)]
+
+    mine = world.users["klantmanager"].id
+    assert managers() == [mine, mine]
+    page = text(k.post("/clienten/klantmanager", data={**data, "only_valid": "y"}, follow_redirects=True))
+    assert "1 cliënt heeft nu Klantmanager B als klantmanager" in page and managers() == [other.id, mine]

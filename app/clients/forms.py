@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app import clock
@@ -155,7 +155,7 @@ class ClientForm(AppForm):
                 raise ValidationError(str(_l("Kies een klantmanager uit de lijst.")))
             return
         if not services.may_manage(session.get(User, field.data), self.gemeente_id.data):
-            raise ValidationError(str(_l("Kies een actieve klantmanager die voor de gekozen gemeente werkt.")))
+            raise ValidationError(str(_l(services.NOT_MANAGEABLE)))
 
     def data_for_service(self) -> services.ClientData:
         return services.ClientData(
@@ -189,6 +189,19 @@ class RevealForm(AppForm):
     def validate_reason(self, field) -> None:
         if field.data not in REVEAL_REASONS:
             raise ValidationError(str(_l("Kies een reden uit de lijst.")))
+
+
+class AssignForm(AppForm):
+    """Another klantmanager for the clients ticked on the list."""
+
+    klantmanager_id = SelectField(_l("Nieuwe klantmanager"), coerce=id_or_none, validate_choice=False,
+                                  validators=[InputRequired()])
+    only_valid = BooleanField(_l("Alleen de cliënten waarbij het kan; de rest blijft staan"))
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        gemeenten = {g.id for g in services.allowed_gemeenten(user)}
+        self.klantmanager_id.choices = [(m.id, m.full_name) for m in services.eligible_klantmanagers(gemeenten)]
 
 
 class BsnSearchForm(AppForm):

@@ -30,6 +30,7 @@ from app.scoping import MAX_ID, client_scope, gemeente_ids_for, get_scoped_or_40
 from app.search import like_pattern, phrase
 from contracts.clients import (
     PHASES,
+    ClientError,
     Registration,
     TransferStatus,
     check_decision,
@@ -37,6 +38,7 @@ from contracts.clients import (
     plan_registration,
 )
 from contracts.lifecycle import CLOSED_STATUSES
+from contracts.messages import N_, Message
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,16 @@ def may_manage(user: User | None, gemeente_id: int | None) -> bool:
     """Whether ``user`` is an active klantmanager who works for this gemeente, and so may manage its client."""
     return (user is not None and user.active and user.role == Role.KLANTMANAGER
             and gemeente_id in {g.id for g in user.gemeenten})
+
+
+NOT_MANAGEABLE = N_("Kies een actieve klantmanager die voor de gekozen gemeente werkt.")
+
+
+def assign(client: Client, manager: User | None) -> None:
+    """Give the client another klantmanager, who must work for the client's gemeente (the client form's rule)."""
+    if not may_manage(manager, client.gemeente_id):
+        raise ClientError(Message(NOT_MANAGEABLE), "klantmanager_id")
+    client.klantmanager_id = manager.id if manager is not None else None
 
 
 def scoped_client(user: User, client_id: int) -> Client:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import select
 
+from app import bulk
 from app.audit import history_for
-from app.auth.permissions import Permission, requires
+from app.auth.permissions import Permission, can, requires
 from app.clients import services
 from app.clients.forms import (
     BSN_TAKEN,
     LADDER_LABELS,
     REVEAL_REASONS,
+    AssignForm,
     BsnSearchForm,
     ClientForm,
     PhaseForm,
@@ -26,7 +30,8 @@ from app.clients.forms import (
 from app.db import session
 from app.forms import submit
 from app.models.clients import BenefitType, Client
-from app.models.users import Role
+from app.models.users import Role, User
+from app.scoping import client_scope, id_in
 from app.uow import attempt
 from contracts.clients import TRANSFER_STATUS_LABELS, TransferStatus
 
@@ -52,7 +57,39 @@ def _render_index(bsn_form: BsnSearchForm, status: int = 200):
         benefit_types=[b.value for b in BenefitType],
         target_group_options=[(t.id, t.name) for t in services.target_groups()],
         phase_options=phase_choices(),
+        assign_form=AssignForm(formdata=None, user=current_user) if can(Permission.EDIT_CLIENTS) else None,
     ), status
+
+
+BULK_LIMIT = 200
+
+
+@bp.route("/klantmanager", methods=["POST"])
+@requires(Permission.EDIT_CLIENTS)
+def assign_many():
+    """Hand the ticked clients, and so their trajecten, to another klantmanager of their gemeente."""
+    form = AssignForm(user=current_user)
+    back = redirect(url_for("clients.index", **{k: v for k, v in request.args.items() if k in LIST_ARGS}))
+    ids = sorted({i for i in (id_in(v) for v in request.form.getlist("client")[:BULK_LIMIT]) if i is not None})
+    chosen = list(session.scalars(select(Client).where(Client.id.in_(ids), client_scope(current_user))
+                                  .order_by(Client.last_name, Client.id))) if ids else []
+    if not form.validate_on_submit() or not chosen:
+        flash(_("Kies een klantmanager en ten minste één cliënt."), "error")
+        return back
+    manager = session.get(User, form.klantmanager_id.data)
+    batch = bulk.Batch()
+    done = attempt(lambda: bulk.each(chosen, lambda c: f"{c.last_name}, {c.first_name}",
+                                     lambda c: services.assign(c, manager), bool(form.only_valid.data), batch))
+    if done.ok and batch.done:
+        flash(ngettext("%(num)s cliënt heeft nu %(name)s als klantmanager.",
+                       "%(num)s cliënten hebben nu %(name)s als klantmanager.", len(batch.done),
+                       name=manager.full_name if manager else ""), "success")
+    for name, why in batch.refused:
+        flash(_("%(client)s: %(why)s", client=name, why=why), "error")
+    return back
+
+
+LIST_ARGS = ("q", "gemeente", "benefit_type", "target_group", "phase", "mine", "sort", "dir", "page")
 
 
 @bp.route("/")
