@@ -153,6 +153,7 @@ ROUTES = {
     "trajecten.index": (TRAJECT_WORKERS, ("GET",), lambda w: {}),
     "trajecten.worklist": (TRAJECT_WORKERS, ("GET",), lambda w: {}),
     "trajecten.confirm_many": (CASEWORK, ("POST",), lambda w: {}),
+    "trajecten.close_many": (TRAJECT_WORKERS, ("POST",), lambda w: {}),
     "trajecten.detail": (TRAJECT_WORKERS, ("GET",), _traject),
     "trajecten.add_event": (TRAJECT_WORKERS, ("POST",), _traject),
     "trajecten.correct": (CASEWORK, ("GET", "POST"), _traject),

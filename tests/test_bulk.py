@@ -162,3 +162,28 @@ def test_clients_go_to_another_klantmanager_only_where_that_one_works(as_role, d
     assert managers() == [mine, mine]
     page = text(k.post("/clienten/klantmanager", data={**data, "only_valid": "y"}, follow_redirects=True))
     assert "1 cliënt heeft nu Klantmanager B als klantmanager" in page and managers() == [other.id, mine]
+
+
+def test_ending_trajecten_in_bulk_refuses_a_closed_one_as_its_page_does(as_role, db, world):
+    from app import clock
+    from app.models import Traject
+    from contracts.lifecycle import TrajectStatus
+    from tests.test_trajecten import post_event
+
+    open_one = placed_without_evidence(as_role, db, world)
+    k = as_role("klantmanager")
+    assert post_event(k, world.traject, "ended", clock.today(), reason="verhuisd").status_code == 302
+    single = text(post_event(k, world.traject, "ended", clock.today(), reason="nogmaals"))
+    data = {"traject": [str(world.traject.id), str(open_one.id)], "event_date": clock.today().strftime("%d-%m-%Y"),
+            "reason": "budget op"}
+    page = text(k.post("/trajecten/beeindigen", data=data, follow_redirects=True))
+    refusal = page.split(f"Traject {world.traject.reference}: ", 1)[1].split("<", 1)[0]
+    assert refusal and refusal in single  # the same rule's words as on the traject's page
+
+    def status():
+        db.expire_all()
+        return db.get(Traject, open_one.id).status
+
+    assert status() != TrajectStatus.ENDED
+    page = text(k.post("/trajecten/beeindigen", data={**data, "only_valid": "y"}, follow_redirects=True))
+    assert "1 traject is beëindigd" in page and status() == TrajectStatus.ENDED

@@ -162,6 +162,14 @@ class CorrectionForm(AppForm):
             raise ValidationError(str(_l("Kies een gebeurtenis uit de lijst.")))
 
 
+class CloseForm(AppForm):
+    """End the trajecten ticked on the list: one date and one reason for all, each judged as its own event."""
+
+    event_date = DutchDateField(_l("Einddatum"), validators=[InputRequired()], default=clock.today)
+    reason = StringField(_l("Reden"), validators=[InputRequired(), Length(max=500)])
+    only_valid = BooleanField(_l("Alleen de trajecten waarbij het kan; de rest blijft staan"))
+
+
 class BulkConfirmForm(AppForm):
     only_valid = BooleanField(_l("Alleen de trajecten waarbij het kan; de rest blijft staan"))
 

@@ -50,6 +50,7 @@ from app.trajecten.forms import (
     IMPORT_STATUS_LABELS,
     WORK_KIND_LABELS,
     BulkConfirmForm,
+    CloseForm,
     ConfirmForm,
     CorrectionForm,
     EventForm,
@@ -84,7 +85,7 @@ from app.trajecten.services import (
 )
 from app.uow import attempt
 from contracts.events import EventType
-from contracts.lifecycle import CLOSED_STATUSES, TrajectStatus, effective
+from contracts.lifecycle import CLOSED_STATUSES, TrajectStatus, effective, may_record
 from contracts.worklist import ActionKind
 
 bp = Blueprint("trajecten", __name__)
@@ -155,6 +156,7 @@ def index():
     providers = session.scalars(select(Provider).where(
         Provider.id.in_(select(Traject.provider_id).where(traject_scope(current_user)))).order_by(Provider.name))
     return render_template("trajecten/index.html", page=page, next_action=next_action, today=today,
+                           close_form=_close_form(formdata=None) if page.items else None,
                            statuses=[s.value for s in TrajectStatus],
                            provider_options=[(p.id, p.name) for p in providers])
 
@@ -202,6 +204,42 @@ def confirm_many():
 
 
 BULK_LIMIT = 200
+
+
+def _close_form(**kwargs) -> CloseForm | None:
+    """The list's form to end trajecten, for a role that may record an end at all."""
+    return CloseForm(**kwargs) if may_record(EventType.ENDED, current_user.role == Role.PROVIDER) else None
+
+
+@bp.route("/trajecten/beeindigen", methods=["POST"])
+@requires(Permission.RECORD_EVENTS)
+def close_many():
+    """End the ticked trajecten: an end event for each, recorded and judged as on the traject's own page."""
+    form = _close_form()
+    if form is None:
+        abort(403)
+    back = redirect(url_for("trajecten.index", **{k: v for k, v in request.args.items() if k in LIST_ARGS}))
+    ids = sorted({i for i in (id_in(v) for v in request.form.getlist("traject")[:BULK_LIMIT]) if i is not None})
+    chosen = list(session.scalars(engine_ready(select(Traject).where(Traject.id.in_(ids),
+                                                                     traject_scope(current_user)))
+                                  .order_by(Traject.id))) if ids else []
+    if not form.validate_on_submit() or not chosen:
+        flash(_("Kies ten minste één traject en geef de einddatum en de reden."), "error")
+        return back
+    data = EventInput(type=EventType.ENDED, event_date=form.event_date.data, reason=form.reason.data)
+    batch = bulk.Batch()
+    done = attempt(lambda: bulk.each(chosen, lambda t: t.reference,
+                                     lambda t: record_event(t, data, current_user, clock.today()),
+                                     bool(form.only_valid.data), batch))
+    if done.ok and batch.done:
+        flash(ngettext("%(num)s traject is beëindigd.", "%(num)s trajecten zijn beëindigd.", len(batch.done)),
+              "success")
+    for reference, why in batch.refused:
+        flash(_("Traject %(reference)s: %(why)s", reference=reference, why=why), "error")
+    return back
+
+
+LIST_ARGS = ("q", "status", "state", "provider", "mine", "sort", "dir", "page")
 
 
 # --- referral -------------------------------------------------------------------------------------
