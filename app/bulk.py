@@ -13,11 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from flask import flash, request
+
 from app.db import session
 from app.i18n import translate
+from app.scoping import id_in
+from app.uow import attempt
 from contracts.messages import N_, DomainError, Message
 
 T = TypeVar("T")
+
+LIMIT = 200  # records per batch: a page of a list, a few times over
 
 
 @dataclass
@@ -48,4 +54,22 @@ def each(items: Sequence[T], name: Callable[[T], str], action: Callable[[T], obj
         batch.done.clear()
         raise BatchRefused(Message(N_("Niets opgeslagen: %(n)s van de %(total)s gekozen kon niet."),
                                    n=len(batch.refused), total=len(items)))
+    return batch
+
+
+def ticked(name: str) -> list[int]:
+    """The ids of the rows ticked on the list (the form's ``name`` checkboxes); what is not an id is ignored."""
+    return sorted({i for i in (id_in(v) for v in request.form.getlist(name)[:LIMIT]) if i is not None})
+
+
+def run(items: Sequence[T], name: Callable[[T], str], action: Callable[[T], object], only_valid: bool,
+        done: Callable[[int], str], refused: Callable[[str, str], str]) -> Batch:
+    """:func:`each` as one transaction, told to the user: ``done(n)`` when something was stored, and
+    ``refused(record, why)`` for every refusal."""
+    batch = Batch()
+    outcome = attempt(lambda: each(items, name, action, only_valid, batch))
+    if outcome.ok and batch.done:
+        flash(done(len(batch.done)), "success")
+    for record, why in batch.refused:
+        flash(refused(record, why), "error")
     return batch

@@ -31,7 +31,7 @@ from app.db import session
 from app.forms import submit
 from app.models.clients import BenefitType, Client
 from app.models.users import Role, User
-from app.scoping import client_scope, id_in
+from app.scoping import client_scope
 from app.uow import attempt
 from contracts.clients import TRANSFER_STATUS_LABELS, TransferStatus
 
@@ -61,31 +61,25 @@ def _render_index(bsn_form: BsnSearchForm, status: int = 200):
     ), status
 
 
-BULK_LIMIT = 200
-
-
 @bp.route("/klantmanager", methods=["POST"])
 @requires(Permission.EDIT_CLIENTS)
 def assign_many():
     """Hand the ticked clients, and so their trajecten, to another klantmanager of their gemeente."""
     form = AssignForm(user=current_user)
     back = redirect(url_for("clients.index", **{k: v for k, v in request.args.items() if k in LIST_ARGS}))
-    ids = sorted({i for i in (id_in(v) for v in request.form.getlist("client")[:BULK_LIMIT]) if i is not None})
+    ids = bulk.ticked("client")
     chosen = list(session.scalars(select(Client).where(Client.id.in_(ids), client_scope(current_user))
                                   .order_by(Client.last_name, Client.id))) if ids else []
     if not form.validate_on_submit() or not chosen:
         flash(_("Kies een klantmanager en ten minste één cliënt."), "error")
         return back
     manager = session.get(User, form.klantmanager_id.data)
-    batch = bulk.Batch()
-    done = attempt(lambda: bulk.each(chosen, lambda c: f"{c.last_name}, {c.first_name}",
-                                     lambda c: services.assign(c, manager), bool(form.only_valid.data), batch))
-    if done.ok and batch.done:
-        flash(ngettext("%(num)s cliënt heeft nu %(name)s als klantmanager.",
-                       "%(num)s cliënten hebben nu %(name)s als klantmanager.", len(batch.done),
-                       name=manager.full_name if manager else ""), "success")
-    for name, why in batch.refused:
-        flash(_("%(client)s: %(why)s", client=name, why=why), "error")
+    bulk.run(chosen, lambda c: f"{c.last_name}, {c.first_name}", lambda c: services.assign(c, manager),
+             bool(form.only_valid.data),
+             lambda n: ngettext("%(num)s cliënt heeft nu %(name)s als klantmanager.",
+                                "%(num)s cliënten hebben nu %(name)s als klantmanager.", n,
+                                name=manager.full_name if manager else ""),
+             lambda name, why: _("%(client)s: %(why)s", client=name, why=why))
     return back
 
 

@@ -195,9 +195,6 @@ def take_step(invoice_id: int, step: str):
     return _render_detail(_invoice(invoice_id), form, step, status=422)
 
 
-BULK_LIMIT = 200  # invoices per batch: a page of a list, a few times over
-
-
 def _bulk_form(**kwargs) -> BulkStepForm:
     """The steps the user's role can take at all; the four-eyes rule then judges each invoice."""
     form = BulkStepForm(**kwargs)
@@ -216,21 +213,17 @@ def bulk_step():
         flash(_("Kies een stap."), "error")
         return back
     step = Step(form.step.data)
-    ids = sorted({i for i in (id_in(v) for v in request.form.getlist("invoice")[:BULK_LIMIT]) if i is not None})
+    ids = bulk.ticked("invoice")
     chosen = list(session.scalars(select(Invoice).where(Invoice.id.in_(ids), invoice_scope(current_user))
                                   .order_by(Invoice.number))) if ids else []
     if not chosen:
         flash(_("Kies ten minste één factuur."), "error")
         return back
-    batch = bulk.Batch()
-    done = attempt(lambda: bulk.each(chosen, lambda i: i.number,
-                                     lambda i: services.take_step(i.id, step, current_user, clock.today()),
-                                     bool(form.only_valid.data), batch))
-    if done.ok and batch.done:
-        flash(ngettext("%(num)s factuur: %(step)s.", "%(num)s facturen: %(step)s.", len(batch.done),
-                       step=_(STEP_LABELS[step])), "success")
-    for number, why in batch.refused:
-        flash(_("Factuur %(number)s: %(why)s", number=number, why=why), "error")
+    bulk.run(chosen, lambda i: i.number, lambda i: services.take_step(i.id, step, current_user, clock.today()),
+             bool(form.only_valid.data),
+             lambda n: ngettext("%(num)s factuur: %(step)s.", "%(num)s facturen: %(step)s.", n,
+                                step=_(STEP_LABELS[step])),
+             lambda number, why: _("Factuur %(number)s: %(why)s", number=number, why=why))
     return back
 
 

@@ -185,25 +185,25 @@ def confirm_many():
     form = BulkConfirmForm()
     back = redirect(url_for("trajecten.worklist", kind=ActionKind.CONFIRM_OUTCOME.value,
                             mine=request.args.get("mine", "")))
-    ids = sorted({i for i in (id_in(v) for v in request.form.getlist("traject")[:BULK_LIMIT]) if i is not None})
-    chosen = list(session.scalars(engine_ready(select(Traject).where(Traject.id.in_(ids),
-                                                                     traject_scope(current_user)))
-                                  .order_by(Traject.id))) if ids and form.validate_on_submit() else []
+    chosen = _ticked_trajecten() if form.validate_on_submit() else []
     if not chosen:
         flash(_("Kies ten minste één traject."), "error")
         return back
-    batch = bulk.Batch()
-    done = attempt(lambda: bulk.each(chosen, lambda t: t.reference, lambda t: confirm_awaiting(t, current_user),
-                                     bool(form.only_valid.data), batch))
-    if done.ok and batch.done:
-        flash(ngettext("De resultaten van %(num)s traject zijn bevestigd.",
-                       "De resultaten van %(num)s trajecten zijn bevestigd.", len(batch.done)), "success")
-    for reference, why in batch.refused:
-        flash(_("Traject %(reference)s: %(why)s", reference=reference, why=why), "error")
+    bulk.run(chosen, lambda t: t.reference, lambda t: confirm_awaiting(t, current_user), bool(form.only_valid.data),
+             lambda n: ngettext("De resultaten van %(num)s traject zijn bevestigd.",
+                                "De resultaten van %(num)s trajecten zijn bevestigd.", n),
+             _refused_traject)
     return back
 
 
-BULK_LIMIT = 200
+def _ticked_trajecten() -> list[Traject]:
+    ids = bulk.ticked("traject")
+    return list(session.scalars(engine_ready(select(Traject).where(Traject.id.in_(ids), traject_scope(current_user)))
+                                .order_by(Traject.id))) if ids else []
+
+
+def _refused_traject(reference: str, why: str) -> str:
+    return _("Traject %(reference)s: %(why)s", reference=reference, why=why)
 
 
 def _close_form(**kwargs) -> CloseForm | None:
@@ -219,23 +219,15 @@ def close_many():
     if form is None:
         abort(403)
     back = redirect(url_for("trajecten.index", **{k: v for k, v in request.args.items() if k in LIST_ARGS}))
-    ids = sorted({i for i in (id_in(v) for v in request.form.getlist("traject")[:BULK_LIMIT]) if i is not None})
-    chosen = list(session.scalars(engine_ready(select(Traject).where(Traject.id.in_(ids),
-                                                                     traject_scope(current_user)))
-                                  .order_by(Traject.id))) if ids else []
+    chosen = _ticked_trajecten()
     if not form.validate_on_submit() or not chosen:
         flash(_("Kies ten minste één traject en geef de einddatum en de reden."), "error")
         return back
     data = EventInput(type=EventType.ENDED, event_date=form.event_date.data, reason=form.reason.data)
-    batch = bulk.Batch()
-    done = attempt(lambda: bulk.each(chosen, lambda t: t.reference,
-                                     lambda t: record_event(t, data, current_user, clock.today()),
-                                     bool(form.only_valid.data), batch))
-    if done.ok and batch.done:
-        flash(ngettext("%(num)s traject is beëindigd.", "%(num)s trajecten zijn beëindigd.", len(batch.done)),
-              "success")
-    for reference, why in batch.refused:
-        flash(_("Traject %(reference)s: %(why)s", reference=reference, why=why), "error")
+    bulk.run(chosen, lambda t: t.reference, lambda t: record_event(t, data, current_user, clock.today()),
+             bool(form.only_valid.data),
+             lambda n: ngettext("%(num)s traject is beëindigd.", "%(num)s trajecten zijn beëindigd.", n),
+             _refused_traject)
     return back
 
 
