@@ -32,6 +32,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, time
 from zipfile import BadZipFile, ZipFile
 
 from flask_babel import gettext as _
@@ -176,6 +177,16 @@ def _check_declared_size(sheet, limits: Limits) -> None:
                           columns=limits.columns))
 
 
+def _xlsx_text(value: object) -> str:
+    """A cell as the text a column is read from. Excel makes a date cell of a typed ``31-12-2026``, which
+    openpyxl hands over as midnight of that day: it is read as the date it is, not refused for its time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.time() == time():
+        return value.date().isoformat()
+    return str(value)
+
+
 def xlsx_records(raw: bytes, limits: Limits = LIMITS) -> Iterator[list[str]]:
     """The rows of a workbook's first sheet, every cell as text (an empty cell as "")."""
     from openpyxl import load_workbook  # only a spreadsheet upload pays for loading openpyxl
@@ -190,7 +201,7 @@ def xlsx_records(raw: bytes, limits: Limits = LIMITS) -> Iterator[list[str]]:
         _check_declared_size(sheet, limits)
         # one row and one column beyond the limits, so that _bounded sees what lies beyond them
         rows = sheet.iter_rows(max_row=limits.rows + 2, max_col=limits.columns + 1, values_only=True)
-        yield from _bounded((["" if cell is None else str(cell) for cell in row] for row in rows), limits)
+        yield from _bounded(([_xlsx_text(cell) for cell in row] for row in rows), limits)
     except FileError:
         raise
     except BROKEN_XLSX:

@@ -566,8 +566,11 @@ def test_invoice_lines_name_the_rule_as_the_contract_labels_it(world, as_role, d
 
 
 def test_the_excel_export_holds_real_dates_and_numbers_and_no_formulas(world, as_role, db):
-    """A ledger reads dates and amounts as values, not text; a name that starts like a formula stays text."""
+    """A ledger reads dates and amounts as values, not text; a name that starts like a formula stays text; the
+    header stays in view and every column is wide enough for what it holds."""
     from datetime import datetime
+
+    from app.spreadsheet import MAX_WIDTH, MIN_WIDTH, MONEY_FORMAT
 
     approve_fully(as_role, world.invoice)
     world.providers[0].name = "=HYPERLINK(\"http://x\")"
@@ -577,15 +580,23 @@ def test_the_excel_export_holds_real_dates_and_numbers_and_no_formulas(world, as
     db.expire_all()
     invoice = db.get(Invoice, world.invoice.id)
     sheet = load_workbook(io.BytesIO(c.get(f"/facturen/export/{invoice.export_id}.xlsx").data)).active
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in sheet[1]) and not any(cell.font.bold for cell in sheet[2])
     header = [cell.value for cell in sheet[1]]
     row = dict(zip(header, sheet[2], strict=True))
     for name, day in (("periode_van", invoice.period_start), ("periode_tot", invoice.period_end),
                       ("factuurdatum", invoice.issue_date), ("vervaldatum", invoice.due_date)):
-        assert isinstance(row[name].value, datetime) and row[name].value.date() == day, name
-        assert row[name].number_format == "dd-mm-yyyy", name
-    assert row["bedrag_incl_btw"].data_type == "n" and row["bedrag_incl_btw"].number_format == "#,##0.00"
-    assert row["aanbieder"].data_type == "s" and row["aanbieder"].value.endswith("=HYPERLINK(\"http://x\")")
-    assert not str(row["aanbieder"].value).startswith("=")
+        assert row[name].is_date and isinstance(row[name].value, datetime), name
+        assert row[name].value.date() == day and row[name].number_format == "DD-MM-YYYY", name
+    for name, amount in (("bedrag_excl_btw", "1750.00"), ("btw", "367.50"), ("bedrag_incl_btw", "2117.50")):
+        assert isinstance(row[name].value, int | float) and not isinstance(row[name].value, str), name
+        assert Decimal(str(row[name].value)) == Decimal(amount), name
+        assert row[name].data_type == "n" and row[name].number_format == MONEY_FORMAT, name
+    assert row["aanbieder"].data_type == "s" and row["aanbieder"].value == "'=HYPERLINK(\"http://x\")"
+    widths = {cell.column_letter: sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]}
+    assert all(MIN_WIDTH <= width <= MAX_WIDTH for width in widths.values()), widths
+    assert widths[row["factuurnummer_aanbieder"].column_letter] == len("factuurnummer_aanbieder") + 2
+    assert widths[row["iban"].column_letter] >= len(invoice.provider.iban) + 2
     csv_rows = list(csv.reader(io.StringIO(c.get(f"/facturen/export/{invoice.export_id}.csv")
                                            .data.decode("utf-8-sig")), delimiter=";"))
     assert not csv_rows[1][4].startswith("=")

@@ -227,6 +227,129 @@ def test_xlsx_in_english_translates_the_labels(app, report):
     placements = _rows(book.worksheets[3])
     assert placements[0][0] == "Type of work"
     assert ("regular work", 2) in placements and ("Total", 3) in placements
+    (chart,) = book.worksheets[1]._charts
+    assert _text(chart.title) == "Referred and closed by month" and _text(chart.x_axis.title) == "Month"
+    assert _text(book.worksheets[3]._charts[0].title) == "First placements in the period by type of work"
+
+
+def test_xlsx_dates_counts_amounts_and_shares_are_values_in_their_formats(app, report):
+    from app.spreadsheet import COUNT_FORMAT, DATE_FORMAT, MONEY_FORMAT, MONTH_FORMAT, PERCENT_FORMAT
+
+    m = report.marap
+    book = _workbook(app, report)
+    overview = book["Managementrapportage"]
+    for cell, day in zip(overview[2][1:4], (*m.period, m.made_on), strict=True):
+        assert cell.is_date and cell.value.date() == day and cell.number_format == DATE_FORMAT
+    assert overview["E2"].value == m.referred and overview["E2"].number_format == COUNT_FORMAT
+
+    flow = book["Instroom en uitstroom"]
+    for row in flow.iter_rows(min_row=2, max_row=1 + len(m.months)):
+        assert row[0].is_date and row[0].number_format == MONTH_FORMAT
+        assert all(isinstance(c.value, int) and c.number_format == COUNT_FORMAT for c in row[1:])
+
+    budget = book["Budget"]
+    for row in budget.iter_rows(min_row=2, max_row=2 + len(m.budget)):  # the sources and their total
+        assert row[1].value == m.period[1].year and row[1].number_format == "0"  # a year, not "2.026"
+        for cell in row[2:5]:
+            assert isinstance(cell.value, int | float) and not isinstance(cell.value, str), cell.coordinate
+            assert cell.number_format == MONEY_FORMAT, cell.coordinate
+
+    costs = book["Kosten"]
+    for row in costs.iter_rows(min_row=2):
+        assert row[1].data_type == "n" and row[1].number_format == MONEY_FORMAT
+        assert isinstance(row[2].value, int) and row[2].number_format == COUNT_FORMAT
+
+    curves = book["Van start naar plaatsing"]
+    shares = [c for row in curves.iter_rows(min_row=2, min_col=2) for c in row if c.value is not None]
+    assert shares and all(isinstance(c.value, int | float) and 0 <= c.value <= 1 for c in shares)
+    assert {c.number_format for c in shares} == {PERCENT_FORMAT}
+
+
+def test_xlsx_columns_are_fitted_to_their_content(app, report):
+    from app.spreadsheet import MAX_WIDTH, MIN_WIDTH
+
+    book = _workbook(app, report)
+    for sheet in book.worksheets:
+        for column in range(1, sheet.max_column + 1):
+            letter = sheet.cell(row=1, column=column).column_letter
+            assert MIN_WIDTH <= sheet.column_dimensions[letter].width <= MAX_WIDTH, (sheet.title, letter)
+    providers = book["Aanbieders"]
+    widest = max(len(str(c.value)) for c in providers["B"] if c.value)
+    assert providers.column_dimensions["B"].width == widest + 2  # the longest indicator name fits
+    assert book["Definities"].column_dimensions["C"].width == MAX_WIDTH  # long definitions wrap at the cap
+    assert book["Definities"]["C2"].alignment.wrap_text
+    # the basis statement under the overview runs on over the empty cells: it does not widen column A
+    assert book["Managementrapportage"].column_dimensions["A"].width == len("Gemeente") + 2
+
+
+def _text(title) -> str:
+    """The text of a chart's or an axis's title as openpyxl reads it back."""
+    return "".join(run.t for paragraph in title.tx.rich.p for run in (paragraph.r or []))
+
+
+def _cells(book, reference: str) -> list:
+    """The values of the cells a chart's reference (``'Sheet'!$B$2:$B$5``) points at, in order."""
+    name, cells = reference.rsplit("!", 1)
+    found = book[name.strip("'")][cells.replace("$", "")]
+    rows = found if isinstance(found, tuple) else ((found,),)
+    return [cell.value for row in (r if isinstance(r, tuple) else (r,) for r in rows) for cell in row]
+
+
+def _series(book, chart) -> dict[str, list]:
+    """Each series of a chart by its name, with the values of the cells it is drawn from."""
+    return {_cells(book, s.tx.strRef.f)[0]: _cells(book, s.val.numRef.f) for s in chart.series}
+
+
+def _categories(book, chart) -> list:
+    source = chart.series[0].cat
+    return _cells(book, (source.numRef or source.strRef).f)
+
+
+def test_xlsx_draws_the_pages_charts_from_its_own_cells(app, report):
+    from openpyxl.chart import BarChart, LineChart
+
+    from app.reports import charts
+
+    m = report.marap
+    book = _workbook(app, report)
+    with app.test_request_context():
+        titles = {c.key: c.title for c in charts.marap_charts(m, report.curves)}
+    drawn = {sheet.title: sheet._charts for sheet in book.worksheets if sheet._charts}
+    assert {title: [_text(c.title) for c in found] for title, found in drawn.items()} == {
+        "Instroom en uitstroom": [titles["flow"]], "Plaatsingen": [titles["placements"]],
+        "Budget": [titles["budget"]], "Van start naar plaatsing": [titles["cohorts"]]}
+    assert titles["flow"] == "Verwezen en afgesloten per maand"
+
+    (flow,), (placements,), (budget,), (cohorts,) = drawn.values()
+    assert isinstance(flow, BarChart) and isinstance(cohorts, LineChart)
+    assert (_text(flow.x_axis.title), _text(flow.y_axis.title)) == ("Maand", "Trajecten")
+    assert _series(book, flow) == {"Verwezen": [r for _m, r, _c in m.months],
+                                   "Afgesloten": [c for _m, _r, c in m.months]}
+    assert [f"{day:%Y-%m}" for day in _categories(book, flow)] == [month for month, _r, _c in m.months]
+
+    assert (_text(placements.x_axis.title), _text(placements.y_axis.title)) == ("Soort werk", "Plaatsingen")
+    assert _series(book, placements) == {"Plaatsingen": [n for _k, n in m.placements_by_kind]}  # not the total
+    assert _categories(book, placements) == ["regulier werk", "gesubsidieerd werk (loonkostensubsidie)",
+                                             "tijdelijk werk"]
+    assert placements.series[0].cat.strRef is not None and flow.series[0].cat.numRef is not None  # names, dates
+
+    assert (_text(budget.x_axis.title), _text(budget.y_axis.title)) == ("Financieringsbron", "Bedrag")
+    series = _series(book, budget)
+    assert [Decimal(str(v)) for v in series["Budget"]] == [b for _s, b, _r in m.budget]
+    assert [Decimal(str(v)) for v in series["Gerealiseerd"]] == [r for _s, _b, r in m.budget]
+    assert _categories(book, budget) == [source for source, _b, _r in m.budget]
+    assert "€" in budget.y_axis.number_format.formatCode
+
+    assert (_text(cohorts.x_axis.title), _text(cohorts.y_axis.title)) == ("Maanden sinds de start",
+                                                                          "Aandeel geplaatst")
+    assert cohorts.y_axis.number_format.formatCode == "0%" and cohorts.y_axis.scaling.max == 1
+    lines = _series(book, cohorts)
+    assert set(lines) == set(report.curves)
+    for provider, curve in report.curves.items():
+        assert lines[provider] == [pytest.approx(float(share)) for _month, share in curve]
+    assert _categories(book, cohorts)[:2] == ["0 mnd", "1 mnd"]
+    for chart in (flow, placements, budget, cohorts):  # Excel hides the axes of a chart that does not say
+        assert chart.x_axis.delete is False and chart.y_axis.delete is False
 
 
 # --- PDF -----------------------------------------------------------------------------------------------
@@ -373,8 +496,11 @@ def test_an_empty_marap_still_exports_and_draws(app, db, world):
         xlsx, pdf = marap_xlsx(m, {}), marap_pdf(m, {})
         pages = marap_charts_svg(m, {})
     assert m.referred == 0 and m.budget == []
-    assert ("Geen budget vastgelegd.",) in [r[:1] for r in load_workbook(io.BytesIO(xlsx))["Budget"].iter_rows(
-        values_only=True)]
+    book = load_workbook(io.BytesIO(xlsx))
+    assert ("Geen budget vastgelegd.",) in [r[:1] for r in book["Budget"].iter_rows(values_only=True)]
+    # no chart without anything to draw, as on the page and in the PDF; the months are there, with zeros
+    assert book["Budget"]._charts == [] and book["Van start naar plaatsing"]._charts == []
+    assert len(book["Instroom en uitstroom"]._charts) == 1
     assert "Ceeveen" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert pages["budget"] == "" and pages["cohorts"] == ""
     assert _parse(str(pages["months"])).find(f"{SVG}title") is not None

@@ -4,6 +4,10 @@ A provider's own invoice number ``=HYPERLINK(...)``, a provider named ``+cmd``, 
 ``@SUM(1)`` and a funding source ``-2+3`` go through the ledger export (CSV and XLSX), the marap workbook
 and the import templates; every file is read back, and no cell may be a formula or start like one.
 Amounts stay numbers, a negative one too.
+
+Every sheet goes through the same helpers, which make a file behave as people expect in Excel: dates as date
+cells, amounts, counts and shares as numbers in their formats, a bold frozen header, columns fitted to what
+they hold; those rules are tested here once, and on each export in its own tests.
 """
 
 from __future__ import annotations
@@ -19,7 +23,23 @@ from openpyxl import Workbook, load_workbook
 
 from app import clock
 from app.models import Budget, Invoice
-from app.spreadsheet import FORMULA_START, csv_bytes, safe_cell, xlsx_cell
+from app.spreadsheet import (
+    COUNT_FORMAT,
+    DATE_FORMAT,
+    DECIMAL_FORMAT,
+    FORMULA_START,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    MONEY_FORMAT,
+    PERCENT_FORMAT,
+    add_sheet,
+    append_row,
+    csv_bytes,
+    safe_cell,
+    workbook,
+    workbook_bytes,
+    xlsx_cell,
+)
 from tests.test_invoices import approve_fully
 
 HOSTILE = {"external_number": '=HYPERLINK("http://x","y")', "provider": "+cmd", "contract": "@SUM(1)",
@@ -133,13 +153,15 @@ def test_what_is_written_reads_back_as_text_never_as_a_formula(values):
 
 
 def test_no_other_module_writes_csv_or_sheet_cells_itself():
-    """A new export that wrote its cells past app/spreadsheet.py would bring formula injection back."""
+    """A new export that wrote its cells past app/spreadsheet.py would bring formula injection back, and one
+    that made or saved its own workbook would miss the header, format and width rules."""
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent / "app"
     csv_writer = re.compile(r"\bcsv\.(writer|DictWriter)\(")
-    cell_writer = re.compile(r"\b(sheet|ws|worksheet)\.(append|cell)\(|\.value\s*=[^=]")
+    cell_writer = re.compile(r"\b(sheet|ws|worksheet)\.(append|cell)\(|\.value\s*=[^=]|\bWorkbook\(|\.save\(|"
+                             r"freeze_panes|column_dimensions|\bcell\.number_format\s*=[^=]")
     found = []
     for path in sorted(root.rglob("*.py")):
         source = path.read_text(encoding="utf-8")
@@ -149,3 +171,63 @@ def test_no_other_module_writes_csv_or_sheet_cells_itself():
             if csv_writer.search(line) or ("openpyxl" in source and cell_writer.search(line)):
                 found.append(f"{path.relative_to(root)}:{n}")
     assert found == []
+
+
+def _sheet_back(build) -> object:
+    """The first sheet of the workbook ``build`` fills, as Excel would open it (written and read back)."""
+    book = workbook()
+    build(book)
+    return load_workbook(io.BytesIO(workbook_bytes(book))).worksheets[0]
+
+
+def test_each_kind_of_value_is_written_as_itself_in_its_format():
+    sheet = _sheet_back(lambda book: append_row(
+        add_sheet(book, "Blad", ["datum", "bedrag", "aantal", "aandeel", "getal", "tekst"]),
+        [date(2026, 1, 2), Decimal("-1234.56"), 1200, Decimal("0.375"), Decimal("1.5"), "=1+1"],
+        {1: MONEY_FORMAT, 3: PERCENT_FORMAT}))
+    day, amount, count, share, plain, text = sheet[2]
+    assert day.is_date and day.value.date() == date(2026, 1, 2) and day.number_format == DATE_FORMAT
+    assert isinstance(amount.value, float) and Decimal(str(amount.value)) == Decimal("-1234.56")
+    assert amount.number_format == MONEY_FORMAT == '"€" #,##0.00'
+    assert count.value == 1200 and count.number_format == COUNT_FORMAT
+    assert share.value == 0.375 and share.number_format == PERCENT_FORMAT
+    assert plain.number_format == DECIMAL_FORMAT  # a Decimal of unnamed kind: two decimals, no euro sign
+    assert text.data_type == "s" and text.value == "'=1+1"
+
+
+def test_the_header_is_bold_and_frozen_and_the_rows_under_it_are_not_bold():
+    sheet = _sheet_back(lambda book: append_row(add_sheet(book, "Blad", ["a", "b"]), ["x", 1]))
+    assert sheet.freeze_panes == "A2"
+    assert [c.font.bold for c in sheet[1]] == [True, True]
+    assert [c.font.bold for c in sheet[2]] == [False, False]
+
+
+def test_a_sheet_title_excel_refuses_is_made_acceptable():
+    sheet = _sheet_back(lambda book: add_sheet(book, "Kosten/besparing [2026]: per aanbieder?*", ["a"]))
+    assert sheet.title == "Kosten besparing  2026   per aa" and len(sheet.title) == 31
+
+
+def test_columns_are_as_wide_as_their_widest_cell_within_bounds():
+    def build(book):
+        sheet = add_sheet(book, "Blad", ["a", "naam", "bedrag", "toelichting", "datum"])
+        append_row(sheet, ["x", "Werk Eerst Re-integratie B.V.", Decimal("1234567.89"), "woord " * 30,
+                           date(2026, 12, 31)], {2: MONEY_FORMAT})
+        append_row(sheet, [])
+        append_row(sheet, ["Een lange zin onder de tabel die over de lege cellen ernaast doorloopt, " * 2])
+
+    sheet = _sheet_back(build)
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDE"}
+    assert widths["A"] == MIN_WIDTH  # "x" and "a": the narrowest a column gets, a note below does not widen it
+    assert widths["B"] == len("Werk Eerst Re-integratie B.V.") + 2
+    assert widths["C"] == len("€ 1,234,567.89") + 2  # as shown in its format, not as the bare number
+    assert widths["D"] == MAX_WIDTH
+    assert widths["E"] == MIN_WIDTH + 2  # DD-MM-YYYY
+
+
+def test_a_hostile_text_written_through_the_sheet_helpers_reads_back_as_text():
+    book = workbook()
+    append_row(add_sheet(book, "Blad", ["naam", "nummer"]), [HOSTILE["external_number"], HOSTILE["cbs_code"]])
+    cells = workbook_cells(workbook_bytes(book))
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert [(c.value, c.data_type) for c in cells[2:]] == [("'" + HOSTILE["external_number"], "s"),
+                                                          ("'" + HOSTILE["cbs_code"], "s")]

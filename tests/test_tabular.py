@@ -102,6 +102,25 @@ def test_a_plain_workbook_is_read(ctx, visited):
     assert visited["cells"] <= 2 * (LIMITS.columns + 1)
 
 
+def test_a_date_excel_made_of_a_typed_date_is_read_as_that_date(ctx):
+    """Excel turns a typed 31-12-2026 into a date cell (openpyxl: midnight of that day); it must not be refused
+    for the time nobody typed. A time of day, which someone did type, is kept."""
+    from datetime import date, datetime
+
+    from openpyxl import Workbook
+
+    from app.parsing import parse_date
+
+    book = Workbook()
+    book.active.append([name for _col, name in HEADER])
+    book.active.append(["T000001", datetime(2026, 12, 31, 9, 30), date(2026, 12, 31), "plaatsing"])
+    out = io.BytesIO()
+    book.save(out)
+    (row,) = read(out.getvalue())
+    assert row.values["bedrag"] == "2026-12-31" and parse_date(row.values["bedrag"]) == date(2026, 12, 31)
+    assert row.values["regel"] == "2026-12-31 09:30:00"
+
+
 @pytest.mark.parametrize(("dimension", "shown"), [("A1:XFD1048576", "A1:XFD1048576"), ("A1:XFD20000", "A1:XFD20000"),
                                                   ("A1:D1048576", "A1:D1048576"), ("A1:BZ3", "A1:BZ3"),
                                                   ("A:XFD", "A1:XFD")])

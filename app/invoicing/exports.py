@@ -7,22 +7,19 @@ the VAT on that share; the row names that e-invoice's number, so accounts payabl
 
 from __future__ import annotations
 
-import io
-from datetime import date
 from decimal import Decimal
 
 from app.invoicing.services import invoice_vat, parts, rule_labels_of
 from app.models.invoicing import Invoice, InvoiceLine
 from app.models.registers import Gemeente
-from app.spreadsheet import append_row, csv_bytes
+from app.spreadsheet import MONEY_FORMAT, add_sheet, append_row, csv_bytes, workbook, workbook_bytes
 from invoicing.totals import Totals, combined, totals
 from invoicing.ubl import Address, Party, UblDocument, UblError, UblLine, to_ubl
 
-MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "dd-mm-yyyy"
 LEDGER_COLUMNS = ("factuurnummer", "efactuurnummer", "factuurnummer_aanbieder", "soort", "aanbieder", "kvk",
                   "iban", "contract", "financieringsbron", "gemeente", "cbs_code", "periode_van", "periode_tot",
                   "factuurdatum", "vervaldatum", "bedrag_excl_btw", "btw", "bedrag_incl_btw")
+LEDGER_FORMATS = {LEDGER_COLUMNS.index(name): MONEY_FORMAT for name in ("bedrag_excl_btw", "btw", "bedrag_incl_btw")}
 
 
 def ledger_rows(invoices: list[Invoice]) -> list[tuple]:
@@ -48,26 +45,13 @@ def ledger_csv(invoices: list[Invoice]) -> bytes:
     return csv_bytes([LEDGER_COLUMNS, *ledger_rows(invoices)])
 
 
-def _number_format(value: object) -> str | None:
-    """A ledger reads dates and amounts as values, shown as Dutch finance expects them."""
-    if isinstance(value, Decimal):
-        return MONEY_FORMAT
-    return DATE_FORMAT if isinstance(value, date) else None
-
-
 def ledger_xlsx(invoices: list[Invoice]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Facturen"
-    append_row(sheet, LEDGER_COLUMNS)
+    """One sheet of the same rows, the dates as dates and the amounts as euro amounts a ledger can add up."""
+    book = workbook()
+    sheet = add_sheet(book, "Facturen", LEDGER_COLUMNS)
     for row in ledger_rows(invoices):
-        append_row(sheet, row, {i: f for i, value in enumerate(row) if (f := _number_format(value))})
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        append_row(sheet, row, LEDGER_FORMATS)
+    return workbook_bytes(book)
 
 
 def buyers(invoice: Invoice) -> dict[Gemeente, list[InvoiceLine]]:

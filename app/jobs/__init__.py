@@ -77,8 +77,7 @@ def make_huey(config: dict[str, Any]) -> Huey:
         return MemoryHuey("reintegratie", immediate=immediate)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        if not immediate:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)  # also when immediate: a test may switch that off
         return SqliteHuey("reintegratie", filename=str(path), immediate=immediate)
     raise ConfigurationError(f"JOBS_URL must be sqlite:///PATH, redis://... or memory, not {url!r}")
 

@@ -1,15 +1,16 @@
 """The management report (marap) as files: an XLSX workbook with a sheet per section and a PDF.
 
-Both render the one :class:`~app.reports.marap.Marap` the page shows, and the PDF draws its charts from the
-same series as the page (:mod:`app.reports.charts`), so the three cannot differ. Every label goes through
-gettext, so an English user gets an English file. The PDF is a tagged PDF (PDF/UA-1) that WeasyPrint makes
-from a print template: headings, tables with header cells, the page's SVG charts as figures whose alternative
-text is the chart's title, and the document's language and title.
+Both render the one :class:`~app.reports.marap.Marap` the page shows, so the three cannot differ. The PDF
+draws the page's charts from the series of :mod:`app.reports.charts`; the workbook draws the same charts, with
+the same titles and colours, as Excel's own charts on the cells of the sheet they stand on, so that what a
+reader sees drawn is the table beside it, and a chart copied into a presentation stays a chart, not a picture.
+Every label goes through gettext, so an English user gets an English file. The PDF is a tagged PDF (PDF/UA-1)
+that WeasyPrint makes from a print template: headings, tables with header cells, the page's SVG charts as
+figures whose alternative text is the chart's title, and the document's language and title.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,16 +23,24 @@ from app.formatting import date as format_day
 from app.formatting import days, money, number, percent
 from app.reports import charts
 from app.reports.services import HORIZON_MONTHS, MONEY_DEFINITIONS, Money, group_labels
-from app.spreadsheet import append_row
+from app.spreadsheet import (
+    COUNT_FORMAT,
+    MONEY_FORMAT,
+    MONTH_FORMAT,
+    PERCENT_FORMAT,
+    add_sheet,
+    append_row,
+    workbook,
+    workbook_bytes,
+)
 from contracts.indicators import BASIS_LABELS, MIN_GROUP, Basis, Figure, Kind
 from contracts.messages import N_
 
-MONEY_FORMAT = '"€" #,##0.00'
-PERCENT_FORMAT = "0.0%"
-COUNT_FORMAT = "0"
 DAYS_FORMAT = "0.0"
-DATE_FORMAT = "yyyy-mm-dd"
 RATIO_FORMAT = "0.00"
+YEAR_FORMAT = "0"
+AXIS_FORMATS = {charts.Unit.COUNT: COUNT_FORMAT, charts.Unit.SHARE: "0%", charts.Unit.MONEY: '"€" #,##0'}
+LINE_DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "lgDashDot", "sysDash", "lgDashDotDot")
 CURVE_MONTHS = (0, 3, 6, 9, 12)  # the months since the start the PDF's curve table shows, as the page does
 
 
@@ -103,33 +112,6 @@ def _money_definitions() -> list[tuple[str, str, str]]:
 # --- XLSX ------------------------------------------------------------------------------------------------
 
 
-def _sheet_title(text: str) -> str:
-    for bad in "[]:*?/\\":
-        text = text.replace(bad, " ")
-    return text[:31]
-
-
-def _sheet(book, title: str, header: list[str], widths: list[int]):
-    from openpyxl.styles import Font
-
-    sheet = book.create_sheet(_sheet_title(title))
-    for cell in append_row(sheet, header):
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for i, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + i)].width = width
-    return sheet
-
-
-def _append(sheet, values: list, formats: dict[int, str] | None = None, bold: bool = False) -> None:
-    from openpyxl.styles import Font
-
-    row = append_row(sheet, values, formats)
-    if bold:
-        for cell in row:
-            cell.font = Font(bold=True)
-
-
 def _figure_cells(f: Figure) -> tuple[list, dict[int, str]]:
     """Numerator, denominator, value, interval and the small-group flag of one figure, with their formats."""
     value_format = {Kind.RATE: PERCENT_FORMAT, Kind.COUNT: COUNT_FORMAT, Kind.MEDIAN_DAYS: DAYS_FORMAT}[f.kind]
@@ -138,105 +120,188 @@ def _figure_cells(f: Figure) -> tuple[list, dict[int, str]]:
     return cells, {2: value_format, 3: PERCENT_FORMAT, 4: PERCENT_FORMAT}
 
 
-def marap_xlsx(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
-    """The marap as a workbook: an overview sheet, a sheet per section and the definitions."""
-    from openpyxl import Workbook
+def _drawable(chart: charts.Chart) -> bool:
+    """Whether a chart has something to draw; the page, the PDF and the workbook leave out the same ones."""
+    return bool(chart.categories and chart.series)
 
-    book = Workbook()
-    book.remove(book.active)
+
+def _native_chart(chart: charts.Chart, x_title: str, y_title: str):
+    """An Excel chart with the title, kind, unit and colours of the page's and the PDF's chart, whose
+    series the caller points at the cells of the sheet."""
+    from openpyxl.chart import BarChart, LineChart
+
+    native = LineChart() if chart.kind == charts.Kind.LINES else BarChart()
+    native.title = chart.title
+    native.x_axis.title = x_title
+    native.y_axis.title = y_title
+    native.y_axis.number_format = AXIS_FORMATS[chart.unit]
+    native.y_axis.scaling.min = 0
+    if chart.unit == charts.Unit.SHARE:
+        native.y_axis.scaling.max = 1
+    native.x_axis.delete = native.y_axis.delete = False  # else Excel hides the axes of an openpyxl 3.1 chart
+    native.width, native.height = 20, 10
+    return native
+
+
+def _style_series(native, lines: bool) -> None:
+    """The palette of :mod:`app.reports.charts` (enough contrast); lines also differ in dash and marker."""
+    from openpyxl.chart.marker import Marker
+    from openpyxl.chart.shapes import GraphicalProperties
+    from openpyxl.drawing.line import LineProperties
+
+    for i, series in enumerate(native.series):
+        colour = charts.PALETTE[i % len(charts.PALETTE)].lstrip("#")
+        if lines:
+            series.graphicalProperties = GraphicalProperties(ln=LineProperties(
+                solidFill=colour, w=28575, prstDash=LINE_DASHES[i % len(LINE_DASHES)]))  # 2.25 pt, in EMU
+            series.marker = Marker(symbol=charts.MARKERS[i % len(charts.MARKERS)], size=7,
+                                   spPr=GraphicalProperties(solidFill=colour, ln=LineProperties(solidFill=colour)))
+            series.smooth = False
+        else:
+            series.graphicalProperties = GraphicalProperties(solidFill=colour)
+
+
+def _add_chart(sheet, chart: charts.Chart, x_title: str, y_title: str, data, categories, anchor: str, *,
+               from_rows: bool = False, category_format: str | None = None) -> None:
+    """The chart drawn from ``data`` (a series per column, or per row, with its name in the first cell).
+
+    Categories with a ``category_format`` are dates shown in it; without one they are names, which Excel
+    reads as text only when the chart says so (openpyxl refers to every category as a number)."""
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+
+    if not _drawable(chart):
+        return
+    native = _native_chart(chart, x_title, y_title)
+    native.add_data(data, from_rows=from_rows, titles_from_data=True)
+    native.set_categories(categories)
+    if category_format:
+        native.x_axis.number_format = category_format
+    else:
+        for series in native.series:
+            series.cat = AxDataSource(strRef=StrRef(f=series.cat.numRef.f))
+    _style_series(native, lines=chart.kind == charts.Kind.LINES)
+    sheet.add_chart(native, anchor)
+
+
+def _beside(sheet) -> str:
+    """The cell two columns right of what the sheet holds, in its second row: where its chart goes."""
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(sheet.max_column + 2)}2"
+
+
+def marap_xlsx(m, curves: dict[str, list[tuple[int, Decimal]]]) -> bytes:
+    """The marap as a workbook: an overview sheet, a sheet per section with the section's chart drawn from its
+    cells, and the definitions."""
+    from openpyxl.chart import Reference
+    from openpyxl.styles import Alignment
+
+    book = workbook()
     basis = basis_of(m)
 
-    sheet = _sheet(book, gettext("Managementrapportage"),
-                   [gettext("Gemeente"), gettext("Periode van"), gettext("Periode tot en met"),
-                    gettext("Opgemaakt op"), gettext("Verwezen"), gettext("Afgesloten"), gettext("Telling")],
-                   [24, 14, 16, 14, 12, 12, 80])
-    _append(sheet, [m.gemeente, m.period[0], m.period[1], m.made_on, m.referred, m.closed,
-                    gettext(BASIS_LABELS[basis])], {1: DATE_FORMAT, 2: DATE_FORMAT, 3: DATE_FORMAT})
-    _append(sheet, [])
-    _append(sheet, [basis_statement(m)])
+    sheet = add_sheet(book, gettext("Managementrapportage"),
+                      [gettext("Gemeente"), gettext("Periode van"), gettext("Periode tot en met"),
+                       gettext("Opgemaakt op"), gettext("Verwezen"), gettext("Afgesloten"), gettext("Telling")])
+    append_row(sheet, [m.gemeente, m.period[0], m.period[1], m.made_on, m.referred, m.closed,
+                       gettext(BASIS_LABELS[basis])])
+    append_row(sheet, [])
+    append_row(sheet, [basis_statement(m)])
 
-    sheet = _sheet(book, gettext("Instroom en uitstroom"),
-                   [gettext("Maand"), gettext("Verwezen"), gettext("Afgesloten")], [36, 12, 12])
+    sheet = add_sheet(book, gettext("Instroom en uitstroom"),
+                      [gettext("Maand"), gettext("Verwezen"), gettext("Afgesloten")])
     for month, referred, closed in m.months:
         year, number = (int(part) for part in month.split("-"))
-        _append(sheet, [date(year, number, 1), referred, closed], {0: "yyyy-mm"})
-    _append(sheet, [gettext("Totaal"), m.referred, m.closed], bold=True)
-    _append(sheet, [])
-    _append(sheet, [gettext("Afgesloten naar reden"), gettext("Trajecten")], bold=True)
+        append_row(sheet, [date(year, number, 1), referred, closed], {0: MONTH_FORMAT})
+    last = 1 + len(m.months)
+    append_row(sheet, [gettext("Totaal"), m.referred, m.closed], bold=True)
+    append_row(sheet, [])
+    append_row(sheet, [gettext("Afgesloten naar reden"), gettext("Trajecten")], bold=True)
     for label, n in m.closed_by_reason:
-        _append(sheet, [gettext(label), n])
-    _append(sheet, [])
-    _append(sheet, [gettext("Uitstroom uit de uitkering naar reden"), gettext("Trajecten")], bold=True)
+        append_row(sheet, [gettext(label), n])
+    append_row(sheet, [])
+    append_row(sheet, [gettext("Uitstroom uit de uitkering naar reden"), gettext("Trajecten")], bold=True)
     for reason, n in m.exits_by_reason:
-        _append(sheet, [exit_reason_label(reason), n])
+        append_row(sheet, [exit_reason_label(reason), n])
+    _add_chart(sheet, charts.flow_chart(m), gettext("Maand"), gettext("Trajecten"),
+               Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=last),
+               Reference(sheet, min_col=1, min_row=2, max_row=last), _beside(sheet), category_format=MONTH_FORMAT)
 
-    sheet = _sheet(book, gettext("Status"), [gettext("Status"), gettext("Trajecten")], [36, 12])
+    sheet = add_sheet(book, gettext("Status"), [gettext("Status"), gettext("Trajecten")])
     for status, n in m.status:
-        _append(sheet, [status_label(status), n])
-    _append(sheet, [gettext("Totaal"), sum(n for _s, n in m.status)], bold=True)
+        append_row(sheet, [status_label(status), n])
+    append_row(sheet, [gettext("Totaal"), sum(n for _s, n in m.status)], bold=True)
 
-    sheet = _sheet(book, gettext("Plaatsingen"), [gettext("Soort werk"), gettext("Plaatsingen")], [44, 12])
+    sheet = add_sheet(book, gettext("Plaatsingen"), [gettext("Soort werk"), gettext("Plaatsingen")])
     for kind, n in m.placements_by_kind:
-        _append(sheet, [work_kind_label(kind), n])
-    _append(sheet, [gettext("Totaal"), sum(n for _k, n in m.placements_by_kind)], bold=True)
+        append_row(sheet, [work_kind_label(kind), n])
+    last = 1 + len(m.placements_by_kind)
+    append_row(sheet, [gettext("Totaal"), sum(n for _k, n in m.placements_by_kind)], bold=True)
+    _add_chart(sheet, charts.placements_chart(m), gettext("Soort werk"), gettext("Plaatsingen"),
+               Reference(sheet, min_col=2, min_row=1, max_row=last),
+               Reference(sheet, min_col=1, min_row=2, max_row=last), _beside(sheet))
 
-    sheet = _sheet(book, gettext("Budget"), [gettext("Financieringsbron"), gettext("Jaar"), gettext("Budget"),
-                                             gettext("Gerealiseerd"), gettext("Resterend")], [30, 8, 16, 16, 16])
-    money_formats = {2: MONEY_FORMAT, 3: MONEY_FORMAT, 4: MONEY_FORMAT}
+    sheet = add_sheet(book, gettext("Budget"), [gettext("Financieringsbron"), gettext("Jaar"), gettext("Budget"),
+                                                gettext("Gerealiseerd"), gettext("Resterend")])
+    money_formats = {1: YEAR_FORMAT, 2: MONEY_FORMAT, 3: MONEY_FORMAT, 4: MONEY_FORMAT}
     for source, amount, spent in m.budget:
-        _append(sheet, [source, m.period[1].year, amount, spent, amount - spent], money_formats)
+        append_row(sheet, [source, m.period[1].year, amount, spent, amount - spent], money_formats)
+    last = 1 + len(m.budget)
     if m.budget:
         total, spent = sum(b for _s, b, _r in m.budget), sum(r for _s, _b, r in m.budget)
-        _append(sheet, [gettext("Totaal"), m.period[1].year, total, spent, total - spent], money_formats, bold=True)
+        append_row(sheet, [gettext("Totaal"), m.period[1].year, total, spent, total - spent], money_formats,
+                   bold=True)
     else:
-        _append(sheet, [gettext("Geen budget vastgelegd.")])
+        append_row(sheet, [gettext("Geen budget vastgelegd.")])
+    _add_chart(sheet, charts.budget_chart(m), gettext("Financieringsbron"), gettext("Bedrag"),
+               Reference(sheet, min_col=3, max_col=4, min_row=1, max_row=last),
+               Reference(sheet, min_col=1, min_row=2, max_row=last), _beside(sheet))
 
-    sheet = _sheet(book, gettext("Aanbieders"),
-                   [gettext("Aanbieder"), gettext("Indicator"), gettext("Code"), gettext("Teller"), gettext("Noemer"),
-                    gettext("Waarde"), gettext("95%-interval, ondergrens"), gettext("95%-interval, bovengrens"),
-                    gettext("te klein om te oordelen")], [28, 32, 26, 10, 10, 10, 14, 14, 14])
+    sheet = add_sheet(book, gettext("Aanbieders"),
+                      [gettext("Aanbieder"), gettext("Indicator"), gettext("Code"), gettext("Teller"),
+                       gettext("Noemer"), gettext("Waarde"), gettext("95%-interval, ondergrens"),
+                       gettext("95%-interval, bovengrens"), gettext("te klein om te oordelen")])
     for _key, label, figures in [*m.comparison.rows, (None, gettext("Totaal"), m.comparison.total)]:
         for indicator in m.comparison.indicators:
             cells, formats = _figure_cells(figures[indicator.id])
-            _append(sheet, [label, gettext(indicator.label), indicator.id, *cells],
-                    {3 + i: f for i, f in formats.items()})
+            append_row(sheet, [label, gettext(indicator.label), indicator.id, *cells],
+                       {3 + i: f for i, f in formats.items()})
 
     months = sorted({month for curve in curves.values() for month, _share in curve})
-    sheet = _sheet(book, gettext("Van start naar plaatsing"),
-                   [gettext("Aanbieder"), *(gettext("%(m)s mnd", m=month) for month in months)],
-                   [28, *([9] * len(months))])
+    sheet = add_sheet(book, gettext("Van start naar plaatsing"),
+                      [gettext("Aanbieder"), *(gettext("%(m)s mnd", m=month) for month in months)])
     for provider, curve in curves.items():
         shares = dict(curve)
-        _append(sheet, [provider, *(shares.get(month) for month in months)],
-                {1 + i: PERCENT_FORMAT for i in range(len(months))})
+        append_row(sheet, [provider, *(shares.get(month) for month in months)],
+                   {1 + i: PERCENT_FORMAT for i in range(len(months))})
+    if curves:  # below the table, which is as wide as the months it follows
+        _add_chart(sheet, charts.cohort_chart(curves), gettext("Maanden sinds de start"),
+                   gettext("Aandeel geplaatst"),
+                   Reference(sheet, min_col=1, max_col=1 + len(months), min_row=2, max_row=1 + len(curves)),
+                   Reference(sheet, min_col=2, max_col=1 + len(months), min_row=1, max_row=1),
+                   f"A{len(curves) + 3}", from_rows=True)
 
-    sheet = _sheet(book, gettext("Kosten"),
-                   [gettext("Aanbieder"), gettext("Kosten"), gettext("Plaatsingen"), gettext("Per plaatsing"),
-                    gettext("Duurzame plaatsingen"), gettext("Per duurzame plaatsing"), gettext("Maanden bespaard"),
-                    gettext("Uitkering bespaard"), gettext("Kosten/besparing")], [28, 14, 12, 14, 12, 14, 12, 16, 12])
+    sheet = add_sheet(book, gettext("Kosten"),
+                      [gettext("Aanbieder"), gettext("Kosten"), gettext("Plaatsingen"), gettext("Per plaatsing"),
+                       gettext("Duurzame plaatsingen"), gettext("Per duurzame plaatsing"),
+                       gettext("Maanden bespaard"), gettext("Uitkering bespaard"), gettext("Kosten/besparing")])
     for i, (label, row) in enumerate(_money_rows(m)):
-        _append(sheet, [label, row.cost, row.placements, row.per_placement, row.durable, row.per_durable,
-                        row.months_saved, row.euros_saved, row.cost_saving_ratio],
-                {1: MONEY_FORMAT, 3: MONEY_FORMAT, 5: MONEY_FORMAT, 7: MONEY_FORMAT, 8: RATIO_FORMAT},
-                bold=i == len(m.costs))
+        append_row(sheet, [label, row.cost, row.placements, row.per_placement, row.durable, row.per_durable,
+                           row.months_saved, row.euros_saved, row.cost_saving_ratio],
+                   {1: MONEY_FORMAT, 3: MONEY_FORMAT, 5: MONEY_FORMAT, 7: MONEY_FORMAT, 8: RATIO_FORMAT},
+                   bold=i == len(m.costs))
 
-    sheet = _sheet(book, gettext("Definities"), [gettext("Code"), gettext("Indicator"), gettext("Definitie")],
-                   [26, 32, 120])
+    sheet = add_sheet(book, gettext("Definities"), [gettext("Code"), gettext("Indicator"), gettext("Definitie")])
     for indicator in m.comparison.indicators:
-        _append(sheet, [indicator.id, gettext(indicator.label), gettext(indicator.definition)])
+        append_row(sheet, [indicator.id, gettext(indicator.label), gettext(indicator.definition)])
     for code, label, definition in _money_definitions():
-        _append(sheet, [code, label, definition])
-    _append(sheet, ["basis", gettext("Telling"), gettext(BASIS_LABELS[basis])])
-    _append(sheet, ["min_group", gettext("te klein om te oordelen"),
-                    gettext("Groepen kleiner dan %(n)s trajecten zijn te klein om te oordelen.", n=MIN_GROUP)])
-    from openpyxl.styles import Alignment
-
+        append_row(sheet, [code, label, definition])
+    append_row(sheet, ["basis", gettext("Telling"), gettext(BASIS_LABELS[basis])])
+    append_row(sheet, ["min_group", gettext("te klein om te oordelen"),
+                       gettext("Groepen kleiner dan %(n)s trajecten zijn te klein om te oordelen.", n=MIN_GROUP)])
     for row in sheet.iter_rows(min_row=2):
         row[2].alignment = Alignment(wrap_text=True, vertical="top")
 
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 # --- PDF -------------------------------------------------------------------------------------------------
@@ -276,7 +341,7 @@ def _chunks(items: list, size: int) -> list[list]:
 def _print_chart(chart: charts.Chart) -> dict | None:
     """A chart for the print template: its title (the figure's caption) and its SVG, whose ``<title>`` is the
     figure's alternative text; None when there is nothing to draw."""
-    if not chart.categories or not chart.series:
+    if not _drawable(chart):
         return None
     return {"title": chart.title, "svg": charts.svg(chart, id_prefix=f"print-{chart.key}")}
 
