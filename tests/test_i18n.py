@@ -29,7 +29,7 @@ def test_every_string_in_the_source_is_in_the_english_catalog(tmp_path):
     in_source = {m.id for m in _messages(pot)}
     in_catalog = {m.id for m in _messages(CATALOG)}
     missing = in_source - in_catalog
-    assert not missing, f"run `make extract-messages` and translate: {sorted(missing)[:10]}"
+    assert not missing, f"run `make extract-messages` and translate: {sorted(missing, key=str)[:10]}"
 
 
 def test_every_entry_is_translated_with_the_same_placeholders():

@@ -7,8 +7,8 @@ import re
 from tests.test_access import ROUTES, _url
 from tests.test_accessibility import DOWNLOADS
 
-# A user's own account pages (reached from the header, not the menu) mark no menu item.
-OWN_ACCOUNT = {"auth.change_password", "auth.totp_enrol"}
+# A user's own pages (the account and the notifications, reached from the header, not the menu) mark no menu item.
+OWN_ACCOUNT = {"auth.change_password", "auth.totp_enrol", "notifications.index", "notifications.settings"}
 PAGES = [endpoint for endpoint, (roles, methods, _) in ROUTES.items()
          if "GET" in methods and not endpoint.startswith("api.") and endpoint not in DOWNLOADS | OWN_ACCOUNT]
 # The item each page must mark, where it is not the page's own menu entry or its area's only entry.

@@ -129,3 +129,60 @@ def test_the_providers_start_page_points_at_its_portal(as_role, world):
     page = text(as_role("provider").get("/"))
     assert "komt beschikbaar" not in page
     assert 'href="/werklijst"' in page and 'href="/facturen/"' in page
+
+
+# --- the compact filter bar and the wide table ---------------------------------------------------------------
+
+
+def _details(page: str, element_id: str) -> str:
+    match = re.search(rf'<details[^>]*id="{element_id}"[^>]*>.*?</details>', page, re.S)
+    assert match, element_id
+    return match.group(0)
+
+
+def test_the_filter_bar_shows_the_default_period_in_its_fields_and_keeps_the_rest_folded(as_role, app):
+    """Without a period in the address, the fields hold the twelve months the figures cover, and the filters
+    used less often sit in a closed panel: the figures start above the fold."""
+    from datetime import timedelta
+
+    from app import clock
+    from contracts.dates import add_period
+
+    page = text(as_role("management").get("/rapportages/"))
+    today = clock.today()
+    start = add_period(today, months=-12) + timedelta(days=1)
+    assert f'value="{start.isoformat()}"' in page and f'value="{today.isoformat()}"' in page
+    panel = _details(page, "filter-more")
+    assert " open" not in panel.split(">", 1)[0]
+    assert all(f'name="{name}"' in panel for name in ("gemeente", "provider", "contract", "client_group", "phase"))
+    assert 'name="basis"' not in panel and 'name="group_by"' not in panel
+    assert "Periode " in page.split('id="filter-summary"', 1)[1].split("</p>", 1)[0]
+
+
+def test_a_chosen_or_wrong_filter_opens_the_panel_and_is_named_above_the_figures(as_role, world):
+    c = as_role("management")
+    page = text(c.get(f"/rapportages/?{YEAR}&gemeente={world.gemeenten[0].id}"))
+    head = _details(page, "filter-more").split(">", 1)[0]
+    assert " open" in head and "(1 gekozen)" in _details(page, "filter-more")
+    summary = page.split('id="filter-summary"', 1)[1].split("</p>", 1)[0]
+    assert f"Gemeente: {world.gemeenten[0].name}" in summary and "1 jan 2025" in summary
+    wrong = text(c.get("/rapportages/?start=2025-06-01&end=2025-01-01&phase=7"))
+    assert " open" in _details(wrong, "filter-more").split(">", 1)[0]  # an error is never folded away
+
+
+def test_every_column_of_the_performance_table_belongs_to_a_group_the_column_choice_offers(as_role):
+    page = text(as_role("management").get(f"/rapportages/?{YEAR}"))
+    offered = set(re.findall(r'id="column-group-(\w+)" value="\1"', _details(page, "column-choice")))
+    table = page.split('id="performance-table"', 1)[1].split("</table>", 1)[0]
+    used = set(re.findall(r'data-column-group="(\w+)"', table))
+    assert used and used == offered
+    # the first column (the provider, gemeente ...) has no group: it is never hidden, and it stays in view
+    assert re.search(r'<tr><th scope="row">', table) and 'class="data-table report-table sticky-table"' in page
+    assert 'role="region" aria-labelledby="performance-caption" tabindex="0"' in page
+
+
+def test_the_marap_filter_shows_its_own_fields_in_view(as_role, world):
+    page = text(as_role("management").get(f"/rapportages/marap?{YEAR}&gemeente={world.gemeenten[0].id}"))
+    in_view = page.split('class="filter-grid"', 1)[1].split('id="filter-more"', 1)[0]
+    assert all(f'name="{name}"' in in_view for name in ("start", "end", "gemeente"))
+    assert 'name="basis"' not in in_view  # the marap counts by cohort; its basis is a choice it does not offer

@@ -391,3 +391,39 @@ def test_every_tab_stop_shows_a_focus_ring(site):
                              f"name={stop['name']!r} {stop['text']!r} (focus {stop['where']})")
         assert stops > 5, f"{path}: the keyboard reached only {stops} elements"
     assert not found, "tab stops without a visible focus ring:\n" + "\n".join(found)
+
+
+def test_the_column_choice_hides_a_group_and_the_first_column_stays_in_view(site):
+    """The performance table's column choice (js/columns.js) hides a group of columns and remembers it on the
+    next visit; scrolled sideways, the table keeps its first column (who the figures are of) in view."""
+    site.login("management")
+    path = dict(site.pages["management"])["reports.index"]
+    site.driver.get(site.base + path)
+    driver = site.driver
+    shown = "return [...document.querySelectorAll('#performance-table [data-column-group=\"' + arguments[0] + '\"]')]" \
+            ".map(c => c.offsetParent !== null)"
+    assert driver.find_element("id", "column-choice").is_displayed()
+    assert all(driver.execute_script(shown, "plaatsing"))
+    driver.find_element("css selector", "#column-choice > summary").click()
+    driver.find_element("id", "column-group-plaatsing").click()
+    assert not any(driver.execute_script(shown, "plaatsing")) and all(driver.execute_script(shown, "instroom"))
+    driver.get(site.base + path)
+    assert not any(driver.execute_script(shown, "plaatsing")), "the choice was not remembered"
+    assert driver.execute_script("return localStorage.getItem('columns:performance-table')") == '["plaatsing"]'
+    driver.execute_script("localStorage.clear()")
+    driver.get(site.base + path)
+    assert all(driver.execute_script(shown, "plaatsing"))
+
+    driver.set_window_size(900, 900)
+    try:
+        driver.get(site.base + path)
+        left = """const wrap = document.querySelector('#performance-table').closest('.table-scroll');
+                  wrap.scrollLeft = 600;
+                  const cell = document.querySelector('#performance-table tbody th[scope=row]');
+                  const offset = cell.getBoundingClientRect().left - wrap.getBoundingClientRect().left;
+                  return [wrap.scrollLeft, Math.round(offset)];"""
+        scrolled, offset = driver.execute_script(left)
+        assert scrolled > 0, "the table did not scroll sideways at 900 px"
+        assert abs(offset) <= 1, f"the first column moved {offset} px out of view"
+    finally:
+        driver.set_window_size(1280, 1024)
