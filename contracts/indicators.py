@@ -417,6 +417,9 @@ class Basis(enum.StrEnum):
     EVENT = "event"
 
 
+# The basis in one word, where a line says what the figures cover ("cohort", "gebeurtenis").
+BASIS_NAMES = {Basis.COHORT: N_("cohort"), Basis.EVENT: N_("gebeurtenis")}
+
 BASIS_LABELS = {
     Basis.COHORT: N_("cohort: trajecten verwezen in de periode, met alles wat zij tot nu toe bereikten"),
     Basis.EVENT: N_("gebeurtenis: wat in de periode gebeurde, ongeacht wanneer het traject begon"),
@@ -832,3 +835,28 @@ def cost_saving_ratio(cost: Decimal, saved: Decimal) -> Decimal | None:
     if cost == 0 or saved == 0:
         return None
     return (cost / saved).quantize(Decimal("0.01"))
+
+
+# The indicators in the groups a wide table's columns are shown or hidden by; an indicator of no group falls in
+# OTHER_GROUP, so that a new one is never left without a column to show it.
+COLUMN_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("instroom", N_("Instroom"), ("referrals", "acceptance_rate", "refusal_rate", "starts")),
+    ("plaatsing", N_("Plaatsingen"), ("placements", "placement_rate", "referred_placement_rate",
+                                      "regular_placement_rate", "subsidised_placement_rate", "durable_placements",
+                                      "durable_rate")),
+    ("uitstroom", N_("Uitstroom en uitval"), ("dropout_rate", "return_rate", "exits", "exit_rate",
+                                              "work_exit_rate", "fall_back_rate")),
+    ("doorlooptijd", N_("Doorlooptijden"), ("days_to_start", "days_to_placement")),
+)
+OTHER_GROUP = ("overig", N_("Overige indicatoren"))
+_GROUP_OF = {indicator: key for key, _label, ids in COLUMN_GROUPS for indicator in ids}
+
+
+def column_group(indicator_id: str) -> str:
+    return _GROUP_OF.get(indicator_id, OTHER_GROUP[0])
+
+
+def column_groups(indicator_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(key, label) of the groups the given indicators fall in, in the table's order."""
+    used = {column_group(i) for i in indicator_ids}
+    return [(key, label) for key, label, _ids in (*COLUMN_GROUPS, (*OTHER_GROUP, ())) if key in used]

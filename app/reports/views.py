@@ -26,6 +26,7 @@ from app.scoping import id_in
 from app.uow import attempt
 from contracts.indicators import (
     BASIS_LABELS,
+    BASIS_NAMES,
     INDICATORS,
     LIGHT_LABELS,
     MIN_GROUP,
@@ -33,6 +34,8 @@ from contracts.indicators import (
     Basis,
     Kind,
     Verdict,
+    column_group,
+    column_groups,
 )
 
 bp = Blueprint("reports", __name__, url_prefix="/rapportages")
@@ -50,7 +53,8 @@ DATE_LABELS = {
 @bp.app_context_processor
 def _labels():
     return {"indicator_label": lambda i: _(INDICATORS[i].label), "light_label": lambda light: _(LIGHT_LABELS[light]),
-            "basis_label": lambda b: _(BASIS_LABELS[Basis(b)]), "MIN_GROUP": MIN_GROUP, "Kind": Kind,
+            "basis_label": lambda b: _(BASIS_LABELS[Basis(b)]), "basis_name": lambda b: _(BASIS_NAMES[Basis(b)]),
+            "column_group": column_group, "MIN_GROUP": MIN_GROUP, "Kind": Kind,
             "comparison_verdict_label": lambda v: _(VERDICT_LABELS[Verdict(v)]),
             "date_label": lambda field: DATE_LABELS[field], "month_label": month_label}
 
@@ -71,8 +75,10 @@ def _args() -> dict:
 def index():
     form = _form()
     query = form.query()
-    return render_template("reports/index.html", form=form, query=query, table=services.table(query),
-                           args=_args(), indicators=list(INDICATORS.values()))
+    table = services.table(query)
+    return render_template("reports/index.html", form=form, query=query, table=table, args=_args(),
+                           indicators=list(INDICATORS.values()),
+                           column_groups=column_groups(i.id for i in table.indicators))
 
 
 @bp.route("/trajecten")

@@ -830,3 +830,18 @@ def test_median_of_counts_by_hand():
     assert median_of_counts({4: 1, 10: 1, 19: 1, 20: 1}) == Decimal("14.5")
     assert median_of_counts({3: 2, 7: 1}) == Decimal(3)
     assert median_of_counts({}) is None
+
+
+def test_the_column_groups_name_only_indicators_of_the_catalogue_each_once():
+    from contracts.indicators import COLUMN_GROUPS, INDICATORS
+
+    named = [i for _key, _label, ids in COLUMN_GROUPS for i in ids]
+    assert len(named) == len(set(named)) and set(named) <= set(INDICATORS)
+
+
+def test_an_indicator_of_no_group_falls_in_the_other_group_which_is_offered_only_then():
+    from contracts.indicators import OTHER_GROUP, column_group, column_groups
+
+    assert column_group("placements") == "plaatsing" and column_group("nieuw") == OTHER_GROUP[0]
+    assert [k for k, _l in column_groups(["days_to_start", "referrals"])] == ["instroom", "doorlooptijd"]
+    assert [k for k, _l in column_groups(["referrals", "nieuw"])] == ["instroom", OTHER_GROUP[0]]
