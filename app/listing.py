@@ -84,6 +84,28 @@ def requested_page(total: int, per_page: int) -> int:
     return min(page, max(1, ceil(total / per_page)))
 
 
+def filtered(stmt: Select, *, searchable: Sequence[Any] = (), filters: Mapping[str, Any] | None = None,
+             search: Callable[[str], Any] | None = None) -> tuple[Select, str, dict[str, str]]:
+    """``stmt`` narrowed by the request's search and filters, with the search and the filters that applied.
+
+    A list page and its export call this one function, so that the file holds what the page lists."""
+    q = request.args.get("q", "").strip()
+    if q and search is not None:
+        stmt = stmt.where(search(q))
+    elif q and searchable:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(*(func.lower(col).like(like) for col in searchable)))
+    applied: dict[str, str] = {}
+    for name, make_condition in (filters or {}).items():
+        value = request.args.get(name, "").strip()
+        if value:
+            condition = make_condition(value)
+            if condition is not None:
+                stmt = stmt.where(condition)
+                applied[name] = value
+    return stmt, q, applied
+
+
 def paginate(
     db: Session,
     stmt: Select,
@@ -100,20 +122,7 @@ def paginate(
     ``filters`` maps a query-string name to a function ``value -> SQL condition`` (or None to ignore);
     ``search``, when given, turns the typed search into the condition instead of ``searchable``.
     """
-    q = request.args.get("q", "").strip()
-    if q and search is not None:
-        stmt = stmt.where(search(q))
-    elif q and searchable:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(*(func.lower(col).like(like) for col in searchable)))
-    applied: dict[str, str] = {}
-    for name, make_condition in (filters or {}).items():
-        value = request.args.get(name, "").strip()
-        if value:
-            condition = make_condition(value)
-            if condition is not None:
-                stmt = stmt.where(condition)
-                applied[name] = value
+    stmt, q, applied = filtered(stmt, searchable=searchable, filters=filters, search=search)
     sort = request.args.get("sort", default_sort)
     if sort not in sortable:
         sort = default_sort

@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -44,6 +44,8 @@ def _csv_text(value: object) -> str:
     value = safe_cell(value)
     if isinstance(value, Decimal):
         return str(value).replace(".", ",")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -61,6 +63,8 @@ def csv_bytes(rows: Iterable[Sequence[object]]) -> bytes:
 # --- XLSX ----------------------------------------------------------------------------------------------
 
 DATE_FORMAT = "DD-MM-YYYY"
+DATETIME_FORMAT = "DD-MM-YYYY HH:MM:SS"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTH_FORMAT = "MMM YYYY"  # Excel writes the month's name in the reader's own language
 MONEY_FORMAT = '"€" #,##0.00'
 PERCENT_FORMAT = "0.0%"
@@ -72,6 +76,8 @@ MIN_WIDTH, MAX_WIDTH = 10, 60  # characters; a longer text wraps or runs on, a n
 def _default_format(value: object) -> str | None:
     """A date or a count is always shown as one; a Decimal may be money, a share or a ratio, so its writer
     names the format, and one it does not name shows two decimals."""
+    if isinstance(value, datetime):
+        return DATETIME_FORMAT
     if isinstance(value, date):
         return DATE_FORMAT
     if isinstance(value, int):
@@ -177,3 +183,13 @@ def workbook_bytes(book) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def rows_xlsx(title: str, rows: Iterable[Sequence[object]]) -> bytes:
+    """One sheet named ``title``: the first row the header, the others as :func:`xlsx_cell` makes them."""
+    book = workbook()
+    rows = iter(rows)
+    sheet = add_sheet(book, title, next(rows, []))
+    for row in rows:
+        append_row(sheet, row)
+    return workbook_bytes(book)

@@ -133,6 +133,7 @@ def _pairs() -> dict[str, Callable[[], Select]]:
 WORDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("invoices.export_file", "fmt"): ("csv", "xlsx"),
     ("reports.marap_file", "fmt"): ("xlsx",),
+    ("admin.audit_log_file", "fmt"): ("csv", "xlsx"),
     ("imports.download_template", "kind"): ("clients", "events"),
 }
 # Query strings a page needs to show anything (else it answers 404 or sends the user back to choose).

@@ -214,6 +214,7 @@ ROUTES = {
     "admin.target_group_create": (ADMIN, ("GET", "POST"), lambda w: {}),
     "admin.target_group_edit": (ADMIN, ("GET", "POST"), lambda w: {"group_id": w.target_groups[0].id}),
     "admin.audit_log": (ADMIN, ("GET",), lambda w: {}),
+    "admin.audit_log_file": (ADMIN, ("GET",), lambda w: {"fmt": "xlsx"}),
     "api.gemeenten": (READERS, ("GET",), lambda w: {}),
     "api.providers": (READERS, ("GET",), lambda w: {}),
     "api.provider": (READERS, ("GET",), _provider),

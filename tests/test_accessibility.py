@@ -14,7 +14,8 @@ from tests.test_access import ROUTES, _url
 
 # Routes that answer a file to download (or JSON for a page's script), not a page.
 DOWNLOADS = {"tenders.ocds", "trajecten.evidence", "imports.download_template", "invoices.claim_template",
-             "invoices.ubl", "invoices.export_file", "budgets.template", "reports.marap_file", "jobs.status",
+             "invoices.ubl", "invoices.export_file", "budgets.template", "reports.marap_file", "admin.audit_log_file",
+             "jobs.status",
              "jobs.download"}
 PAGES = [endpoint for endpoint, (roles, methods, _) in ROUTES.items()
          if "GET" in methods and "admin" in roles and not endpoint.startswith("api.") and endpoint not in DOWNLOADS]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from datetime import datetime
+
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app.audit import record
 from app.models import Role, TargetGroup, User
 from tests.conftest import field_error, login, tbody
 
@@ -105,6 +110,59 @@ def test_audit_log_lists_changes_newest_first_and_filters(as_role, world):
     assert rows.index("<td>gemeente ") < rows.index("<td>budget ")  # the world's last record, made before it
     only_updates = tbody(c.get("/beheer/auditlog?action=update").get_data(as_text=True))
     assert "aangemaakt" not in only_updates
+
+
+def _audit_entry(db, monkeypatch, at: datetime, actor) -> None:
+    """A change to a target group by ``actor`` stored at ``at`` (UTC) as the trail stores every entry."""
+    monkeypatch.setattr("app.audit.utcnow", lambda: at)
+    db.info["actor"] = (actor.id, actor.username)
+    record(db, "update", "target_group", 4242, {"name": {"before": "Oud", "after": "=Nieuw"}})
+    db.commit()
+    del db.info["actor"]
+
+
+def test_the_audit_log_filters_by_amsterdam_day_user_kind_action_and_exports_its_list(as_role, world, db,
+                                                                                       monkeypatch):
+    """A day is the Amsterdam day: 23:30 UTC on 1 July is 2 July there. The files hold the page's selection."""
+    admin = world.users["admin"]
+    _audit_entry(db, monkeypatch, datetime(2026, 7, 1, 23, 30), admin)  # 01:30 on 2 July in Amsterdam (UTC+2)
+    _audit_entry(db, monkeypatch, datetime(2026, 7, 1, 21, 30), world.users["inkoper"])  # 23:30 on 1 July there
+    c = as_role("admin")
+    query = {"from": "2026-07-02", "until": "2026-07-02", "entity_type": "target_group"}
+    rows = tbody(c.get("/beheer/auditlog", query_string=query).get_data(as_text=True))
+    assert rows.count("<tr") == 1 and "doelgroep 4242" in rows and "admin" in rows, rows
+    july_first = tbody(c.get("/beheer/auditlog", query_string={**query, "from": "2026-07-01", "until": "2026-07-01"})
+                       .get_data(as_text=True))
+    assert july_first.count("<tr") == 1 and "inkoper" in july_first
+    by_user = tbody(c.get("/beheer/auditlog", query_string={"actor": admin.id, "entity_type": "target_group",
+                                                            "from": "2026-07-01", "until": "2026-07-02"})
+                    .get_data(as_text=True))
+    assert by_user.count("<tr") == 1 and "inkoper" not in by_user
+    assert "doelgroep 4242" not in tbody(c.get("/beheer/auditlog", query_string={**query, "action": "delete"})
+                                         .get_data(as_text=True))
+
+    csv = c.get("/beheer/auditlog/export.csv", query_string=query)
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    lines = csv.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Wanneer;Wie;Actie;Record;Velden;IP-adres"
+    assert lines[1:] == ["2026-07-02 01:30:00;admin;gewijzigd;doelgroep 4242;Naam;"]
+
+    book = load_workbook(io.BytesIO(c.get("/beheer/auditlog/export.xlsx", query_string=query).data))
+    sheet = book.worksheets[0]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values == [["Wanneer", "Wie", "Actie", "Record", "Velden", "IP-adres"],
+                      [datetime(2026, 7, 2, 1, 30), "admin", "gewijzigd", "doelgroep 4242", "Naam", None]]
+    assert sheet["A2"].number_format == "DD-MM-YYYY HH:MM:SS"
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2026-02-30", "gisteren", "99999999999999999999"])
+def test_an_impossible_day_or_user_in_the_audit_filters_is_ignored(as_role, world, value):
+    c = as_role("admin")
+    for name in ("from", "until", "actor"):
+        for url in ("/beheer/auditlog", "/beheer/auditlog/export.csv"):
+            assert c.get(url, query_string={name: value}).status_code == 200, (name, value, url)
+    assert c.get("/beheer/auditlog/export.pdf").status_code == 404
+    assert as_role("finance").get("/beheer/auditlog/export.csv").status_code == 403
 
 
 def test_the_account_rules_know_the_roles_by_their_stored_names():

@@ -368,7 +368,8 @@ def test_a_hostile_payment_model_gets_its_message_at_the_field(app, world, as_ro
 
 
 QUERY_NAMES = ("q", "sort", "dir", "page", "jaar", "gemeente", "bron", "indicator", "part", "group", "mine", "kind",
-               "event", "bid", "beoordelaar", "template", "next")
+               "event", "bid", "beoordelaar", "template", "next", "from", "until", "actor", "action", "entity_type",
+               "fmt")
 
 
 def _get_form_names(page: str) -> set[str]:

@@ -20,7 +20,8 @@ GETS = sorted(endpoint for endpoint, (_roles, methods, _args) in ROUTES.items() 
 VARIANTS = {"invoices.export_file": {"fmt": "xlsx"}}
 # what must come out as a download (an attachment); a route that stopped being one fails the test
 DOWNLOADS = {"trajecten.evidence", "imports.download_template", "invoices.claim_template", "invoices.ubl",
-             "invoices.export_file", "budgets.template", "reports.marap_file", "tenders.ocds"}
+             "invoices.export_file", "budgets.template", "reports.marap_file", "tenders.ocds",
+             "admin.audit_log_file"}
 
 
 def _variant_url(app, world, endpoint: str, extra: dict) -> str:

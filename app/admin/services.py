@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from flask import abort
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.passwords import hash_password
 from app.auth.services import end_sessions
+from app.clock import to_local, to_utc
 from app.db import session
 from app.forms import optional_select_value
-from app.listing import Page, paginate
+from app.history import field_labels
+from app.listing import Page, filtered, paginate
 from app.models.audit import AuditEntry
 from app.models.clients import TargetGroup
 from app.models.registers import Gemeente, Provider
 from app.models.users import Role, User
+from app.navigation import AUDIT_ACTION_LABELS, ENTITY_LABELS
+from app.scoping import id_in
 from contracts.accounts import check_own_account
 
 
@@ -104,6 +111,37 @@ def save_target_group(group: TargetGroup | None, code: str, name: str) -> Target
     return record
 
 
+def _day_start(value: str, days_later: int = 0) -> datetime | None:
+    """The first moment, as stored (naive UTC), of the Amsterdam day typed as YYYY-MM-DD plus ``days_later``;
+    None for anything else, a day outside the calendar's range included."""
+    try:
+        return to_utc(datetime.combine(date.fromisoformat(value) + timedelta(days=days_later), time.min))
+    except (ValueError, OverflowError):
+        return None
+
+
+def _from_day(value: str):
+    start = _day_start(value)
+    return None if start is None else AuditEntry.at >= start
+
+
+def _until_day(value: str):
+    """Up to and including the day: before the start of the next one (a day may hold 23 or 25 hours)."""
+    end = _day_start(value, days_later=1)
+    return None if end is None else AuditEntry.at < end
+
+
+AUDIT_SEARCH = (AuditEntry.actor_label, AuditEntry.entity_type, AuditEntry.action)
+AUDIT_FILTERS = {
+    "action": lambda v: AuditEntry.action == v,
+    "entity_type": lambda v: AuditEntry.entity_type == v,
+    "actor": lambda v: None if id_in(v) is None else AuditEntry.actor_id == id_in(v),
+    "from": _from_day,
+    "until": _until_day,
+}
+AUDIT_EXPORT_LIMIT = 10_000  # a day's or a month's entries; a larger selection is narrowed by period first
+
+
 def audit_page() -> Page:
     return paginate(
         session,
@@ -111,9 +149,30 @@ def audit_page() -> Page:
         sortable={"at": AuditEntry.at, "actor": AuditEntry.actor_label, "entity": AuditEntry.entity_type},
         default_sort="at",
         default_direction="desc",
-        searchable=[AuditEntry.actor_label, AuditEntry.entity_type, AuditEntry.action],
-        filters={
-            "action": lambda v: AuditEntry.action == v,
-            "entity_type": lambda v: AuditEntry.entity_type == v,
-        },
+        searchable=AUDIT_SEARCH,
+        filters=AUDIT_FILTERS,
     )
+
+
+def audit_filter_options() -> dict[str, list[tuple[object, str]]]:
+    """The choices of the audit log's selects: every action and kind of record it names, every user account
+    (by id, which stays when a user is renamed)."""
+    return {
+        "action": [(a, str(label)) for a, label in AUDIT_ACTION_LABELS.items()],
+        "entity_type": sorted(((t, str(label)) for t, label in ENTITY_LABELS.items()), key=lambda o: o[1]),
+        "actor": [(u.id, u.username) for u in session.scalars(select(User).order_by(User.username))],
+    }
+
+
+def audit_export_rows() -> Iterator[list[object]]:
+    """The entries the audit log lists with the request's search and filters, newest first, as the page shows
+    them (labels, not column names), for a CSV or Excel file; at most :data:`AUDIT_EXPORT_LIMIT`."""
+    stmt, _q, _applied = filtered(select(AuditEntry), searchable=AUDIT_SEARCH, filters=AUDIT_FILTERS)
+    yield [_("Wanneer"), _("Wie"), _("Actie"), _("Record"), _("Velden"), _("IP-adres")]
+    rows = session.scalars(stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(AUDIT_EXPORT_LIMIT))
+    for entry in rows:
+        record = str(ENTITY_LABELS.get(entry.entity_type, entry.entity_type))
+        if entry.entity_id is not None:
+            record = f"{record} {entry.entity_id}"
+        yield [to_local(entry.at), entry.actor_label, str(AUDIT_ACTION_LABELS.get(entry.action, entry.action)),
+               record, ", ".join(field_labels(entry)), entry.remote_addr or ""]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ from app.db import session, utcnow
 from app.forms import submit, validate_submission
 from app.models.clients import TargetGroup
 from app.models.users import Role, User
+from app.spreadsheet import XLSX_MIMETYPE, csv_bytes, rows_xlsx
 from app.uow import attempt
 from contracts.accounts import is_locked
 
@@ -114,4 +115,20 @@ def target_group_edit(group_id: int):
 @bp.route("/auditlog")
 @requires(Permission.VIEW_AUDIT)
 def audit_log():
-    return render_template("admin/audit_log.html", page=services.audit_page(), chain=chain_status(session))
+    return render_template("admin/audit_log.html", page=services.audit_page(), chain=chain_status(session),
+                           options=services.audit_filter_options(),
+                           export_limit=services.AUDIT_EXPORT_LIMIT)
+
+
+@bp.route("/auditlog/export.<fmt>")
+@requires(Permission.VIEW_AUDIT)
+def audit_log_file(fmt: str):
+    """The audit log as the page lists it with the same search and filters, as a file for the accountant."""
+    rows = services.audit_export_rows()
+    if fmt == "csv":
+        return Response(csv_bytes(rows), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=auditlog.csv"})
+    if fmt == "xlsx":
+        return Response(rows_xlsx(_("Auditlog"), rows), mimetype=XLSX_MIMETYPE,
+                        headers={"Content-Disposition": "attachment; filename=auditlog.xlsx"})
+    abort(404)

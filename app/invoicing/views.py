@@ -33,6 +33,7 @@ from app.models.procurement import Contract
 from app.models.registers import Provider
 from app.models.users import Role
 from app.scoping import get_scoped_or_404, id_in, invoice_scope
+from app.spreadsheet import XLSX_MIMETYPE
 from app.tabular import FileError
 from app.uow import attempt
 from invoicing.status import BUTTON_STEPS, STEP_LABELS, InvoiceStatus, Step, approvals_needed, days_overdue
@@ -313,7 +314,7 @@ def export_file(batch_id: int, fmt: str):
         return Response(ledger_csv(batch.invoices), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename=export-{batch.id}.csv"})
     return Response(ledger_xlsx(batch.invoices),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename=export-{batch.id}.xlsx"})
 
 

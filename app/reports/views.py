@@ -23,6 +23,7 @@ from app.reports.forms import ReportForm, TargetForm
 from app.reports.jobs import start_marap_pdf
 from app.reports.marap import build as build_marap
 from app.scoping import id_in
+from app.spreadsheet import XLSX_MIMETYPE
 from app.uow import attempt
 from contracts.indicators import (
     BASIS_LABELS,
@@ -66,8 +67,9 @@ def _form() -> ReportForm:
 
 
 def _args() -> dict:
-    """The current query string without drill-down keys: to build links that keep the user's choices."""
-    return {k: v for k, v in request.args.items() if k not in ("indicator", "part", "group", "page")}
+    """The current query string without drill-down keys: to build links that keep the user's choices. A
+    ``fmt`` someone typed is left out too: the links name their own file format."""
+    return {k: v for k, v in request.args.items() if k not in ("indicator", "part", "group", "page", "fmt")}
 
 
 @bp.route("/")
@@ -234,7 +236,7 @@ def marap_file(fmt: str):
     report = build_marap(gemeente_id, query.period, clock.today())
     curves = services.cohort_curves(_cohort_query(report))
     return Response(marap_xlsx(report, curves),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename={file_stem(report)}.xlsx"})
 
 
