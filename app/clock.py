@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
@@ -48,6 +48,12 @@ def to_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=LOCAL_ZONE).astimezone(UTC).replace(tzinfo=None)
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of an Amsterdam day as it is stored (naive UTC): a filter "from" this day, or "through"
+    the day before. A day lasts 23 or 25 hours when the clocks change, so a day's end is the next one's start."""
+    return to_utc(datetime.combine(day, time.min))
 
 
 def now_local() -> datetime:

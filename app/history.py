@@ -345,10 +345,16 @@ def _label(labels: Mapping[Any, Any], value: Any) -> str | None:
     return gettext(label) if isinstance(label, str) else str(label)
 
 
+def record_label(entity_type: str, row_id: Any) -> str:
+    """A record as the audit log and a history name one that has no name of its own: its kind and its id."""
+    kind = str(ENTITY_LABELS.get(entity_type, entity_type))
+    return kind if row_id is None else f"{kind} {row_id}"
+
+
 def _row_name(row: Any, entity_type: str, row_id: Any) -> str:
     if any("__str__" in vars(kind) for kind in type(row).__mro__[:-1]):  # the row's own name, not object's
         return str(row)
-    return f"{ENTITY_LABELS.get(entity_type, entity_type)} {row_id}"
+    return record_label(entity_type, row_id)
 
 
 def _names(session: Session, entries: Iterable[AuditEntry]) -> dict[tuple[type, Any], str]:
@@ -425,3 +431,4 @@ def labelled(entries: Sequence[AuditEntry]) -> list[ShownEntry]:
 def init_app(app: Flask) -> None:
     app.add_template_global(labelled, "labelled_history")
     app.add_template_global(field_labels, "history_field_labels")
+    app.add_template_global(record_label)

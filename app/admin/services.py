@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import abort
 from flask_babel import gettext as _
@@ -13,10 +13,10 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.passwords import hash_password
 from app.auth.services import end_sessions
-from app.clock import to_local, to_utc
+from app.clock import day_start, to_local
 from app.db import session
 from app.forms import optional_select_value
-from app.history import field_labels
+from app.history import field_labels, record_label
 from app.listing import Page, filtered, paginate
 from app.models.audit import AuditEntry
 from app.models.clients import TargetGroup
@@ -115,7 +115,7 @@ def _day_start(value: str, days_later: int = 0) -> datetime | None:
     """The first moment, as stored (naive UTC), of the Amsterdam day typed as YYYY-MM-DD plus ``days_later``;
     None for anything else, a day outside the calendar's range included."""
     try:
-        return to_utc(datetime.combine(date.fromisoformat(value) + timedelta(days=days_later), time.min))
+        return day_start(date.fromisoformat(value) + timedelta(days=days_later))
     except (ValueError, OverflowError):
         return None
 
@@ -135,7 +135,7 @@ AUDIT_SEARCH = (AuditEntry.actor_label, AuditEntry.entity_type, AuditEntry.actio
 AUDIT_FILTERS = {
     "action": lambda v: AuditEntry.action == v,
     "entity_type": lambda v: AuditEntry.entity_type == v,
-    "actor": lambda v: None if id_in(v) is None else AuditEntry.actor_id == id_in(v),
+    "actor": lambda v: None if (user_id := id_in(v)) is None else AuditEntry.actor_id == user_id,
     "from": _from_day,
     "until": _until_day,
 }
@@ -171,8 +171,6 @@ def audit_export_rows() -> Iterator[list[object]]:
     yield [_("Wanneer"), _("Wie"), _("Actie"), _("Record"), _("Velden"), _("IP-adres")]
     rows = session.scalars(stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(AUDIT_EXPORT_LIMIT))
     for entry in rows:
-        record = str(ENTITY_LABELS.get(entry.entity_type, entry.entity_type))
-        if entry.entity_id is not None:
-            record = f"{record} {entry.entity_id}"
-        yield [to_local(entry.at), entry.actor_label, str(AUDIT_ACTION_LABELS.get(entry.action, entry.action)),
-               record, ", ".join(field_labels(entry)), entry.remote_addr or ""]
+        action = str(AUDIT_ACTION_LABELS.get(entry.action, entry.action))
+        yield [to_local(entry.at), entry.actor_label, action, record_label(entry.entity_type, entry.entity_id),
+               ", ".join(field_labels(entry)), entry.remote_addr or ""]
