@@ -44,7 +44,8 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def _path(parts: Iterable[str | int]) -> str:
+def model_path(parts: Iterable[str | int]) -> str:
+    """A path in a document as its problems name it: ``rules[0].amount.amount``."""
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -90,9 +91,9 @@ def _schema_problems(data: Any) -> list[tuple[str, str]]:
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = error.schema.get("properties", {})
             for extra in sorted(set(error.instance) - set(allowed)):
-                problems.append((_path([*path, extra]), "onbekend veld"))
+                problems.append((model_path([*path, extra]), "onbekend veld"))
             continue
-        problems.append((_path(path), _schema_message(error)))
+        problems.append((model_path(path), _schema_message(error)))
     return problems
 
 

@@ -101,6 +101,63 @@ def run_trajecten(model: PaymentModel, trajecten: list[Traject], as_of: date,
     return Simulation(model, as_of, period, results, settle(model, results, period[0], period[1], as_of))
 
 
+@dataclass(frozen=True)
+class Change:
+    """What one rule, or one traject, would be owed under the model in force and under the proposed one."""
+
+    name: str
+    before: Decimal
+    after: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A proposed model beside the one in force, over the same trajecten on the same day: the totals, the
+    totals by rule (named by the proposal's label, else the current one's) and the trajecten whose total
+    changes. Every figure is a sum of the two simulations' entitlements, so the differences by rule and by
+    traject add up to the difference in total."""
+
+    trajecten: int
+    before: Decimal
+    after: Decimal
+    by_rule: tuple[Change, ...]
+    changed: tuple[Change, ...]
+
+    @property
+    def difference(self) -> Decimal:
+        return self.after - self.before
+
+
+def _labels(model: PaymentModel) -> dict[str, str]:
+    labels = {r.id: r.label or r.id for r in model.rules}
+    labels.update({r.id: r.label or r.id for r in model.contract_rules})
+    return labels
+
+
+def totals_by_traject(sim: Simulation) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for e in sim.settlement.traject_entitlements:
+        out[e.traject_id] = out.get(e.traject_id, ZERO) + e.amount
+    return out
+
+
+def compare(before: Simulation, after: Simulation) -> Comparison:
+    """The proposed model's simulation (``after``) against the current one's, run over the same trajecten."""
+    labels = {**_labels(before.model), **_labels(after.model)}
+    was, now = before.totals(), after.totals()
+    rules = tuple(Change(labels.get(rule, rule), was.get(rule, ZERO), now.get(rule, ZERO))
+                  for rule in sorted({*was, *now}, key=lambda r: labels.get(r, r)))
+    was_t, now_t = totals_by_traject(before), totals_by_traject(after)
+    changed = tuple(Change(r.traject.id, was_t.get(r.traject.id, ZERO), now_t.get(r.traject.id, ZERO))
+                    for r in before.results if was_t.get(r.traject.id, ZERO) != now_t.get(r.traject.id, ZERO))
+    return Comparison(trajecten=len(before.results), before=before.settlement.total, after=after.settlement.total,
+                      by_rule=rules, changed=changed)
+
+
 def render_table(sim: Simulation) -> str:
     """A plain-text table: every entitlement with its traject, date, amount and explanation, then totals."""
     lines = [f"Betalingsmodel: {sim.model.name}", f"Peildatum: {sim.as_of.isoformat()}", ""]

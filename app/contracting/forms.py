@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -238,11 +238,24 @@ class AmendmentForm(PaymentModelFields, AppForm):
     effective_from = DutchDateField(_l("Ingangsdatum"), validators=[InputRequired(REQUIRED)])
     reason = TextAreaField(_l("Reden van de wijziging"), validators=[DataRequired(REQUIRED), Length(max=2000)],
                            render_kw={"rows": 3})
+    # The document the payment model's fields were made from (see app.contracting.model_editor).
+    base_model = HiddenField()
+
+    model_conflict: str | None = None
 
     def __init__(self, *args, contract: Contract, **kwargs):
         super().__init__(*args, **kwargs)
         self.contract = contract
         self.init_templates()
+
+    def validate_payment_model(self, field):
+        if self.model_conflict:
+            raise ValidationError(self.model_conflict)
+        super().validate_payment_model(field)
+
+    def check_model(self) -> bool:
+        """Only the payment model, for a preview: no reason or date is needed to see what a change would pay."""
+        return self.payment_model.validate(self, [AmendmentForm.validate_payment_model])
 
     def validate_effective_from(self, field):
         day = field.data

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.audit import history_for
 from app.auth.permissions import Permission, requires
-from app.contracting import services
+from app.contracting import model_editor, services
 from app.contracting.forms import (
     CONTRACT_STATUS_LABELS,
     EVALUATION_KIND_LABELS,
@@ -206,20 +206,18 @@ def amend(contract_id: int):
         today = clock.today()
         if contract.start_date <= today <= contract.end_date:
             form.effective_from.data = today
-    if form.is_submitted() and request.form.get("action") == "load_template":
-        form.apply_template(overwrite=True)
-        return render_template("contracts/amend.html", form=form, contract=contract,
-                               current=current), _status_code(form)
-    if form.is_submitted():
-        form.apply_template(overwrite=False)
-    if form.validate_on_submit():
+    editor = model_editor.handle(form, contract, current, request.form.get("action"))
+    if editor.save and form.validate_on_submit() and not editor.field_errors:
         done = attempt(lambda: services.amend(contract, form, current_user), form=form)
         if done.ok:
             version = done.value
             flash(_("Versie %(n)s van contract %(c)s is vastgelegd, van kracht vanaf %(d)s.", n=version.number,
                     c=contract.number, d=format_date(version.effective_from)), "success")
             return redirect(url_for("contracts.version_detail", contract_id=contract.id, number=version.number))
-    return render_template("contracts/amend.html", form=form, contract=contract, current=current), _status_code(form)
+    editor = model_editor.settle(form, editor)
+    status = 422 if form.errors or editor.field_errors else 200
+    return render_template("contracts/amend.html", form=form, contract=contract, current=current,
+                           editor=editor), status
 
 
 @bp.route("/<int:contract_id>/versies/<int:number>")

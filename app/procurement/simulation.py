@@ -41,7 +41,7 @@ from contracts.events import Event, EventError, EventType
 from contracts.events import Traject as EngineTraject
 from contracts.model import ModelError, PaymentModel
 from contracts.money import ZERO
-from contracts.simulate import Simulation, run, run_trajecten
+from contracts.simulate import Simulation, run, run_trajecten, totals_by_traject
 
 TEMPLATE_DIR = PROJECT_ROOT / "contracts" / "templates"
 EXAMPLE_SET = PROJECT_ROOT / "docs" / "examples" / "trajecten.json"
@@ -122,14 +122,19 @@ def _anonymous(events: tuple[Event, ...]) -> tuple[Event, ...]:
                  for e in events)
 
 
-def own_trajecten(contract: Contract) -> list[EngineTraject]:
-    """The contract's trajecten that the user may see, as the engine reads them, with nothing that names anyone."""
+def own_trajecten(contract: Contract, latest: int | None = None) -> list[EngineTraject]:
+    """The contract's trajecten that the user may see, as the engine reads them, with nothing that names anyone;
+    with ``latest``, only that many of the most recently referred (still numbered in referral order)."""
     from app.trajecten.services import engine_ready, engine_traject
 
     stmt = select(Traject).where(Traject.contract_id == contract.id)
     allowed = gemeente_ids_for(current_user)
     if allowed is not None:
         stmt = stmt.where(Traject.gemeente_id.in_(allowed))
+    if latest is not None:
+        newest = stmt.order_by(Traject.referral_date.desc(), Traject.id.desc()).limit(latest).with_only_columns(
+            Traject.id).scalar_subquery()
+        stmt = select(Traject).where(Traject.id.in_(newest))
     rows = session.scalars(engine_ready(stmt.order_by(Traject.referral_date, Traject.id)))
     out = []
     for number, traject in enumerate(rows, start=1):
@@ -169,13 +174,6 @@ def _trajecten(form: SimulationForm, contract: Contract | None):
     return json.loads(Path(EXAMPLE_SET).read_text(encoding="utf-8"))
 
 
-def _totals(sim: Simulation) -> dict[str, Decimal]:
-    out: dict[str, Decimal] = {}
-    for e in sim.settlement.traject_entitlements:
-        out[e.traject_id] = out.get(e.traject_id, ZERO) + e.amount
-    return out
-
-
 def simulation_page(model_data: dict, title: str, back_url: str, contract: Contract | None = None):
     """Handle the simulate form for one payment model (of ``contract``, when there is one) and render the
     comparison."""
@@ -198,8 +196,8 @@ def simulation_page(model_data: dict, title: str, back_url: str, contract: Contr
             except EventError as exc:
                 form.trajecten_file.errors = [str(exc)]
         if sims:
-            a = _totals(sims[0])
-            b = _totals(sims[1]) if len(sims) > 1 else None
+            a = totals_by_traject(sims[0])
+            b = totals_by_traject(sims[1]) if len(sims) > 1 else None
             rows = [Row(r.traject.id, a.get(r.traject.id, ZERO), b.get(r.traject.id, ZERO) if b is not None else None)
                     for r in sims[0].results]
     status = 422 if form.errors else 200

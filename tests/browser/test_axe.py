@@ -427,3 +427,27 @@ def test_the_column_choice_hides_a_group_and_the_first_column_stays_in_view(site
         assert abs(offset) <= 1, f"the first column moved {offset} px out of view"
     finally:
         driver.set_window_size(1280, 1024)
+
+
+def test_a_payment_model_change_is_simulated_beside_the_form_and_passes_axe(site):
+    """The inkoper changes a price in its field and asks for the simulation: the figures appear beside the form
+    (not under it) on a laptop screen, with the changed value still in its field, and the page passes axe."""
+    site.login("inkoper")
+    path = dict(site.pages["inkoper"])["contracts.amend"]
+    driver = site.driver
+    driver.get(site.base + path)
+    price = driver.execute_script("""return [...document.querySelectorAll("input[name^='pm-']")].find(
+        i => i.offsetParent !== null && i.value && /(-amount-amount|base_price-default)$/.test(i.name));""")
+    assert price is not None, "the form shows no amount to change"
+    name = price.get_attribute("name")
+    price.clear()
+    price.send_keys("1.234,00")
+    driver.find_element("css selector", "button[value='preview']").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements("css selector", ".model-preview table"))
+    form = driver.find_element("css selector", ".with-aside > form").rect
+    aside = driver.find_element("css selector", ".with-aside > aside").rect
+    assert aside["x"] >= form["x"] + form["width"], (form, aside)
+    assert driver.find_element("name", name).get_attribute("value") == "1.234,00"
+    found = [_violation("inkoper", f"{path} (simulated)", v, n)
+             for v in driver.execute_async_script(RUN_AXE, WCAG_21_AA) for n in v["nodes"]]
+    assert not found, _report(found)
