@@ -50,6 +50,7 @@ for path in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(path))
 
 from sqlalchemy import Select, event, func, select  # noqa: E402
+from werkzeug.datastructures import MultiDict  # noqa: E402
 
 DEFAULT_URL = "sqlite:////tmp/bench-pages.sqlite3"
 
@@ -245,14 +246,29 @@ def log_in(app, role: str):
     return client
 
 
-def time_page(client, url: str, repeat: int, aim: float, counter: Statements) -> tuple[list[float], int, int, bool]:
+def preview_form(body: str) -> list[tuple[str, str]] | None:
+    """A page's form that offers a preview (a button ``action=preview``: the payment model's simulation beside
+    the amendment form), as a browser would post it unchanged with that button; None when there is none. A
+    preview stores nothing, so it is timed like a page."""
+    from lxml import html as lxml_html
+
+    for form in lxml_html.fromstring(body).forms:
+        if form.xpath(".//button[@name='action'][@value='preview']"):
+            textareas = {e.name for e in form.inputs if e.tag == "textarea"}
+            return [(name, (value or "").removeprefix("\n") if name in textareas else value or "")
+                    for name, value in form.form_values()] + [("action", "preview")]
+    return None
+
+
+def time_page(client, url: str, repeat: int, aim: float, counter: Statements,
+              data: list[tuple[str, str]] | None = None) -> tuple[list[float], int, int, bool]:
     """The timed runs (after a warm-up), the status, the statements, and whether the warm-up was so slow (or
-    failed) that it is the only run."""
+    failed) that it is the only run. With ``data``, the page is posted that form instead of opened."""
     times, status, count = [], 0, 0
     for attempt in range(repeat + 1):
         counter.log.clear()
         began = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url) if data is None else client.post(url, data=MultiDict(data))
         response.get_data()
         elapsed = (time.perf_counter() - began) * 1000
         status, count = response.status_code, len(counter.log)
@@ -304,9 +320,14 @@ def measure(app, roles: list[str], repeat: int, aim: float, only: str | None = N
                 body = first.get_data(as_text=True) if first.mimetype == "text/html" else ""
                 if "<tbody>" in body and not rule.arguments:
                     todo += variants(body, url)
+                preview = preview_form(body) if 'value="preview"' in body else None
+                if preview is not None:
+                    todo.append(("POST preview", url))
                 for label, variant_url in todo:
-                    times, status, count, once = time_page(client, variant_url, repeat, aim, counter)
-                    result = Result(role, rule.endpoint, variant_url, label, min(times), statistics.median(times),
+                    times, status, count, once = time_page(client, variant_url, repeat, aim, counter,
+                                                           preview if label == "POST preview" else None)
+                    shown = f"{variant_url} [{label}]" if label == "POST preview" else variant_url
+                    result = Result(role, rule.endpoint, shown, label, min(times), statistics.median(times),
                                     count, status, once=once, slowest=sorted(counter.log, reverse=True)[:5])
                     results.append(result)
                     if result.once and not label:

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,6 +26,7 @@ from app.db import session  # noqa: E402
 from app.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.uow import committed  # noqa: E402
+from tests.browser.chromium import chromium, serve  # noqa: E402
 
 USERS = ("klantmanager", "aanbieder", "financien", "inkoper", "management", "admin")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -49,13 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context(), committed():
             load_demo(session)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which("chromium")
-        for flag in (*FLAGS, f"--user-data-dir={folder}/chromium"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        server = serve(app)
+        driver = chromium(FLAGS, f"{folder}/chromium")
         base = f"http://127.0.0.1:{server.server_port}"
         try:
             driver.set_window_size(1366, 900)

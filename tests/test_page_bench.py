@@ -62,3 +62,12 @@ def test_a_page_above_the_aim_fails_the_run_and_the_table_says_so(measured, caps
     assert pages.print_table(baseline, results, aim=0.001, explain=True) == len(results)
     out = capsys.readouterr().out
     assert "FAIL" in out and f"{len(results)} pages and variants, {len(results)} above the aim" in out
+
+
+def test_a_form_with_a_preview_is_timed_posted_as_well(measured):
+    """The amendment page's 'Simulatie tonen' stores nothing and shows a page: it is timed as the inkoper would
+    press it, with the form as it stands, and it answers the page (200), not a refusal."""
+    _app, _baseline, results = measured
+    previews = [r for r in results if r.endpoint == "contracts.amend" and r.variant == "POST preview"]
+    assert previews and all(r.status == 200 for r in previews)
+    assert all(r.path.endswith("[POST preview]") for r in previews)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,18 +26,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.db import session
 from app.demo import DEMO_PASSWORD, load_demo
 from app.migrate import upgrade
 from app.uow import committed
+from tests.browser.chromium import chromium, serve
 from tests.test_access import NOT_FOUND_FOR, ROLES, ROUTES
 
 try:
     from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -269,15 +267,10 @@ def site(tools, fresh_database_url, tmp_path_factory) -> Iterator[Site]:
                                            "EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence"))})
     with app.app_context(), committed():
         load_demo(session)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
     quiet = logging.getLogger("werkzeug")
     level, quiet.level = quiet.level, logging.WARNING
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    server = serve(app)
+    driver = chromium(CHROMIUM_FLAGS, str(tmp_path_factory.mktemp("chromium")))
     driver.set_script_timeout(30)
     # axe-core comes with every document the browser opens (the app's CSP has no say over it), instead of being
     # sent over the wire for each page.
